@@ -1,0 +1,260 @@
+// Bounds-checked reader over a Kafka wire buffer. Every length read from the
+// wire is checked against the bytes that remain before anything is allocated,
+// so a hostile frame can never make us allocate more than the frame itself.
+
+export class DecodeError extends Error {
+  override name = "DecodeError";
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
+export interface TaggedField {
+  tag: number;
+  data: Uint8Array;
+}
+
+export class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+  readonly end: number;
+
+  constructor(buf: Uint8Array, pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = pos;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  need(n: number): void {
+    if (n < 0 || this.pos + n > this.end) {
+      throw new DecodeError(`need ${n} bytes at ${this.pos}, have ${this.end - this.pos}`);
+    }
+  }
+
+  bool(): boolean {
+    this.need(1);
+    return this.buf[this.pos++] !== 0;
+  }
+  int8(): number {
+    this.need(1);
+    return this.view.getInt8(this.pos++);
+  }
+  int16(): number {
+    this.need(2);
+    const v = this.view.getInt16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  uint16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  int32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  uint32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  int64(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  /** int64 as a JS number; exact below 2^53, which covers offsets and timestamps. */
+  int64n(): number {
+    this.need(8);
+    const hi = this.view.getInt32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    return hi * 4294967296 + lo;
+  }
+  float64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Unsigned LEB128 varint, at most 5 bytes (32 bits). */
+  uvarint(): number {
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) throw new DecodeError("truncated varint");
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) {
+        if (result > 0xffffffff) throw new DecodeError("varint overflow");
+        return result;
+      }
+      shift += 7;
+    }
+    throw new DecodeError("varint too long");
+  }
+  /** Zigzag signed varint (32 bits). */
+  varint(): number {
+    const u = this.uvarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+  /** Zigzag signed varlong (64 bits), as a number: exact within ±2^53, which covers record fields. */
+  varlong(): number {
+    let u = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new DecodeError("truncated varlong");
+      const b = this.buf[this.pos++]!;
+      u += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+      scale *= 128;
+    }
+    throw new DecodeError("varlong too long");
+  }
+
+  uuid(): string {
+    this.need(16);
+    let s = "";
+    for (let i = 0; i < 16; i++) s += HEX[this.buf[this.pos + i]!];
+    this.pos += 16;
+    return s;
+  }
+
+  private utf8At(len: number): string {
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    // ASCII fast path: short topic names and ids dominate.
+    if (len < 64) {
+      let s = "";
+      for (let i = start; i < start + len; i++) {
+        const c = this.buf[i]!;
+        if (c > 0x7f) return utf8.decode(this.buf.subarray(start, start + len));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return utf8.decode(this.buf.subarray(start, start + len));
+  }
+
+  string(): string {
+    const len = this.int16();
+    if (len < 0) throw new DecodeError("null string where non-nullable");
+    return this.utf8At(len);
+  }
+  nullableString(): string | null {
+    const len = this.int16();
+    if (len < 0) {
+      if (len !== -1) throw new DecodeError(`bad string length ${len}`);
+      return null;
+    }
+    return this.utf8At(len);
+  }
+  compactString(): string {
+    const len = this.uvarint() - 1;
+    if (len < 0) throw new DecodeError("null compact string where non-nullable");
+    return this.utf8At(len);
+  }
+  compactNullableString(): string | null {
+    const len = this.uvarint() - 1;
+    if (len < 0) return null;
+    return this.utf8At(len);
+  }
+
+  /** A view into the input: bytes are never copied. */
+  rawBytes(len: number): Uint8Array {
+    this.need(len);
+    const v = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return v;
+  }
+  bytes(): Uint8Array {
+    const len = this.int32();
+    if (len < 0) throw new DecodeError("null bytes where non-nullable");
+    return this.rawBytes(len);
+  }
+  nullableBytes(): Uint8Array | null {
+    const len = this.int32();
+    if (len < 0) {
+      if (len !== -1) throw new DecodeError(`bad bytes length ${len}`);
+      return null;
+    }
+    return this.rawBytes(len);
+  }
+  compactBytes(): Uint8Array {
+    const len = this.uvarint() - 1;
+    if (len < 0) throw new DecodeError("null compact bytes where non-nullable");
+    return this.rawBytes(len);
+  }
+  compactNullableBytes(): Uint8Array | null {
+    const len = this.uvarint() - 1;
+    if (len < 0) return null;
+    return this.rawBytes(len);
+  }
+
+  /**
+   * Array length, checked against the bytes left: each element takes at least
+   * one byte except in degenerate schemas, so a count beyond the remaining
+   * bytes is malformed, and allocation stays bounded by the frame size.
+   */
+  arrayLength(): number {
+    const n = this.int32();
+    if (n < -1) throw new DecodeError(`bad array length ${n}`);
+    if (n > this.end - this.pos) throw new DecodeError(`array length ${n} exceeds frame`);
+    return n;
+  }
+  compactArrayLength(): number {
+    const n = this.uvarint() - 1;
+    if (n > this.end - this.pos) throw new DecodeError(`array length ${n} exceeds frame`);
+    return n;
+  }
+
+  /** Reads a tagged-field section, handing known tags to `onTag` and keeping the rest. */
+  taggedFields(onTag?: (tag: number, r: Reader, size: number) => boolean): TaggedField[] | undefined {
+    const count = this.uvarint();
+    if (count > this.end - this.pos) throw new DecodeError("too many tagged fields");
+    let unknown: TaggedField[] | undefined;
+    let last = -1;
+    for (let i = 0; i < count; i++) {
+      const tag = this.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = this.uvarint();
+      this.need(size);
+      const end = this.pos + size;
+      if (onTag) {
+        const start = this.pos;
+        if (onTag(tag, this, size)) {
+          if (this.pos !== end) throw new DecodeError(`tagged field ${tag} size mismatch`);
+          continue;
+        }
+        this.pos = start;
+      }
+      (unknown ??= []).push({ tag, data: this.rawBytes(size) });
+    }
+    return unknown;
+  }
+
+  /** A sub-reader bounded to the next `len` bytes; advances past them. */
+  sub(len: number): Reader {
+    this.need(len);
+    const r = new Reader(this.buf, this.pos, this.pos + len);
+    this.pos += len;
+    return r;
+  }
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
