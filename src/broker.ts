@@ -1,0 +1,139 @@
+// Broker state and lifecycle: what handlers see (options, identity, topics,
+// served API versions) and startBroker(), which opens the data dir, recovers
+// the logs and starts listening.
+
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { apis } from "../generated/index.ts";
+import manifest from "../spec/apis.json";
+import { DEFAULT_OPTIONS, splitHostPort, type BrokerOptions } from "./config.ts";
+import { FlushScheduler } from "./log/partition-log.ts";
+import { loadClusterIdentity } from "./meta/cluster.ts";
+import { TopicRegistry } from "./meta/topics.ts";
+import { listen, type Listening } from "./server/listener.ts";
+import { Logger } from "./util/logger.ts";
+
+export interface ServedApi {
+  key: number;
+  min: number;
+  max: number;
+  /** What ApiVersions advertises as the minimum (below `min` only where Kafka does the same). */
+  advertisedMin: number;
+}
+
+export interface Feature {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  /** The level in force, advertised as finalized. */
+  level: number;
+}
+
+/** The manifest in spec/apis.json, checked against what the generated codecs allow. */
+export function loadServedApis(): Map<number, ServedApi> {
+  const served = new Map<number, ServedApi>();
+  for (const a of manifest.apis) {
+    const info = apis.get(a.key);
+    if (!info || !info.validVersions || info.stableMaxVersion === null) throw new Error(`spec/apis.json: api ${a.key} is not in the generated index`);
+    if (a.min < info.validVersions.min || a.max > info.stableMaxVersion || a.min > a.max) {
+      throw new Error(`spec/apis.json: ${a.name} ${a.min}-${a.max} is outside Kafka's stable ${info.validVersions.min}-${info.stableMaxVersion}`);
+    }
+    const advertisedMin = "advertisedMin" in a && typeof a.advertisedMin === "number" ? a.advertisedMin : a.min;
+    served.set(a.key, { key: a.key, min: a.min, max: a.max, advertisedMin });
+  }
+  return served;
+}
+
+export class Broker {
+  readonly log: Logger;
+  readonly served = loadServedApis();
+  readonly features: Feature[] = manifest.features as Feature[];
+  readonly flusher = new FlushScheduler();
+  readonly topics: TopicRegistry;
+  readonly clusterId: string;
+  readonly nodeId: number;
+  advertisedHost = "localhost";
+  advertisedPort = 9092;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(readonly options: BrokerOptions) {
+    this.log = new Logger(options.logLevel);
+    mkdirSync(options.dataDir, { recursive: true });
+    const identity = loadClusterIdentity(options.dataDir, options.nodeId);
+    this.clusterId = identity.clusterId;
+    this.nodeId = identity.nodeId;
+    this.topics = new TopicRegistry(options, this.flusher);
+    this.topics.load();
+    this.every(60_000, () => this.applyRetention());
+  }
+
+  /** A periodic task that never keeps the process alive by itself. */
+  every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error(`periodic task failed: ${(e as Error).stack ?? e}`);
+      }
+    }, ms);
+    t.unref?.();
+    this.timers.push(t);
+  }
+
+  applyRetention(now = Date.now()): void {
+    for (const t of this.topics.all()) for (const p of t.partitions) p.log.applyRetention(now);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.flusher.flushAllNow();
+    this.topics.close();
+    await this.flusher.close();
+  }
+}
+
+export interface RunningBroker {
+  broker: Broker;
+  host: string;
+  port: number;
+  /** Graceful: stop accepting, let in-flight requests finish (bounded), fsync, close. */
+  close(): Promise<void>;
+}
+
+export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise<RunningBroker> {
+  const options: BrokerOptions = { ...DEFAULT_OPTIONS, ...partial };
+  options.dataDir = resolve(options.dataDir);
+  const broker = new Broker(options);
+  const { host, port } = splitHostPort(options.listen);
+  let listening: Listening;
+  try {
+    listening = listen(broker, host, port);
+  } catch (e) {
+    await broker.close();
+    throw e;
+  }
+  if (options.advertisedAddr) {
+    const adv = splitHostPort(options.advertisedAddr);
+    broker.advertisedHost = adv.host || "localhost";
+    broker.advertisedPort = adv.port || listening.port;
+  } else {
+    broker.advertisedHost = host === "" || host === "::" || host === "0.0.0.0" ? "localhost" : host;
+    broker.advertisedPort = listening.port;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    broker,
+    host: host === "" ? "::" : host,
+    port: listening.port,
+    close() {
+      closing ??= (async () => {
+        listening.stopAccepting();
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline && [...listening.connections].some((c) => !c.idle)) await Bun.sleep(5);
+        await broker.close();
+        listening.closeAll();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Broker options: one table drives the command-line flags, the KLITE_*
+// environment variables and the --help text, so the three never drift apart.
+
+export interface BrokerOptions {
+  listen: string;
+  advertisedAddr: string | null;
+  dataDir: string;
+  nodeId: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+  fsync: "group" | "never";
+  messageMaxBytes: number;
+  segmentBytes: number;
+  segmentMs: number;
+  retentionMs: number;
+  retentionBytes: number;
+  logLevel: "error" | "warn" | "info" | "debug";
+  groupInitialRebalanceDelayMs: number;
+  transactionMaxTimeoutMs: number;
+}
+
+type Kind = "string" | "int" | "bool" | "enum";
+interface OptionSpec {
+  key: keyof BrokerOptions;
+  flag: string;
+  kind: Kind;
+  values?: readonly string[];
+  help: string;
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: "listen", flag: "--listen", kind: "string", help: "address to listen on, HOST:PORT (default :9092: every interface, IPv4 and IPv6)" },
+  { key: "advertisedAddr", flag: "--advertised-addr", kind: "string", help: "HOST:PORT that Metadata tells clients to connect to (default: derived from --listen)" },
+  { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data)" },
+  { key: "nodeId", flag: "--node-id", kind: "int", help: "this broker's node id (default 1)" },
+  { key: "autoCreateTopics", flag: "--auto-create-topics", kind: "bool", help: "create unknown topics on Metadata/Produce (default true)" },
+  { key: "defaultPartitions", flag: "--default-partitions", kind: "int", help: "partitions of auto-created topics and of CreateTopics without a count (default 1)" },
+  { key: "maxRequestBytes", flag: "--max-request-bytes", kind: "int", help: "largest request frame accepted; larger ones close the connection (default 104857600)" },
+  { key: "fsync", flag: "--fsync", kind: "enum", values: ["group", "never"], help: "group: ack after a shared fsync (default); never: ack after write(2)" },
+  { key: "messageMaxBytes", flag: "--message-max-bytes", kind: "int", help: "default max.message.bytes of topics (default 1048588)" },
+  { key: "segmentBytes", flag: "--segment-bytes", kind: "int", help: "default segment.bytes (default 1073741824)" },
+  { key: "segmentMs", flag: "--segment-ms", kind: "int", help: "default segment.ms (default 604800000)" },
+  { key: "retentionMs", flag: "--retention-ms", kind: "int", help: "default retention.ms, -1 forever (default 604800000)" },
+  { key: "retentionBytes", flag: "--retention-bytes", kind: "int", help: "default retention.bytes per partition, -1 unlimited (default -1)" },
+  { key: "logLevel", flag: "--log-level", kind: "enum", values: ["error", "warn", "info", "debug"], help: "log verbosity on stderr (default info)" },
+  { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
+  { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
+];
+
+export const DEFAULT_OPTIONS: BrokerOptions = {
+  listen: ":9092",
+  advertisedAddr: null,
+  dataDir: "./data",
+  nodeId: 1,
+  autoCreateTopics: true,
+  defaultPartitions: 1,
+  maxRequestBytes: 100 * 1024 * 1024,
+  fsync: "group",
+  messageMaxBytes: 1048588,
+  segmentBytes: 1073741824,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  logLevel: "info",
+  groupInitialRebalanceDelayMs: 0,
+  transactionMaxTimeoutMs: 900000,
+};
+
+export class OptionError extends Error {}
+
+function envName(flag: string): string {
+  return "KLITE_" + flag.replace(/^--/, "").replace(/-/g, "_").toUpperCase();
+}
+
+function parseValue(spec: OptionSpec, raw: string): BrokerOptions[keyof BrokerOptions] {
+  switch (spec.kind) {
+    case "string":
+      return raw;
+    case "int": {
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n)) throw new OptionError(`${spec.flag}: not an integer: ${raw}`);
+      return n;
+    }
+    case "bool":
+      if (["true", "1", "yes", "on"].includes(raw)) return true;
+      if (["false", "0", "no", "off"].includes(raw)) return false;
+      throw new OptionError(`${spec.flag}: expected true or false, got ${raw}`);
+    case "enum":
+      if (!spec.values!.includes(raw)) throw new OptionError(`${spec.flag}: expected one of ${spec.values!.join(", ")}, got ${raw}`);
+      return raw;
+  }
+}
+
+/** Flags win over KLITE_* variables, which win over defaults. */
+export function parseOptions(argv: readonly string[], env: Record<string, string | undefined>): BrokerOptions {
+  const opts: Record<string, unknown> = { ...DEFAULT_OPTIONS };
+  for (const spec of OPTION_SPECS) {
+    const v = env[envName(spec.flag)];
+    if (v !== undefined && v !== "") opts[spec.key] = parseValue(spec, v);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = OPTION_SPECS.find((s) => s.flag === flag || (s.kind === "bool" && flag === `--no-${s.flag.slice(2)}`));
+    if (!spec) throw new OptionError(`unknown option ${arg} (see --help)`);
+    let raw: string;
+    if (eq > 0) raw = arg.slice(eq + 1);
+    else if (spec.kind === "bool") {
+      const next = argv[i + 1];
+      if (next === "true" || next === "false") raw = argv[++i]!;
+      else raw = flag.startsWith("--no-") ? "false" : "true";
+    } else {
+      const next = argv[++i];
+      if (next === undefined) throw new OptionError(`${flag} needs a value`);
+      raw = next;
+    }
+    opts[spec.key] = parseValue(spec, raw);
+  }
+  const o = opts as unknown as BrokerOptions;
+  if (o.defaultPartitions < 1) throw new OptionError("--default-partitions must be at least 1");
+  if (o.maxRequestBytes < 1024) throw new OptionError("--max-request-bytes must be at least 1024");
+  return o;
+}
+
+export function helpText(): string {
+  const lines = ["usage: klite [options]", "", "options (each also as a KLITE_* environment variable):"];
+  for (const s of OPTION_SPECS) lines.push(`  ${(s.flag + (s.kind === "bool" ? "[=BOOL]" : " VALUE")).padEnd(38)} ${s.help}  [${envName(s.flag)}]`);
+  lines.push("  --version                              print the version and the Kafka release the codecs come from");
+  lines.push("  --help                                 this text");
+  return lines.join("\n");
+}
+
+/** Splits HOST:PORT; an empty host means every interface; [v6]:port is accepted. */
+export function splitHostPort(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
+  if (!m) throw new OptionError(`expected HOST:PORT, got ${s}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new OptionError(`bad port in ${s}`);
+  return { host: m[1] ?? m[2] ?? "", port };
+}

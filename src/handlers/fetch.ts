@@ -1,0 +1,143 @@
+// Fetch: whole stored batches from the one holding the fetch offset, bounded
+// by max_bytes and partition_max_bytes (the first batch of the response is
+// sent even when larger, KIP-74), long-polled until min_bytes arrive or
+// max_wait_ms passes. Fetch sessions (KIP-227) are not kept: every fetch is
+// answered in full with session id 0, which clients treat as "no session".
+
+import type * as Req from "../../generated/FetchRequest.ts";
+import type * as Res from "../../generated/FetchResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID } from "../protocol/generated-support.ts";
+import type { Partition, Topic } from "../meta/topics.ts";
+import type { RequestContext } from "./registry.ts";
+import { leaderEpochError } from "./partition-lookup.ts";
+
+const READ_COMMITTED = 1;
+
+interface Target {
+  topicName: string;
+  topicId: string;
+  /** null when the topic is unknown; each partition then carries the error. */
+  topic: Topic | undefined;
+  partitions: Req.FetchPartition[];
+}
+
+export async function handleFetch(broker: Broker, req: Req.FetchRequest, ctx: RequestContext): Promise<Res.FetchResponseInit> {
+  const v = ctx.apiVersion;
+  // A client that believes it has a session (epoch > 0) must start over.
+  if (req.sessionEpoch > 0) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+  }
+  const targets: Target[] = req.topics.map((t) => {
+    const topic = v >= 13 ? broker.topics.getById(t.topicId) : broker.topics.get(t.topic);
+    return { topicName: t.topic, topicId: t.topicId, topic, partitions: t.partitions };
+  });
+
+  const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+  for (;;) {
+    const { responses, bytes, errors } = readAll(broker, req, targets, v);
+    const remaining = deadline - Date.now();
+    if (bytes >= req.minBytes || errors || remaining <= 0) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] };
+    }
+    await waitForData(targets, remaining);
+  }
+}
+
+function readAll(broker: Broker, req: Req.FetchRequest, targets: Target[], v: number): { responses: Res.FetchableTopicResponseInit[]; bytes: number; errors: boolean } {
+  let budget = req.maxBytes;
+  let bytes = 0;
+  let errors = false;
+  const responses: Res.FetchableTopicResponseInit[] = [];
+  for (const t of targets) {
+    const partitions: Res.PartitionDataInit[] = [];
+    for (const p of t.partitions) {
+      const part = t.topic?.partitions[p.partition];
+      if (!part) {
+        errors = true;
+        partitions.push(errorPartition(p.partition, t.topic || v < 13 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID));
+        continue;
+      }
+      const epochErr = leaderEpochError(p.currentLeaderEpoch);
+      if (epochErr) {
+        errors = true;
+        partitions.push(errorPartition(p.partition, epochErr));
+        continue;
+      }
+      const r = readPartition(part, p, Math.min(p.partitionMaxBytes, budget), bytes === 0, req.isolationLevel);
+      if (r.errorCode !== ErrorCode.NONE) errors = true;
+      budget -= r.size;
+      bytes += r.size;
+      partitions.push(r.data);
+    }
+    responses.push({ topic: t.topicName, topicId: t.topic?.id ?? t.topicId ?? ZERO_UUID, partitions });
+  }
+  void broker;
+  return { responses, bytes, errors };
+}
+
+function errorPartition(index: number, errorCode: number): Res.PartitionDataInit {
+  return { partitionIndex: index, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, records: null };
+}
+
+function readPartition(
+  part: Partition,
+  p: Req.FetchPartition,
+  maxBytes: number,
+  first: boolean,
+  isolation: number,
+): { data: Res.PartitionDataInit; size: number; errorCode: number } {
+  const log = part.log;
+  const hw = part.highWatermark;
+  const lso = part.lastStableOffset();
+  const limit = isolation === READ_COMMITTED ? lso : hw;
+  const offset = Number(p.fetchOffset);
+  const base = {
+    partitionIndex: p.partition,
+    highWatermark: BigInt(hw),
+    lastStableOffset: BigInt(lso),
+    logStartOffset: BigInt(log.logStartOffset),
+    preferredReadReplica: -1,
+  };
+  if (offset < log.logStartOffset || offset > hw) {
+    return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: null }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+  }
+  let chunks: Uint8Array[] = [];
+  let size = 0;
+  if (offset < limit && (maxBytes > 0 || first)) {
+    const r = log.read(offset, Math.max(0, maxBytes), first);
+    if (r !== "out_of_range") {
+      chunks = r.chunks;
+      size = r.size;
+    }
+  }
+  const aborted = isolation === READ_COMMITTED ? [] : null;
+  return {
+    data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: aborted, records: chunks },
+    size,
+    errorCode: ErrorCode.NONE,
+  };
+}
+
+function waitForData(targets: Target[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const parts: Partition[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wake = () => {
+      clearTimeout(timer);
+      for (const p of parts) p.waiters.delete(wake);
+      resolve();
+    };
+    for (const t of targets) {
+      for (const p of t.partitions) {
+        const part = t.topic?.partitions[p.partition];
+        if (part) {
+          part.waiters.add(wake);
+          parts.push(part);
+        }
+      }
+    }
+    timer = setTimeout(wake, ms);
+  });
+}

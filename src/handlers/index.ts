@@ -1,0 +1,20 @@
+// Wires each served API key to its handler.
+
+import { register, handlers } from "./registry.ts";
+import { handleApiVersions } from "./api-versions.ts";
+import { handleMetadata } from "./metadata.ts";
+import { handleProduce } from "./produce.ts";
+import { handleFetch } from "./fetch.ts";
+import { handleListOffsets } from "./list-offsets.ts";
+import { handleCreateTopics } from "./create-topics.ts";
+import { handleDeleteTopics } from "./delete-topics.ts";
+
+register(0, handleProduce);
+register(1, handleFetch);
+register(2, handleListOffsets);
+register(3, handleMetadata);
+register(18, handleApiVersions);
+register(19, handleCreateTopics);
+register(20, handleDeleteTopics);
+
+export { handlers };

@@ -1,0 +1,75 @@
+// ListOffsets: earliest, latest (honouring the isolation level), max
+// timestamp, and by timestamp down to the record inside a batch. klite has no
+// tiered storage, so the tiered specs answer as Kafka does without it.
+
+import type * as Req from "../../generated/ListOffsetsRequest.ts";
+import type * as Res from "../../generated/ListOffsetsResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { firstRecordAtOrAfter, maxTimestampRecord } from "../protocol/record-search.ts";
+import type { Partition } from "../meta/topics.ts";
+import type { RequestContext } from "./registry.ts";
+import { leaderEpochError, LEADER_EPOCH } from "./partition-lookup.ts";
+
+export const LATEST = -1n;
+export const EARLIEST = -2n;
+export const MAX_TIMESTAMP = -3n;
+export const EARLIEST_LOCAL = -4n;
+export const LATEST_TIERED = -5n;
+export const EARLIEST_PENDING_UPLOAD = -6n;
+
+const READ_COMMITTED = 1;
+
+function found(index: number, offset: number, timestamp: number | bigint): Res.ListOffsetsPartitionResponseInit {
+  return { partitionIndex: index, errorCode: ErrorCode.NONE, offset: BigInt(offset), timestamp: BigInt(timestamp), leaderEpoch: LEADER_EPOCH };
+}
+function notFound(index: number): Res.ListOffsetsPartitionResponseInit {
+  return { partitionIndex: index, errorCode: ErrorCode.NONE, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
+}
+
+export function lookupOffset(part: Partition, ts: bigint, isolation: number): Res.ListOffsetsPartitionResponseInit {
+  const log = part.log;
+  const i = part.index;
+  switch (ts) {
+    case LATEST:
+      return found(i, isolation === READ_COMMITTED ? part.lastStableOffset() : log.logEndOffset, -1);
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return found(i, log.logStartOffset, -1);
+    case LATEST_TIERED:
+    case EARLIEST_PENDING_UPLOAD:
+      // Nothing is ever tiered: there is no such offset.
+      return notFound(i);
+    case MAX_TIMESTAMP: {
+      const m = log.maxTimestamp(maxTimestampRecord);
+      return m ? found(i, m.offset, m.timestamp) : notFound(i);
+    }
+  }
+  if (ts < 0n) return { partitionIndex: i, errorCode: ErrorCode.INVALID_REQUEST, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
+  const target = Number(ts);
+  const r = log.offsetForTimestamp(target, (batch) => firstRecordAtOrAfter(batch, target));
+  if (!r) return notFound(i);
+  if (isolation === READ_COMMITTED && r.offset >= part.lastStableOffset()) return notFound(i);
+  return found(i, r.offset, r.timestamp);
+}
+
+export function handleListOffsets(broker: Broker, req: Req.ListOffsetsRequest, ctx: RequestContext): Res.ListOffsetsResponseInit {
+  const isolation = ctx.apiVersion >= 2 ? req.isolationLevel : 0;
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => {
+      const topic = broker.topics.get(t.name);
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const part = topic?.partitions[p.partitionIndex];
+          const base = { partitionIndex: p.partitionIndex, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
+          if (!part) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          const epochErr = leaderEpochError(p.currentLeaderEpoch);
+          if (epochErr) return { ...base, errorCode: epochErr };
+          return lookupOffset(part, p.timestamp, isolation);
+        }),
+      };
+    }),
+  };
+}

@@ -1,0 +1,106 @@
+// Produce: validate each partition's batches (CRC, structure, size, record
+// counts, timestamps), append them in request order, then acknowledge after
+// the group-commit fsync (acks=1/-1) or not at all (acks=0).
+//
+// Appends happen synchronously before the first await, so pipelined produce
+// requests on a connection land in the log in the order they were sent.
+
+import type * as Req from "../../generated/ProduceRequest.ts";
+import type * as Res from "../../generated/ProduceResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID } from "../protocol/generated-support.ts";
+import { RecordsError, setLogAppendTime, validateBatches, type BatchInfo } from "../protocol/records.ts";
+import { autoCreateTopic } from "../meta/topic-create.ts";
+import { invalidTopicName } from "../meta/topic-config.ts";
+import type { Partition, Topic } from "../meta/topics.ts";
+import type { RequestContext } from "./registry.ts";
+
+type PartitionResult = Res.PartitionProduceResponseInit;
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResult {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+}
+
+function resolveTopic(broker: Broker, t: Req.TopicProduceData, version: number): Topic | number {
+  if (version >= 13) return broker.topics.getById(t.topicId) ?? ErrorCode.UNKNOWN_TOPIC_ID;
+  const existing = broker.topics.get(t.name);
+  if (existing) return existing;
+  if (invalidTopicName(t.name)) return ErrorCode.INVALID_TOPIC_EXCEPTION;
+  if (!broker.options.autoCreateTopics) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const created = autoCreateTopic(broker, t.name);
+  return "topic" in created ? created.topic : created.errorCode;
+}
+
+/** Validates and appends one partition's records; returns the response entry. */
+export function appendToPartition(broker: Broker, part: Partition, records: Uint8Array | null, now: number): PartitionResult {
+  const topic = part.topic;
+  if (records === null || records.length === 0) return failed(part.index, ErrorCode.INVALID_RECORD, "Produce request has no records");
+  const maxBytes = Number(broker.topics.configValue(topic, "max.message.bytes"));
+  let batches: BatchInfo[];
+  try {
+    batches = validateBatches(records, { maxBatchBytes: maxBytes });
+  } catch (e) {
+    if (e instanceof RecordsError) return failed(part.index, e.kafkaErrorCode, e.message);
+    throw e;
+  }
+  const logAppendTime = broker.topics.configValue(topic, "message.timestamp.type") === "LogAppendTime";
+  if (logAppendTime) {
+    for (const b of batches) setLogAppendTime(records, b.position, now);
+  } else {
+    const before = Number(broker.topics.configValue(topic, "message.timestamp.before.max.ms"));
+    const after = Number(broker.topics.configValue(topic, "message.timestamp.after.max.ms"));
+    for (const b of batches) {
+      if (b.maxTimestamp >= 0 && (now - b.maxTimestamp > before || b.maxTimestamp - now > after)) {
+        return failed(part.index, ErrorCode.INVALID_TIMESTAMP, `Timestamp ${b.maxTimestamp} of a batch is out of range`);
+      }
+    }
+  }
+  const appended = part.log.append(records);
+  part.wake();
+  return {
+    index: part.index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: BigInt(appended.baseOffset),
+    logAppendTimeMs: logAppendTime ? BigInt(now) : -1n,
+    logStartOffset: BigInt(part.log.logStartOffset),
+    recordErrors: [],
+    errorMessage: null,
+  };
+}
+
+export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx: RequestContext): Promise<Res.ProduceResponseInit | null> {
+  const v = ctx.apiVersion;
+  const now = Date.now();
+  const acks = req.acks;
+  const touched = new Set<Partition>();
+  const responses: Res.TopicProduceResponseInit[] = [];
+  for (const t of req.topicData) {
+    const resolved = acks === 0 || acks === 1 || acks === -1 ? resolveTopic(broker, t, v) : ErrorCode.INVALID_REQUIRED_ACKS;
+    const partitionResponses: PartitionResult[] = [];
+    for (const p of t.partitionData) {
+      if (typeof resolved === "number") {
+        partitionResponses.push(failed(p.index, resolved));
+        continue;
+      }
+      const part = resolved.partitions[p.index];
+      if (!part) {
+        partitionResponses.push(failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      if (req.transactionalId !== null) {
+        // Transactions are not implemented yet: refuse rather than pretend.
+        partitionResponses.push(failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported by this klite build"));
+        continue;
+      }
+      const r = appendToPartition(broker, part, p.records, now);
+      if (r.errorCode === ErrorCode.NONE) touched.add(part);
+      partitionResponses.push(r);
+    }
+    responses.push({ name: t.name, topicId: typeof resolved === "number" ? (v >= 13 ? t.topicId : ZERO_UUID) : resolved.id, partitionResponses });
+  }
+  if (acks === 0) return null;
+  // Group commit: one fsync covers every append of this window, across partitions and connections.
+  if (touched.size > 0) await Promise.all([...touched].map((p) => p.log.flushed()));
+  return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+}

@@ -1,0 +1,155 @@
+// One client connection: frames in, responses out strictly in request order.
+// Requests are handled as they arrive (so pipelined produces share one fsync),
+// but each response waits for those before it. Reading pauses while too much
+// output or too many requests are outstanding, so a slow reader cannot make
+// us buffer without bound.
+
+import type { Socket } from "bun";
+import type { Broker } from "../broker.ts";
+import { FrameError, FrameSplitter } from "./frames.ts";
+import { DisconnectError, handleFrame } from "./dispatch.ts";
+
+const MAX_IN_FLIGHT = 64;
+const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
+
+interface Slot {
+  done: boolean;
+  data: Uint8Array | null;
+}
+
+export interface ConnectionData {
+  conn: Connection;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  private readonly splitter: FrameSplitter;
+  private readonly slots: Slot[] = [];
+  private readonly output: Uint8Array[] = [];
+  private outputBytes = 0;
+  private paused = false;
+  private closed = false;
+  private readonly frames: Uint8Array[] = [];
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly socket: Socket<ConnectionData>,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress}`;
+    this.splitter = new FrameSplitter(broker.options.maxRequestBytes);
+    socket.setNoDelay(true);
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.splitter.push(data, this.frames);
+    } catch (e) {
+      if (e instanceof FrameError) return this.abort(e.message);
+      throw e;
+    }
+    for (const frame of this.frames) {
+      if (this.closed) break;
+      this.dispatch(frame);
+    }
+    this.frames.length = 0;
+    this.updateFlowControl();
+  }
+
+  private dispatch(frame: Uint8Array): void {
+    const slot: Slot = { done: false, data: null };
+    this.slots.push(slot);
+    let result: Uint8Array | null | Promise<Uint8Array | null>;
+    try {
+      result = handleFrame(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame);
+    } catch (e) {
+      return this.fail(e);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (data) => this.complete(slot, data),
+        (e) => this.fail(e),
+      );
+    } else this.complete(slot, result);
+  }
+
+  private fail(e: unknown): void {
+    if (e instanceof DisconnectError) this.abort(e.message);
+    else {
+      this.broker.log.error(`connection ${this.id}: request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.abort("internal error");
+    }
+  }
+
+  private complete(slot: Slot, data: Uint8Array | null): void {
+    if (this.closed) return;
+    slot.done = true;
+    slot.data = data;
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const s = this.slots.shift()!;
+      if (s.data) this.write(s.data);
+    }
+    this.updateFlowControl();
+  }
+
+  private write(data: Uint8Array): void {
+    if (this.output.length === 0) {
+      const n = this.socket.write(data);
+      if (n === data.length) return;
+      data = data.subarray(Math.max(0, n));
+    }
+    this.output.push(data);
+    this.outputBytes += data.length;
+  }
+
+  onDrain(): void {
+    while (this.output.length > 0 && !this.closed) {
+      const data = this.output[0]!;
+      const n = this.socket.write(data);
+      if (n < data.length) {
+        this.output[0] = data.subarray(Math.max(0, n));
+        this.outputBytes -= Math.max(0, n);
+        break;
+      }
+      this.output.shift();
+      this.outputBytes -= data.length;
+    }
+    this.updateFlowControl();
+  }
+
+  private updateFlowControl(): void {
+    if (this.closed) return;
+    const busy = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT;
+    if (busy && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!busy && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** In-flight requests and unsent output: what a graceful shutdown waits for. */
+  get idle(): boolean {
+    return this.slots.length === 0 && this.output.length === 0;
+  }
+
+  private abort(reason: string): void {
+    if (this.closed) return;
+    this.broker.log.debug(`connection ${this.id} from ${this.remoteAddress} closed: ${reason}`);
+    this.closed = true;
+    this.slots.length = 0;
+    this.output.length = 0;
+    this.socket.end();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    this.slots.length = 0;
+    this.output.length = 0;
+    this.outputBytes = 0;
+  }
+}

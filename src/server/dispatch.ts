@@ -1,0 +1,91 @@
+// Request frame → header → version check → generated decoder → handler →
+// generated encoder → response frame. No sockets here: the connection feeds
+// frames in and writes whatever comes back.
+
+import { apis, requestHeaderVersion, responseHeaderVersion } from "../../generated/index.ts";
+import * as RequestHeader from "../../generated/RequestHeader.ts";
+import * as ApiVersionsResponse from "../../generated/ApiVersionsResponse.ts";
+import { Reader, DecodeError } from "../protocol/reader.ts";
+import { Writer } from "../protocol/writer.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import type { RequestContext } from "../handlers/registry.ts";
+import { handlers } from "../handlers/index.ts";
+import { advertisedApiVersions } from "../handlers/api-versions.ts";
+
+/** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
+export class DisconnectError extends Error {
+  override name = "DisconnectError";
+}
+
+export interface ConnectionInfo {
+  connectionId: number;
+  remoteAddress: string;
+}
+
+/** Handles one request frame; resolves to the response frame, or null when Kafka sends none (acks=0). */
+export function handleFrame(broker: Broker, conn: ConnectionInfo, frame: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
+  const r = new Reader(frame);
+  const apiKey = r.int16();
+  const apiVersion = r.int16();
+  const correlationId = r.int32();
+  const served = broker.served.get(apiKey);
+
+  if (!served) throw new DisconnectError(`unsupported api key ${apiKey}`);
+  if (apiVersion < served.min || apiVersion > served.max) {
+    if (apiKey === 18) return apiVersionsFallback(broker, correlationId);
+    throw new DisconnectError(`unsupported version ${apiVersion} of api ${apiKey}`);
+  }
+
+  r.pos = 0;
+  let header: RequestHeader.RequestHeader;
+  let body: object;
+  try {
+    header = RequestHeader.decode(r, requestHeaderVersion(apiKey, apiVersion));
+    body = apis.get(apiKey)!.request.decode(r, apiVersion);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new DisconnectError(`malformed request (api ${apiKey} v${apiVersion}): ${e.message}`);
+    throw e;
+  }
+  const ctx: RequestContext = {
+    apiKey,
+    apiVersion,
+    correlationId,
+    clientId: header.clientId,
+    connectionId: conn.connectionId,
+    remoteAddress: conn.remoteAddress,
+  };
+  const entry = handlers.get(apiKey);
+  if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
+  const result = entry.handle(broker, body, ctx);
+  if (result instanceof Promise) return result.then((res) => (res === null ? null : encodeResponse(ctx, res)));
+  return result === null ? null : encodeResponse(ctx, result);
+}
+
+/** Response frame: int32 size, header (v0: correlation id; v1 adds an empty tagged section), body. */
+export function encodeResponse(ctx: RequestContext, body: object): Uint8Array {
+  const mod = apis.get(ctx.apiKey)!.response;
+  const hv = responseHeaderVersion(ctx.apiKey, ctx.apiVersion);
+  const bodySize = mod.size(body as never, ctx.apiVersion);
+  const headerSize = hv >= 1 ? 5 : 4;
+  const w = Writer.alloc(4 + headerSize + bodySize);
+  w.int32(headerSize + bodySize);
+  w.int32(ctx.correlationId);
+  if (hv >= 1) w.uvarint(0);
+  mod.encodeInto(w, body as never, ctx.apiVersion);
+  return w.buf;
+}
+
+/** ApiVersions at a version we do not know: a v0 body with UNSUPPORTED_VERSION and our ranges, so the client can retry. */
+function apiVersionsFallback(broker: Broker, correlationId: number): Uint8Array {
+  const body: ApiVersionsResponse.ApiVersionsResponseInit = {
+    errorCode: ErrorCode.UNSUPPORTED_VERSION,
+    apiKeys: advertisedApiVersions(broker),
+  };
+  const size = ApiVersionsResponse.size(body, 0);
+  const w = Writer.alloc(8 + size);
+  w.int32(4 + size);
+  w.int32(correlationId);
+  ApiVersionsResponse.encodeInto(w, body, 0);
+  return w.buf;
+}
