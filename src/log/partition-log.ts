@@ -1,0 +1,505 @@
+// A partition's log: an ordered list of segments in `<data-dir>/<topic>-<partition>/`,
+// the last one active. Appends assign offsets and write whole batches to the
+// active segment; reads return whole batches as views of sealed segments or
+// bounded copies from the active one; recovery on open trims a torn tail and
+// rebuilds indexes; retention and DeleteRecords drop whole segments from the front.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fsyncDir, TEMP_SUFFIX, writeFileAtomic } from "./atomic-file.ts";
+import {
+  PARTITION_LEADER_EPOCH,
+  batchLastOffsetDelta,
+  batchMaxTimestamp,
+  batchSize,
+  headerProblem,
+  viewOf,
+  writeInt64,
+} from "./batch-header.ts";
+import type { DataFile } from "./data-file.ts";
+import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
+import { scanSegment } from "./recovery.ts";
+import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
+import { INDEX_SUFFIX, LOG_START_OFFSET_FILE, SWAP_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentName } from "./segment-files.ts";
+
+export { FlushScheduler } from "./flush-scheduler.ts";
+
+export interface LogConfig {
+  segmentBytes: number;
+  segmentMs: number;
+  indexIntervalBytes: number;
+  /** -1: keep forever. */
+  retentionMs: number;
+  /** -1: no size limit. */
+  retentionBytes: number;
+  /** group: acknowledge after a shared fsync; never: after write(2). */
+  fsync: "group" | "never";
+  crc32c: (b: Uint8Array) => number;
+}
+
+/** Appended bytes that are not a sequence of whole v2 batches. */
+export class LogAppendError extends Error {
+  override name = "LogAppendError";
+}
+
+/** What a record-level search inside one batch found: an offset, or an offset with its record's timestamp. */
+export type RecordMatch = number | { offset: number; timestamp: number } | null;
+
+export interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  bytes: Uint8Array;
+}
+
+/** Reads of the active segment copy at most this much per call beyond the first batch. */
+const ACTIVE_READ_CAP = 16 << 20;
+
+export class PartitionLog implements FlushTarget {
+  private segments: Segment[] = [];
+  private startOffset = 0;
+  private endOffset = 0;
+  private round: FlushRound | null = null;
+  private closed = false;
+  /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
+  readonly recoveryNotes: string[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private config: LogConfig,
+    private readonly flusher: FlushScheduler,
+  ) {}
+
+  /** Opens (creating if needed) the log in `dir`, recovering it from whatever a crash left. */
+  static open(dir: string, config: LogConfig, flusher: FlushScheduler): PartitionLog {
+    const log = new PartitionLog(dir, config, flusher);
+    log.recover();
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  /** The next offset to assign. */
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Applies to decisions taken from now on (rolls, retention); existing segments stay as they are. */
+  setConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  private get syncing(): boolean {
+    return this.config.fsync === "group";
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private recover(): void {
+    const fresh = !existsSync(this.dir);
+    mkdirSync(this.dir, { recursive: true });
+    if (fresh && this.syncing) fsyncDir(dirname(this.dir));
+    const checkpoint = this.readStartCheckpoint();
+    const names = readdirSync(this.dir);
+    const bases: number[] = [];
+    for (const name of names) {
+      if (name.endsWith(TEMP_SUFFIX) || name.endsWith(SWAP_SUFFIX)) unlinkSync(join(this.dir, name));
+      const base = parseSegmentName(name);
+      if (base !== null) bases.push(base);
+    }
+    bases.sort((a, b) => a - b);
+    this.removeOrphanIndexes(names, new Set(bases));
+
+    if (bases.length === 0) {
+      const base = checkpoint ?? 0;
+      this.segments.push(Segment.create(this.dir, base, Date.now()));
+      if (this.syncing) fsyncDir(this.dir);
+      this.startOffset = this.endOffset = base;
+      return;
+    }
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const last = i === bases.length - 1;
+      const sealed = last ? null : Segment.openSealed(this.dir, base, bases[i + 1]!);
+      if (sealed) {
+        this.segments.push(sealed);
+        continue;
+      }
+      // The active segment always, and any segment whose indexes cannot be trusted: scan it.
+      const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
+      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes);
+      if (outcome.problem) this.recoveryNotes.push(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes`);
+      if (last) this.endOffset = outcome.nextOffset;
+      else segment.seal(this.syncing);
+      this.segments.push(segment);
+    }
+    this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
+    // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
+    this.deleteSegmentsBelowStart();
+  }
+
+  private removeOrphanIndexes(names: string[], bases: Set<number>): void {
+    for (const name of names) {
+      const suffix = name.endsWith(INDEX_SUFFIX) ? INDEX_SUFFIX : name.endsWith(TIME_INDEX_SUFFIX) ? TIME_INDEX_SUFFIX : null;
+      if (!suffix) continue;
+      const base = parseSegmentName(name.slice(0, -suffix.length) + ".log");
+      if (base !== null && !bases.has(base)) unlinkSync(join(this.dir, name));
+    }
+  }
+
+  private readStartCheckpoint(): number | null {
+    const path = join(this.dir, LOG_START_OFFSET_FILE);
+    if (!existsSync(path)) return null;
+    const n = Number(readFileSync(path, "utf8").trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  }
+
+  private writeStartCheckpoint(): void {
+    writeFileAtomic(join(this.dir, LOG_START_OFFSET_FILE), new TextEncoder().encode(`${this.startOffset}\n`), { fsync: this.syncing });
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /**
+   * Appends one or more v2 batches (concatenated, as in a Produce request),
+   * assigning offsets from the log end. Patches baseOffset and
+   * partitionLeaderEpoch in `batches` in place (both outside the CRC), then
+   * writes them; the caller may reuse the buffer afterwards.
+   */
+  append(batches: Uint8Array, leaderEpoch = 0): { baseOffset: number; lastOffset: number; position: number } {
+    if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
+    if (batches.length === 0) throw new LogAppendError("no batches to append");
+    const view = viewOf(batches);
+    const baseOffset = this.endOffset;
+    let next = baseOffset;
+    let maxTimestamp = -1;
+    for (let pos = 0; pos < batches.length; pos += batchSize(view, pos)) {
+      const problem = headerProblem(view, pos, batches.length - pos);
+      if (problem) throw new LogAppendError(`batch at byte ${pos}: ${problem}`);
+      next += batchLastOffsetDelta(view, pos) + 1;
+      maxTimestamp = Math.max(maxTimestamp, batchMaxTimestamp(view, pos));
+    }
+    const lastOffset = next - 1;
+    if (!Number.isSafeInteger(lastOffset)) throw new LogAppendError("offsets exhausted");
+    const now = Date.now();
+    this.maybeRoll(batches.length, lastOffset, maxTimestamp, now);
+
+    next = baseOffset;
+    for (let pos = 0; pos < batches.length; pos += batchSize(view, pos)) {
+      writeInt64(view, pos, next);
+      view.setInt32(pos + PARTITION_LEADER_EPOCH, leaderEpoch);
+      next += batchLastOffsetDelta(view, pos) + 1;
+    }
+    const seg = this.active;
+    const position = seg.size;
+    seg.write(batches, now);
+    next = baseOffset;
+    for (let pos = 0; pos < batches.length; ) {
+      const size = batchSize(view, pos);
+      const last = next + batchLastOffsetDelta(view, pos);
+      seg.indexBatch(last, position + pos, size, batchMaxTimestamp(view, pos), this.config.indexIntervalBytes);
+      next = last + 1;
+      pos += size;
+    }
+    seg.size += batches.length;
+    this.endOffset = lastOffset + 1;
+    if (this.syncing) this.round = this.flusher.enqueue(this);
+    return { baseOffset, lastOffset, position };
+  }
+
+  private maybeRoll(bytes: number, lastOffset: number, maxTimestamp: number, now: number): void {
+    const seg = this.active;
+    if (seg.size === 0) return;
+    const full = seg.size + bytes > Math.min(this.config.segmentBytes, MAX_RELATIVE);
+    const offsetsFull = lastOffset - seg.baseOffset > MAX_RELATIVE;
+    // As Kafka: age by record time when both ends have timestamps, else by wall clock since creation.
+    const age = seg.firstBatchTimestamp >= 0 && maxTimestamp >= 0 ? maxTimestamp - seg.firstBatchTimestamp : now - seg.createdMs;
+    if (full || offsetsFull || age > this.config.segmentMs) this.roll(now);
+  }
+
+  /** Seals the active segment and starts a new one at the log end. */
+  roll(now = Date.now()): void {
+    const old = this.active;
+    const next = Segment.create(this.dir, this.endOffset, now);
+    try {
+      // Sealing fsyncs the directory, which also makes the new file's name durable.
+      old.seal(this.syncing);
+    } catch (e) {
+      next.delete();
+      throw e;
+    }
+    this.segments.push(next);
+  }
+
+  /** Files with writes not yet fsynced (called by the flush scheduler). */
+  takeDirtyFiles(): DataFile[] {
+    const file = this.closed ? null : this.active.activeFile;
+    return file && file.dirty ? [file] : [];
+  }
+
+  /** Resolves when everything appended so far is durable (at once with fsync=never). */
+  flushed(): Promise<void> {
+    return this.round ? this.round.promise : Promise.resolve();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Index of the segment holding `offset`: the last whose base is at or below it (-1: none). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The batch containing `offset` (or the first after it) and its segment's index. */
+  private locate(offset: number): { index: number; header: BatchHeader } | null {
+    const holder = this.segmentIndexFor(offset);
+    for (let i = Math.max(0, holder); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const header = i === holder ? seg.locate(offset) : seg.headerAt(0);
+      if (header) return { index: i, header };
+    }
+    return null;
+  }
+
+  /**
+   * Whole batches from the one containing `offset`, up to `maxBytes`, but at
+   * least one whole batch when `minOneBatch` (KIP-74). Sealed data comes as
+   * mmap views, active data as fresh copies. `offset` == log end: nothing.
+   */
+  read(offset: number, maxBytes: number, minOneBatch: boolean): { chunks: Uint8Array[]; size: number } | "out_of_range" {
+    if (offset < this.startOffset || offset > this.endOffset) return "out_of_range";
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (offset === this.endOffset || this.closed) return { chunks, size };
+    const start = this.locate(offset);
+    if (!start) return { chunks, size };
+    let first: BatchHeader | null = start.header;
+    for (let i = start.index; i < this.segments.length && first; ) {
+      const seg = this.segments[i]!;
+      const bytes = seg.readFrom(first, maxBytes - size, minOneBatch && size === 0, ACTIVE_READ_CAP);
+      if (bytes.length === 0) break;
+      chunks.push(bytes);
+      size += bytes.length;
+      // Continue into the next segment only when this one was read to its end.
+      if (first.position + bytes.length < seg.size) break;
+      i++;
+      first = i < this.segments.length ? this.segments[i]!.headerAt(0) : null;
+    }
+    return { chunks, size };
+  }
+
+  /**
+   * Batches from the one containing `fromOffset` (at least the log start) to
+   * the log end, for scans. Sealed batches are views, active ones copies.
+   * Appends during iteration are seen; other changes to the log are not allowed.
+   */
+  *batches(fromOffset: number): Generator<StoredBatch> {
+    for (const { segment, header } of this.headers(Math.max(fromOffset, this.startOffset))) {
+      yield { baseOffset: header.baseOffset, lastOffset: header.lastOffset, bytes: segment.batchBytes(header) };
+    }
+  }
+
+  private *headers(fromOffset: number): Generator<{ segment: Segment; header: BatchHeader }> {
+    const start = this.locate(fromOffset);
+    if (!start) return;
+    let h: BatchHeader | null = start.header;
+    for (let i = start.index; i < this.segments.length; ) {
+      const segment = this.segments[i]!;
+      if (!h) {
+        i++;
+        h = i < this.segments.length ? this.segments[i]!.headerAt(0) : null;
+        continue;
+      }
+      yield { segment, header: h };
+      h = segment.headerAt(h.position + h.size);
+    }
+  }
+
+  /**
+   * The first offset at or after the log start whose record timestamp is >=
+   * `timestamp`. Segments and the time index narrow the search to batches
+   * whose max timestamp reaches it; `inBatch` finds the record inside (given
+   * the batch bytes and the lowest acceptable offset), or null to move on.
+   */
+  offsetForTimestamp(
+    timestamp: number,
+    inBatch: (batch: Uint8Array, minOffset: number) => RecordMatch,
+  ): { offset: number; timestamp: number } | null {
+    const first = Math.max(0, this.segmentIndexFor(this.startOffset));
+    for (let i = first; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.maxTimestamp < timestamp) continue;
+      const rel = seg.timeSearchStart(timestamp);
+      const from = Math.max(rel < 0 ? seg.baseOffset : seg.baseOffset + rel, this.startOffset);
+      for (let h = seg.locate(from); h; h = seg.headerAt(h.position + h.size)) {
+        if (h.maxTimestamp < timestamp) continue;
+        const found = this.matchIn(seg, h, inBatch);
+        if (found) return found;
+      }
+    }
+    return null;
+  }
+
+  private matchIn(
+    seg: Segment,
+    h: BatchHeader,
+    inBatch: (batch: Uint8Array, minOffset: number) => RecordMatch,
+  ): { offset: number; timestamp: number } | null {
+    const r = inBatch(seg.batchBytes(h), this.startOffset);
+    if (r === null) return null;
+    const m = typeof r === "number" ? { offset: r, timestamp: h.maxTimestamp } : r;
+    return m.offset < this.startOffset ? { offset: this.startOffset, timestamp: m.timestamp } : m;
+  }
+
+  /**
+   * The largest timestamp in the log (from the log start) and where it is, for
+   * ListOffsets MAX_TIMESTAMP: the earliest batch holding it, refined to the
+   * record by `inBatch` when given (else the batch's last offset). Null when
+   * the log has no timestamps.
+   */
+  maxTimestamp(inBatch?: (batch: Uint8Array) => RecordMatch): { offset: number; timestamp: number } | null {
+    let best: { seg: Segment; timestamp: number; offset: number } | null = null;
+    const first = Math.max(0, this.segmentIndexFor(this.startOffset));
+    for (let i = first; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      let ts = seg.maxTimestamp;
+      let offset = seg.offsetOfMaxTimestamp;
+      if (ts >= 0 && offset < this.startOffset) {
+        // The segment's maximum lies below the log start: recompute over what is left.
+        ts = -1;
+        for (let h = seg.locate(this.startOffset); h; h = seg.headerAt(h.position + h.size)) {
+          if (h.maxTimestamp > ts) {
+            ts = h.maxTimestamp;
+            offset = h.lastOffset;
+          }
+        }
+      }
+      if (ts >= 0 && (!best || ts > best.timestamp)) best = { seg, timestamp: ts, offset };
+    }
+    if (!best) return null;
+    const h = best.seg.locate(best.offset);
+    if (!h) return null;
+    const fallback = { offset: h.lastOffset, timestamp: h.maxTimestamp };
+    return (inBatch && this.matchIn(best.seg, h, (b) => inBatch(b))) || fallback;
+  }
+
+  sizeBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- deletion
+
+  /** DeleteRecords: moves the log start up to `offset` (at most the log end), dropping segments wholly below it. */
+  deleteRecordsBefore(offset: number): void {
+    const target = Math.min(offset, this.endOffset);
+    if (target <= this.startOffset) return;
+    this.startOffset = target;
+    this.writeStartCheckpoint();
+    this.deleteSegmentsBelowStart();
+  }
+
+  private deleteSegmentsBelowStart(): void {
+    let n = 0;
+    while (n + 1 < this.segments.length && this.segments[n + 1]!.baseOffset <= this.startOffset) n++;
+    this.deleteFront(n);
+  }
+
+  private deleteFront(n: number): void {
+    if (n === 0) return;
+    for (const s of this.segments.splice(0, n)) s.delete();
+    this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    // Deleted files keep their disk space while mapped; a GC pass releases unreferenced mappings.
+    Bun.gc(false);
+  }
+
+  /**
+   * retention.ms / retention.bytes: deletes whole segments from the front.
+   * When the active segment itself is due, a new empty one is rolled first
+   * (as Kafka does), so the active segment is never the one deleted.
+   */
+  applyRetention(now: number): void {
+    if (this.closed) return;
+    const { retentionMs, retentionBytes } = this.config;
+    let n = 0;
+    if (retentionMs >= 0) {
+      while (n < this.segments.length) {
+        const seg = this.segments[n]!;
+        const newest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModifiedMs;
+        if (seg.size === 0 || now - newest <= retentionMs) break;
+        n++;
+      }
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.sizeBytes() - retentionBytes;
+      for (let i = 0; i < this.segments.length; i++) {
+        const seg = this.segments[i]!;
+        if (seg.size === 0 || excess - seg.size < 0) break;
+        excess -= seg.size;
+        n = Math.max(n, i + 1);
+      }
+    }
+    if (n === 0) return;
+    if (n === this.segments.length) this.roll(now);
+    this.deleteFront(n);
+  }
+
+  /** Drops everything at or after `offset` (the whole batch containing it); the log end moves back. */
+  truncateTo(offset: number): void {
+    if (this.closed || offset >= this.endOffset) return;
+    if (offset <= this.startOffset) {
+      for (const s of this.segments.splice(0)) s.delete();
+      this.segments.push(Segment.create(this.dir, offset, Date.now()));
+      if (this.syncing) fsyncDir(this.dir);
+      this.startOffset = this.endOffset = offset;
+      this.writeStartCheckpoint();
+      return;
+    }
+    const i = Math.max(0, this.segmentIndexFor(offset));
+    for (const s of this.segments.splice(i + 1)) s.delete();
+    const seg = this.segments[i]!;
+    const h = seg.locate(offset);
+    seg.truncateAndActivate(h ? h.position : seg.size, this.config.indexIntervalBytes);
+    this.endOffset = h ? h.baseOffset : offset;
+    if (this.endOffset < this.startOffset) {
+      this.startOffset = this.endOffset;
+      this.writeStartCheckpoint();
+    }
+  }
+
+  /** Makes appended data durable (group mode) and closes files; the log is unusable afterwards. */
+  close(): void {
+    if (this.closed) return;
+    const file = this.active.activeFile;
+    if (file && file.dirty && this.syncing) file.syncNow();
+    this.closed = true;
+    for (const s of this.segments) s.close();
+  }
+
+  /** Closes the log and removes its directory (DeleteTopics). */
+  deleteAll(): void {
+    this.closed = true;
+    for (const s of this.segments) s.close();
+    this.segments = [];
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,29 @@
+// Names of a partition directory's files, Kafka's: segments are named by
+// their base offset, zero-padded to 20 digits so they sort by name.
+
+import { join } from "node:path";
+
+export const LOG_SUFFIX = ".log";
+export const INDEX_SUFFIX = ".index";
+export const TIME_INDEX_SUFFIX = ".timeindex";
+/** Where truncateTo builds a shortened copy of a sealed segment before renaming it into place. */
+export const SWAP_SUFFIX = ".swap";
+export const LOG_START_OFFSET_FILE = "log-start-offset";
+
+const SEGMENT_NAME = /^(\d{20})\.log$/;
+
+export function segmentName(baseOffset: number): string {
+  return String(baseOffset).padStart(20, "0");
+}
+
+export function segmentPath(dir: string, baseOffset: number, suffix: string): string {
+  return join(dir, segmentName(baseOffset) + suffix);
+}
+
+/** The base offset a directory entry names, or null when it is not a segment log. */
+export function parseSegmentName(name: string): number | null {
+  const m = SEGMENT_NAME.exec(name);
+  if (!m) return null;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : null;
+}

@@ -1,0 +1,406 @@
+// One segment: a .log file of whole batches plus its sparse indexes.
+//
+// Active segment: open fd, positional writes, positional reads sized by the
+// request, indexes in memory (written out when it is sealed; recovery
+// rebuilds them from the log, so a crash never leaves a stale index behind).
+// Sealed segment: read-only; the log and its indexes are mmapped lazily and
+// read as views, so nothing loads a segment onto the heap.
+//
+// Files are never shortened while mapped: a mapped page past a new end of
+// file would fault (SIGBUS). Deletion only unlinks (mappings keep the inode
+// alive), and truncating a sealed segment writes a shortened copy and renames
+// it into place.
+
+import { copyFileSync, existsSync, readSync, openSync, closeSync, renameSync, statSync, truncateSync, unlinkSync } from "node:fs";
+import { DataFile } from "./data-file.ts";
+import { writeFilesAtomic } from "./atomic-file.ts";
+import {
+  HEADER_SIZE,
+  INDEXED_PREFIX,
+  LOG_OVERHEAD,
+  batchBaseOffset,
+  batchLastOffsetDelta,
+  batchMaxTimestamp,
+  batchSize,
+  viewOf,
+} from "./batch-header.ts";
+import { OffsetIndex, TimeIndex } from "./sparse-index.ts";
+import { INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segmentName, segmentPath } from "./segment-files.ts";
+
+export interface BatchHeader {
+  /** File position of the batch in its segment. */
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  size: number;
+  maxTimestamp: number;
+}
+
+/** Largest relative offset or position an index entry can hold. */
+export const MAX_RELATIVE = 0x7fffffff;
+
+// Headers of the active segment are read into this, one at a time (single-threaded).
+const scratch = new Uint8Array(INDEXED_PREFIX);
+const scratchView = viewOf(scratch);
+const EMPTY = new Uint8Array(0);
+
+function unlinkIfExists(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}
+
+function mapFile(path: string, size: number): Uint8Array {
+  // mmap refuses empty files; an empty file is simply no bytes.
+  return size === 0 ? EMPTY : Bun.mmap(path, { size });
+}
+
+/** Reads `length` bytes at `position` of a closed file, for checks at open. */
+function readAt(path: string, position: number, length: number): DataView {
+  const buf = new Uint8Array(length);
+  const fd = openSync(path, "r");
+  try {
+    if (readSync(fd, buf, 0, length, position) !== length) throw new Error(`short read of ${path}`);
+  } finally {
+    closeSync(fd);
+  }
+  return viewOf(buf);
+}
+
+export class Segment {
+  /** Bytes of whole batches in the file. */
+  size: number;
+  /** Largest batch max timestamp, and the last offset of the first batch that has it (-1: none). */
+  maxTimestamp = -1;
+  offsetOfMaxTimestamp = -1;
+  /** Max timestamp of the first batch: segment.ms counts from it, as in Kafka. */
+  firstBatchTimestamp = -1;
+  /** When the segment was created or loaded; segment.ms falls back to it without timestamps. */
+  readonly createdMs: number;
+  /** Retention by time falls back to it when no batch carries a timestamp. */
+  lastModifiedMs: number;
+
+  private file: DataFile | null;
+  private offsetIndex: OffsetIndex | null = null;
+  private timeIndex: TimeIndex | null = null;
+  private bytesSinceIndexEntry = 0;
+  private map: Uint8Array | null = null;
+  private mapView: DataView | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    size: number,
+    file: DataFile | null,
+    now: number,
+  ) {
+    this.size = size;
+    this.file = file;
+    this.createdMs = now;
+    this.lastModifiedMs = now;
+    if (file) {
+      this.offsetIndex = new OffsetIndex();
+      this.timeIndex = new TimeIndex();
+    }
+  }
+
+  get name(): string {
+    return segmentName(this.baseOffset);
+  }
+  get logPath(): string {
+    return segmentPath(this.dir, this.baseOffset, LOG_SUFFIX);
+  }
+  get indexPath(): string {
+    return segmentPath(this.dir, this.baseOffset, INDEX_SUFFIX);
+  }
+  get timeIndexPath(): string {
+    return segmentPath(this.dir, this.baseOffset, TIME_INDEX_SUFFIX);
+  }
+  get isActive(): boolean {
+    return this.file !== null;
+  }
+  /** The open file of the active segment. */
+  get activeFile(): DataFile | null {
+    return this.file;
+  }
+
+  /** A new, empty active segment. */
+  static create(dir: string, baseOffset: number, now: number): Segment {
+    return new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX)), now);
+  }
+
+  /**
+   * An existing segment opened for writing with empty in-memory indexes: the
+   * caller rebuilds them by scanning (recovery) and may then seal it.
+   */
+  static openForScan(dir: string, baseOffset: number, now: number): { segment: Segment; fileSize: number } {
+    const file = DataFile.open(segmentPath(dir, baseOffset, LOG_SUFFIX));
+    const fileSize = statSync(file.path).size;
+    return { segment: new Segment(dir, baseOffset, 0, file, now), fileSize };
+  }
+
+  /**
+   * A sealed segment whose index files look sound, or null when they are
+   * missing or damaged (then the segment must be rescanned). `limitOffset` is
+   * the next segment's base: no entry can reach it.
+   */
+  static openSealed(dir: string, baseOffset: number, limitOffset: number): Segment | null {
+    const logPath = segmentPath(dir, baseOffset, LOG_SUFFIX);
+    const indexPath = segmentPath(dir, baseOffset, INDEX_SUFFIX);
+    const timePath = segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX);
+    if (!existsSync(indexPath) || !existsSync(timePath)) return null;
+    const logStat = statSync(logPath);
+    const indexSize = statSync(indexPath).size;
+    const timeSize = statSync(timePath).size;
+    if (indexSize % OffsetIndex.ENTRY !== 0 || timeSize % TimeIndex.ENTRY !== 0) return null;
+    const maxRelative = Math.min(MAX_RELATIVE, limitOffset - baseOffset - 1);
+    if (indexSize > 0) {
+      // Entries increase, so a sane last entry bounds them all; never trust an index beyond the log.
+      const v = readAt(indexPath, indexSize - OffsetIndex.ENTRY, OffsetIndex.ENTRY);
+      const rel = v.getInt32(0);
+      const pos = v.getInt32(4);
+      if (rel < 0 || rel > maxRelative || pos < 0 || pos + HEADER_SIZE > logStat.size) return null;
+    }
+    const seg = new Segment(dir, baseOffset, logStat.size, null, Date.now());
+    seg.lastModifiedMs = logStat.mtimeMs;
+    if (timeSize > 0) {
+      const v = readAt(timePath, timeSize - TimeIndex.ENTRY, TimeIndex.ENTRY);
+      const ts = v.getInt32(0) * 2 ** 32 + v.getUint32(4);
+      const rel = v.getInt32(8);
+      if (rel < 0 || rel > maxRelative || ts < 0) return null;
+      seg.maxTimestamp = ts;
+      seg.offsetOfMaxTimestamp = baseOffset + rel;
+    }
+    return seg;
+  }
+
+  /** Accounts for one batch written at `position` (active segment): max timestamp and sparse index entries. */
+  indexBatch(lastOffset: number, position: number, size: number, maxTimestamp: number, intervalBytes: number): void {
+    if (position === 0) this.firstBatchTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = lastOffset;
+    }
+    if (this.bytesSinceIndexEntry > intervalBytes) {
+      this.offsetIndex!.append(lastOffset - this.baseOffset, position);
+      if (this.maxTimestamp >= 0) this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += size;
+  }
+
+  /** Appends bytes of whole batches at the end of the active segment. */
+  write(data: Uint8Array, now: number): void {
+    const file = this.file!;
+    try {
+      file.write(data, this.size);
+    } catch (e) {
+      // Leave no partial batch behind for the next append to land after.
+      try {
+        file.truncate(this.size);
+      } catch {
+        // The write error is the one to report; recovery trims the tail anyway.
+      }
+      throw e;
+    }
+    this.lastModifiedMs = now;
+  }
+
+  /**
+   * Turns the active segment into a sealed one: the data is made durable
+   * first (when `fsync`), then the indexes are written atomically, so index
+   * files on disk always describe durable data.
+   */
+  seal(fsync: boolean): void {
+    const file = this.file!;
+    if (fsync) file.syncNow();
+    if (this.maxTimestamp >= 0) this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+    writeFilesAtomic(
+      this.dir,
+      [
+        { name: this.name + INDEX_SUFFIX, data: this.offsetIndex!.contents() },
+        { name: this.name + TIME_INDEX_SUFFIX, data: this.timeIndex!.contents() },
+      ],
+      { fsync },
+    );
+    file.close();
+    this.file = null;
+    this.offsetIndex = null;
+    this.timeIndex = null;
+  }
+
+  private mapped(): DataView {
+    if (!this.mapView) {
+      this.map = mapFile(this.logPath, this.size);
+      this.mapView = viewOf(this.map);
+    }
+    return this.mapView;
+  }
+
+  private offsets(): OffsetIndex {
+    if (!this.offsetIndex) {
+      const size = existsSync(this.indexPath) ? statSync(this.indexPath).size : 0;
+      this.offsetIndex = new OffsetIndex(mapFile(this.indexPath, size - (size % OffsetIndex.ENTRY)));
+    }
+    return this.offsetIndex;
+  }
+
+  private times(): TimeIndex {
+    if (!this.timeIndex) {
+      const size = existsSync(this.timeIndexPath) ? statSync(this.timeIndexPath).size : 0;
+      this.timeIndex = new TimeIndex(mapFile(this.timeIndexPath, size - (size % TimeIndex.ENTRY)));
+    }
+    return this.timeIndex;
+  }
+
+  /** Header of the batch at `position`, or null at the end or where no sane batch is. */
+  headerAt(position: number): BatchHeader | null {
+    if (position < 0 || position + HEADER_SIZE > this.size) return null;
+    let view: DataView;
+    let at: number;
+    if (this.file) {
+      if (this.file.read(scratch, position) < INDEXED_PREFIX) return null;
+      view = scratchView;
+      at = 0;
+    } else {
+      view = this.mapped();
+      at = position;
+    }
+    const size = batchSize(view, at);
+    if (size < HEADER_SIZE || position + size > this.size) return null;
+    const baseOffset = batchBaseOffset(view, at);
+    return { position, baseOffset, lastOffset: baseOffset + batchLastOffsetDelta(view, at), size, maxTimestamp: batchMaxTimestamp(view, at) };
+  }
+
+  /** The batch containing `offset` or, failing that, the first batch after it; null when the segment has none. */
+  locate(offset: number): BatchHeader | null {
+    let pos = offset > this.baseOffset ? this.offsets().lookup(Math.min(offset - this.baseOffset, MAX_RELATIVE)) : 0;
+    if (pos >= this.size) pos = 0;
+    for (;;) {
+      const h = this.headerAt(pos);
+      if (!h || h.lastOffset >= offset) return h;
+      pos += h.size;
+    }
+  }
+
+  /** Bytes of one batch known from its header: a view when sealed, a fresh copy when active. */
+  batchBytes(h: BatchHeader): Uint8Array {
+    if (!this.file) {
+      this.mapped();
+      return this.map!.subarray(h.position, h.position + h.size);
+    }
+    const buf = Buffer.allocUnsafe(h.size);
+    const n = this.file.read(buf, h.position);
+    return buf.subarray(0, n);
+  }
+
+  /**
+   * Whole batches starting with `first`, at most `budget` bytes, or just the
+   * first batch when it alone exceeds the budget and `forceFirst` (KIP-74).
+   * Reads of the active segment copy at most max(budget, first batch, readCap) bytes.
+   */
+  readFrom(first: BatchHeader, budget: number, forceFirst: boolean, readCap: number): Uint8Array {
+    if (first.size > budget) return forceFirst ? this.batchBytes(first) : EMPTY;
+    if (!this.file) {
+      this.mapped();
+      let end = first.position + first.size;
+      for (;;) {
+        const h = this.headerAt(end);
+        if (!h || end + h.size - first.position > budget) break;
+        end += h.size;
+      }
+      return this.map!.subarray(first.position, end);
+    }
+    const want = Math.max(first.size, Math.min(budget, this.size - first.position, readCap));
+    const buf = Buffer.allocUnsafe(want);
+    const got = this.file.read(buf, first.position, want);
+    const view = viewOf(buf);
+    let end = 0;
+    while (end + LOG_OVERHEAD <= got) {
+      const s = batchSize(view, end);
+      if (s < HEADER_SIZE || end + s > got) break;
+      end += s;
+    }
+    return buf.subarray(0, end);
+  }
+
+  /** Relative offset where a timestamp search should start (-1: the beginning). */
+  timeSearchStart(timestamp: number): number {
+    return this.times().startFor(timestamp);
+  }
+
+  /**
+   * Rebuilds the in-memory state of the active segment from its batch
+   * headers (after a truncation); returns the offset after the last batch.
+   */
+  reindex(intervalBytes: number): number {
+    this.offsetIndex = new OffsetIndex();
+    this.timeIndex = new TimeIndex();
+    this.bytesSinceIndexEntry = 0;
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.firstBatchTimestamp = -1;
+    let next = this.baseOffset;
+    let pos = 0;
+    for (;;) {
+      const h = this.headerAt(pos);
+      if (!h) break;
+      this.indexBatch(h.lastOffset, pos, h.size, h.maxTimestamp, intervalBytes);
+      next = h.lastOffset + 1;
+      pos += h.size;
+    }
+    return next;
+  }
+
+  /**
+   * Cuts the segment at `position` and makes it the active one again. A
+   * sealed segment may be mapped and its views in use, so it is copied,
+   * shortened and renamed into place instead of truncated.
+   */
+  truncateAndActivate(position: number, intervalBytes: number): number {
+    if (this.file) {
+      this.file.truncate(position);
+    } else {
+      const swap = segmentPath(this.dir, this.baseOffset, SWAP_SUFFIX);
+      copyFileSync(this.logPath, swap);
+      truncateSync(swap, position);
+      renameSync(swap, this.logPath);
+      this.dropMaps();
+      this.file = DataFile.open(this.logPath);
+      unlinkIfExists(this.indexPath);
+      unlinkIfExists(this.timeIndexPath);
+    }
+    this.size = position;
+    return this.reindex(intervalBytes);
+  }
+
+  private dropMaps(): void {
+    // Unmapping happens when the views are garbage collected; views still held
+    // by in-flight responses stay valid until then.
+    this.map = null;
+    this.mapView = null;
+    if (!this.file) {
+      this.offsetIndex = null;
+      this.timeIndex = null;
+    }
+  }
+
+  /** Closes the fd (if active) and forgets mappings. */
+  close(): void {
+    this.file?.close();
+    this.file = null;
+    this.dropMaps();
+    this.offsetIndex = null;
+    this.timeIndex = null;
+  }
+
+  /** Closes and removes the segment's files. */
+  delete(): void {
+    this.close();
+    unlinkIfExists(this.logPath);
+    unlinkIfExists(this.indexPath);
+    unlinkIfExists(this.timeIndexPath);
+  }
+}
