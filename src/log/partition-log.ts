@@ -136,7 +136,10 @@ export class PartitionLog implements FlushTarget {
       }
       // The active segment always, and any segment whose indexes cannot be trusted: scan it.
       const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
-      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes);
+      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
+        contiguous: last,
+        limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
+      });
       if (outcome.problem) this.recoveryNotes.push(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes`);
       if (last) this.endOffset = outcome.nextOffset;
       else segment.seal(this.syncing);
@@ -478,8 +481,21 @@ export class PartitionLog implements FlushTarget {
     for (const s of this.segments.splice(i + 1)) s.delete();
     const seg = this.segments[i]!;
     const h = seg.locate(offset);
-    seg.truncateAndActivate(h ? h.position : seg.size, this.config.indexIntervalBytes);
+    const cut = h ? h.position : seg.size;
     this.endOffset = h ? h.baseOffset : offset;
+    if (seg.isActive) {
+      seg.truncateAndActivate(cut, this.config.indexIntervalBytes);
+    } else {
+      // Keep the shortened segment sealed and start a fresh active one at the new end, so
+      // the active segment always holds gap-free offsets from its base (recovery checks that).
+      if (cut === 0) this.segments.splice(i, 1)[0]!.delete();
+      else {
+        seg.truncateAndActivate(cut, this.config.indexIntervalBytes);
+        seg.seal(this.syncing);
+      }
+      this.segments.push(Segment.create(this.dir, this.endOffset, Date.now()));
+      if (this.syncing) fsyncDir(this.dir);
+    }
     if (this.endOffset < this.startOffset) {
       this.startOffset = this.endOffset;
       this.writeStartCheckpoint();

@@ -26,6 +26,18 @@ export interface ScanOutcome {
   problem: string | null;
 }
 
+/** What offsets a segment may hold beyond "increasing". */
+export interface ScanRules {
+  /**
+   * Batches follow each other without gaps from the segment's base. True of
+   * the active segment (compaction, the only source of gaps, never touches
+   * it); it catches a corrupt baseOffset, which the CRC does not cover.
+   */
+  contiguous: boolean;
+  /** Batches end before this offset (the next segment's base). */
+  limitOffset: number;
+}
+
 const CHUNK = 1 << 20;
 
 export function scanSegment(
@@ -34,6 +46,7 @@ export function scanSegment(
   fileSize: number,
   crc32c: (b: Uint8Array) => number,
   intervalBytes: number,
+  rules: ScanRules,
 ): ScanOutcome {
   let buf: Uint8Array = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize, HEADER_SIZE)));
   let view = viewOf(buf);
@@ -71,12 +84,12 @@ export function scanSegment(
     }
     const base = batchBaseOffset(view, at);
     const last = base + batchLastOffsetDelta(view, at);
-    if (base < next) {
-      problem = `batch at ${pos} has base offset ${base}, expected at least ${next}`;
+    if (rules.contiguous ? base !== next : base < next) {
+      problem = `batch at ${pos} has base offset ${base}, expected ${rules.contiguous ? "" : "at least "}${next}`;
       break;
     }
-    if (last - segment.baseOffset > MAX_RELATIVE) {
-      problem = `batch at ${pos} ends at offset ${last}, beyond what segment ${segment.baseOffset} can index`;
+    if (last - segment.baseOffset > MAX_RELATIVE || last >= rules.limitOffset) {
+      problem = `batch at ${pos} ends at offset ${last}, beyond what segment ${segment.baseOffset} can hold`;
       break;
     }
     const crc = crc32c(buf.subarray(at + ATTRIBUTES, at + size));

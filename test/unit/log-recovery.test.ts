@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PartitionLog } from "../../src/log/partition-log.ts";
+import { FlushScheduler, config, makeBatch, splitBatches, tempDir } from "./log-fixtures.ts";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+const flusher = new FlushScheduler();
+
+function fresh(overrides: Parameters<typeof config>[0] = {}) {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  const path = join(dir, "topic-3");
+  const cfg = config(overrides);
+  const reopen = () => {
+    const l = PartitionLog.open(path, cfg, flusher);
+    cleanups.unshift(() => l.close());
+    return l;
+  };
+  return { path, reopen };
+}
+
+function offsets(log: PartitionLog): number[] {
+  const r = log.read(log.logStartOffset, 1 << 30, true);
+  if (r === "out_of_range") throw new Error("out of range");
+  return splitBatches(r.chunks).map((b) => b.baseOffset);
+}
+
+function segmentFiles(path: string, suffix: string): string[] {
+  return readdirSync(path)
+    .filter((n) => n.endsWith(suffix))
+    .sort();
+}
+
+describe("PartitionLog recovery", () => {
+  test("torn tail: a log cut mid-batch plus garbage recovers to the last whole batch", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    const sizes: number[] = [];
+    for (let i = 0; i < 10; i++) sizes.push(log.append(makeBatch({ records: 2, valueSize: 40 })) && makeBatch({ records: 2, valueSize: 40 }).length);
+    log.close();
+    const file = join(path, "00000000000000000000.log");
+    const whole = sizes.slice(0, 9).reduce((a, b) => a + b, 0);
+    truncateSync(file, whole + 30); // the 10th batch torn after 30 bytes
+    appendFileSync(file, new Uint8Array(100).fill(0xab));
+    const again = reopen();
+    expect(again.logEndOffset).toBe(18);
+    expect(statSync(file).size).toBe(whole);
+    expect(again.recoveryNotes.length).toBe(1);
+    expect(offsets(again)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16]);
+    // Appending continues right after the last whole batch.
+    expect(again.append(makeBatch()).baseOffset).toBe(18);
+  });
+
+  test("a tail shorter than a header is cut", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    log.append(makeBatch({ records: 4 }));
+    log.close();
+    appendFileSync(join(path, "00000000000000000000.log"), new Uint8Array(20));
+    const again = reopen();
+    expect(again.logEndOffset).toBe(4);
+    expect(statSync(join(path, "00000000000000000000.log")).size).toBe(makeBatch({ records: 4 }).length);
+  });
+
+  test("a CRC-corrupt last batch is truncated", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    const one = makeBatch({ records: 3 }).length;
+    for (let i = 0; i < 5; i++) log.append(makeBatch({ records: 3 }));
+    log.close();
+    const file = join(path, "00000000000000000000.log");
+    const bytes = readFileSync(file);
+    bytes[4 * one + 70] ^= 0x01; // a record byte of the last batch
+    writeFileSync(file, bytes);
+    const again = reopen();
+    expect(again.logEndOffset).toBe(12);
+    expect(again.recoveryNotes[0]).toContain("CRC");
+    expect(offsets(again)).toEqual([0, 3, 6, 9]);
+  });
+
+  test("corruption in the middle cuts everything after it in that segment", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    const one = makeBatch().length;
+    for (let i = 0; i < 6; i++) log.append(makeBatch());
+    log.close();
+    const file = join(path, "00000000000000000000.log");
+    const bytes = readFileSync(file);
+    bytes[2 * one + 8] = 0x7f; // absurd batch length
+    writeFileSync(file, bytes);
+    expect(reopen().logEndOffset).toBe(2);
+  });
+
+  test("missing index files are rebuilt and lookups still land on the right batch", () => {
+    const { path, reopen } = fresh({ segmentBytes: 3000, indexIntervalBytes: 200 });
+    const log = reopen();
+    for (let i = 0; i < 100; i++) log.append(makeBatch({ records: 2, valueSize: 30 }));
+    const end = log.logEndOffset;
+    const segments = log.segmentCount;
+    log.close();
+    const indexes = segmentFiles(path, ".index");
+    const before = readFileSync(join(path, indexes[1]!));
+    expect(before.length).toBeGreaterThan(0);
+    for (const f of indexes) unlinkSync(join(path, f));
+    for (const f of segmentFiles(path, ".timeindex")) unlinkSync(join(path, f));
+    const again = reopen();
+    expect(again.logEndOffset).toBe(end);
+    expect(again.segmentCount).toBe(segments);
+    // Sealed segments got their files back, byte for byte.
+    expect(segmentFiles(path, ".index").length).toBe(segments - 1);
+    expect(readFileSync(join(path, indexes[1]!))).toEqual(before);
+    for (let o = 0; o < end; o++) {
+      const r = again.read(o, 1, true);
+      if (r === "out_of_range") throw new Error();
+      expect(splitBatches(r.chunks)[0]!.baseOffset).toBe(o - (o % 2));
+    }
+  });
+
+  test("damaged index files are detected and rebuilt; indexes are never trusted beyond the log", () => {
+    const { path, reopen } = fresh({ segmentBytes: 3000, indexIntervalBytes: 200 });
+    const log = reopen();
+    for (let i = 0; i < 150; i++) log.append(makeBatch({ records: 1, valueSize: 30 }));
+    const end = log.logEndOffset;
+    log.close();
+    const indexes = segmentFiles(path, ".index");
+    const good = readFileSync(join(path, indexes[0]!));
+    // An odd size, and an entry pointing past the end of the log.
+    writeFileSync(join(path, indexes[0]!), good.subarray(0, good.length - 3));
+    const bogus = Buffer.from(readFileSync(join(path, indexes[1]!)));
+    bogus.writeInt32BE(1 << 30, bogus.length - 4);
+    writeFileSync(join(path, indexes[1]!), bogus);
+    const again = reopen();
+    expect(again.logEndOffset).toBe(end);
+    expect(readFileSync(join(path, indexes[0]!))).toEqual(good);
+    expect(offsets(again)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  test("a crash during a roll (sealed segment without indexes, empty active) recovers", () => {
+    const { path, reopen } = fresh({ segmentBytes: 1000 });
+    const log = reopen();
+    for (let i = 0; i < 12; i++) log.append(makeBatch({ valueSize: 100 }));
+    const end = log.logEndOffset;
+    log.close();
+    const logs = segmentFiles(path, ".log");
+    const lastSealed = logs[logs.length - 2]!.replace(".log", "");
+    unlinkSync(join(path, `${lastSealed}.index`));
+    writeFileSync(join(path, `${lastSealed}.timeindex.tmp`), "half-written");
+    // A new, empty active segment as a roll creates it.
+    writeFileSync(join(path, `${String(end).padStart(20, "0")}.log`), "");
+    const again = reopen();
+    expect(again.logEndOffset).toBe(end);
+    expect(existsSync(join(path, `${lastSealed}.index`))).toBe(true);
+    expect(existsSync(join(path, `${lastSealed}.timeindex.tmp`))).toBe(false);
+    expect(offsets(again)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(again.append(makeBatch()).baseOffset).toBe(end);
+  });
+
+  test("an empty directory or empty active segment opens at its base offset", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    log.append(makeBatch({ records: 5 }));
+    log.roll();
+    expect(log.logEndOffset).toBe(5);
+    log.close();
+    const again = reopen();
+    expect(again.logEndOffset).toBe(5);
+    expect(again.append(makeBatch()).baseOffset).toBe(5);
+    expect(existsSync(join(path, "00000000000000000005.log"))).toBe(true);
+  });
+
+  test("logStartOffset survives a restart", () => {
+    const { reopen } = fresh({ segmentBytes: 500 });
+    const log = reopen();
+    for (let i = 0; i < 20; i++) log.append(makeBatch({ records: 2, valueSize: 50 }));
+    log.deleteRecordsBefore(13);
+    expect(log.logStartOffset).toBe(13);
+    log.close();
+    const again = reopen();
+    expect(again.logStartOffset).toBe(13);
+    expect(again.read(12, 100, true)).toBe("out_of_range");
+    expect(offsets(again)[0]).toBe(12); // the batch holding 13
+  });
+
+  test("garbage in a batch header never crashes or hangs recovery", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    for (let i = 0; i < 4; i++) log.append(makeBatch({ records: 2 }));
+    log.close();
+    const file = join(path, "00000000000000000000.log");
+    const original = readFileSync(file);
+    const one = makeBatch({ records: 2 }).length;
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.from(original);
+      const at = one * 2 + (i % 61);
+      bytes[at] = (bytes[at]! + 1 + i) & 0xff;
+      writeFileSync(file, bytes);
+      const l = PartitionLog.open(path, config(), flusher);
+      expect(l.logEndOffset).toBeGreaterThanOrEqual(4);
+      expect(l.logEndOffset).toBeLessThanOrEqual(8);
+      l.close();
+    }
+  });
+});
