@@ -12,6 +12,9 @@ import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
 import { Logger } from "./util/logger.ts";
+import { ProducerIdAllocator } from "./txn/producer-ids.ts";
+import { TransactionCoordinator } from "./txn/coordinator.ts";
+import { LogMarkerWriter } from "./txn/markers.ts";
 
 export interface ServedApi {
   key: number;
@@ -52,6 +55,9 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly clusterId: string;
   readonly nodeId: number;
+  readonly producerIds: ProducerIdAllocator;
+  readonly markers: LogMarkerWriter;
+  readonly transactions: TransactionCoordinator;
   advertisedHost = "localhost";
   advertisedPort = 9092;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -64,6 +70,10 @@ export class Broker {
     this.nodeId = identity.nodeId;
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
+    this.producerIds = new ProducerIdAllocator(options.dataDir);
+    this.markers = new LogMarkerWriter(this.topics);
+    this.transactions = new TransactionCoordinator(options.dataDir, this.producerIds, this.markers, options.transactionMaxTimeoutMs);
+    this.every(1000, () => this.transactions.abortExpired());
     this.every(60_000, () => this.applyRetention());
   }
 

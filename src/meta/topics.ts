@@ -10,25 +10,30 @@ import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partit
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { topicConfig, topicConfigNumber } from "./topic-config.ts";
+import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
 
 export class Partition {
   /** Long-polling fetches waiting for data on this partition. */
   readonly waiters = new Set<() => void>();
+  /** Producer and transaction state, rebuilt from the log on open. */
+  readonly txn = new PartitionTxnState();
 
   constructor(
     readonly topic: Topic,
     readonly index: number,
     readonly log: PartitionLog,
-  ) {}
+  ) {
+    for (const b of log.batches(log.logStartOffset)) this.txn.apply(batchFacts(b.bytes), b.bytes);
+  }
 
   /** One replica: everything appended is replicated, so the high watermark is the log end. */
   get highWatermark(): number {
     return this.log.logEndOffset;
   }
 
-  /** read_committed consumers stop here; open transactions will hold it back. */
+  /** read_committed consumers stop before the oldest open transaction. */
   lastStableOffset(): number {
-    return this.log.logEndOffset;
+    return this.txn.firstUnstableOffset() ?? this.log.logEndOffset;
   }
 
   /** Wakes long-polling fetches after an append (each waiter removes itself). */

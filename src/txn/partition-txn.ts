@@ -1,0 +1,107 @@
+// What a partition knows about producers and transactions: idempotence state,
+// transactions still open on it (they hold back the last stable offset), and
+// the aborted ones (read_committed fetches get them to filter records). All of
+// it is derived from the batches in the log, so a restart rebuilds it by
+// replaying batch headers; nothing extra has to be made durable.
+
+import { Reader } from "../protocol/reader.ts";
+import { ProducerStateTable } from "./producer-state.ts";
+
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** Offset of the abort marker. */
+  lastOffset: number;
+}
+
+export interface BatchFacts {
+  baseOffset: number;
+  lastOffset: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  maxTimestamp: number;
+  transactional: boolean;
+  control: boolean;
+}
+
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+
+/** Reads the facts above from a stored batch's 61-byte header. */
+export function batchFacts(bytes: Uint8Array): BatchFacts {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const baseOffset = v.getInt32(0) * 4294967296 + v.getUint32(4);
+  const attributes = v.getInt16(21);
+  return {
+    baseOffset,
+    lastOffset: baseOffset + v.getInt32(23),
+    producerId: v.getInt32(43) * 4294967296 + v.getUint32(47),
+    producerEpoch: v.getInt16(51),
+    baseSequence: v.getInt32(53),
+    maxTimestamp: v.getInt32(35) * 4294967296 + v.getUint32(39),
+    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    control: (attributes & ATTR_CONTROL) !== 0,
+  };
+}
+
+/** The control record type of a control batch: 0 abort, 1 commit (others are not transaction markers). */
+export function controlType(bytes: Uint8Array): number {
+  const r = new Reader(bytes, 61);
+  r.varint(); // record length
+  r.int8(); // attributes
+  r.varlong(); // timestamp delta
+  r.varint(); // offset delta
+  const keyLen = r.varint();
+  if (keyLen < 4) return -1;
+  r.int16(); // version
+  return r.int16();
+}
+
+export class PartitionTxnState {
+  readonly producers = new ProducerStateTable();
+  /** producer id → first offset of its open transaction here. */
+  readonly open = new Map<number, number>();
+  readonly aborted: AbortedTxn[] = [];
+
+  /** Applies one appended (or replayed) batch. */
+  apply(b: BatchFacts, bytes: Uint8Array | null): void {
+    if (b.producerId < 0) return;
+    if (b.control) {
+      const type = bytes ? controlType(bytes) : -1;
+      if (type !== 0 && type !== 1) return;
+      const first = this.open.get(b.producerId);
+      if (first !== undefined) {
+        this.open.delete(b.producerId);
+        if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset });
+      }
+      this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp);
+      return;
+    }
+    const count = b.lastOffset - b.baseOffset + 1;
+    const e = this.producers.record({ producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, count }, b.baseOffset, b.lastOffset, b.maxTimestamp);
+    if (b.transactional && !this.open.has(b.producerId)) {
+      this.open.set(b.producerId, b.baseOffset);
+      e.txnFirstOffset = b.baseOffset;
+    }
+  }
+
+  /** The first offset of the oldest open transaction, or null when none is open. */
+  firstUnstableOffset(): number | null {
+    let min: number | null = null;
+    for (const o of this.open.values()) if (min === null || o < min) min = o;
+    return min;
+  }
+
+  /** Aborted transactions overlapping [from, to], for read_committed fetches. */
+  abortedBetween(from: number, to: number): AbortedTxn[] {
+    return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset <= to);
+  }
+
+  /** Drops what lies wholly below the log start (retention, DeleteRecords). */
+  trimBelow(logStartOffset: number): void {
+    let i = 0;
+    while (i < this.aborted.length && this.aborted[i]!.lastOffset < logStartOffset) i++;
+    if (i) this.aborted.splice(0, i);
+  }
+}
