@@ -61,8 +61,10 @@ export class DataFile {
       fdatasync(this.fd, (err) => {
         this.holds--;
         if (this.closeRequested && this.holds === 0) this.closeFd();
-        if (err) reject(err);
-        else resolve();
+        if (err) {
+          this.dirty = true;
+          reject(err);
+        } else resolve();
       });
     });
   }
@@ -71,10 +73,6 @@ export class DataFile {
   close(): void {
     this.closeRequested = true;
     if (this.holds === 0) this.closeFd();
-  }
-
-  get isClosed(): boolean {
-    return this.closeRequested;
   }
 
   private closeFd(): void {

@@ -4,7 +4,7 @@
 // bounded copies from the active one; recovery on open trims a torn tail and
 // rebuilds indexes; retention and DeleteRecords drop whole segments from the front.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir, TEMP_SUFFIX, writeFileAtomic } from "./atomic-file.ts";
 import {
@@ -20,7 +20,16 @@ import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
 import { scanSegment } from "./recovery.ts";
 import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
-import { INDEX_SUFFIX, LOG_START_OFFSET_FILE, SWAP_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentName } from "./segment-files.ts";
+import {
+  CLEAN_SHUTDOWN_FILE,
+  INDEX_SUFFIX,
+  LOG_START_OFFSET_FILE,
+  LOG_SUFFIX,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+  parseSegmentName,
+  segmentPath,
+} from "./segment-files.ts";
 
 export { FlushScheduler } from "./flush-scheduler.ts";
 
@@ -109,6 +118,7 @@ export class PartitionLog implements FlushTarget {
     mkdirSync(this.dir, { recursive: true });
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
     const checkpoint = this.readStartCheckpoint();
+    const clean = this.takeCleanShutdownMarker();
     const names = readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -134,15 +144,27 @@ export class PartitionLog implements FlushTarget {
         this.segments.push(sealed);
         continue;
       }
-      // The active segment always, and any segment whose indexes cannot be trusted: scan it.
+      if (last && clean && clean.base === base) {
+        const size = statSync(segmentPath(this.dir, base, LOG_SUFFIX)).size;
+        const active = size === clean.size ? Segment.openCleanActive(this.dir, base, size, clean.nextOffset) : null;
+        if (active) {
+          active.removeIndexFiles();
+          this.segments.push(active);
+          this.endOffset = clean.nextOffset;
+          continue;
+        }
+      }
+      // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
       const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
         contiguous: last,
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
       });
       if (outcome.problem) this.recoveryNotes.push(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes`);
-      if (last) this.endOffset = outcome.nextOffset;
-      else segment.seal(this.syncing);
+      if (last) {
+        this.endOffset = outcome.nextOffset;
+        segment.removeIndexFiles();
+      } else segment.seal(this.syncing);
       this.segments.push(segment);
     }
     this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
@@ -157,6 +179,20 @@ export class PartitionLog implements FlushTarget {
       const base = parseSegmentName(name.slice(0, -suffix.length) + ".log");
       if (base !== null && !bases.has(base)) unlinkSync(join(this.dir, name));
     }
+  }
+
+  /**
+   * Reads and removes the clean-shutdown marker. It is removed durably before
+   * anything is appended, so after a later crash the active segment is scanned.
+   */
+  private takeCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
+    const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
+    if (!existsSync(path)) return null;
+    const [base, size, nextOffset] = readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
+    unlinkSync(path);
+    fsyncDir(this.dir);
+    const ok = [base, size, nextOffset].every((n) => Number.isSafeInteger(n) && n! >= 0);
+    return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
   }
 
   private readStartCheckpoint(): number | null {
@@ -502,13 +538,23 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  /** Makes appended data durable (group mode) and closes files; the log is unusable afterwards. */
+  /**
+   * Makes everything durable, records a clean shutdown (the active segment's
+   * indexes and a marker, so the next open skips its scan) and closes files;
+   * the log is unusable afterwards.
+   */
   close(): void {
     if (this.closed) return;
-    const file = this.active.activeFile;
-    if (file && file.dirty && this.syncing) file.syncNow();
     this.closed = true;
-    for (const s of this.segments) s.close();
+    const seg = this.active;
+    try {
+      if (seg.activeFile?.dirty) seg.activeFile.syncNow();
+      seg.writeIndexes(true);
+      const marker = `${seg.baseOffset} ${seg.size} ${this.endOffset}\n`;
+      writeFileAtomic(join(this.dir, CLEAN_SHUTDOWN_FILE), new TextEncoder().encode(marker));
+    } finally {
+      for (const s of this.segments) s.close();
+    }
   }
 
   /** Closes the log and removes its directory (DeleteTopics). */

@@ -9,6 +9,8 @@ export const TIME_INDEX_SUFFIX = ".timeindex";
 /** Where truncateTo builds a shortened copy of a sealed segment before renaming it into place. */
 export const SWAP_SUFFIX = ".swap";
 export const LOG_START_OFFSET_FILE = "log-start-offset";
+/** Written by a clean close: the active segment's indexes on disk are complete, no scan needed. */
+export const CLEAN_SHUTDOWN_FILE = "clean-shutdown";
 
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 

@@ -11,7 +11,7 @@
 // alive), and truncating a sealed segment writes a shortened copy and renames
 // it into place.
 
-import { copyFileSync, existsSync, readSync, openSync, closeSync, renameSync, statSync, truncateSync, unlinkSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { DataFile } from "./data-file.ts";
 import { writeFilesAtomic } from "./atomic-file.ts";
 import {
@@ -142,6 +142,41 @@ export class Segment {
   }
 
   /**
+   * The active segment after a clean shutdown: its index files, written at
+   * close, are loaded into memory instead of rescanning the log. Null when
+   * they do not look sound (then it is scanned like after a crash).
+   */
+  static openCleanActive(dir: string, baseOffset: number, size: number, nextOffset: number): Segment | null {
+    const indexPath = segmentPath(dir, baseOffset, INDEX_SUFFIX);
+    const timePath = segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX);
+    if (!existsSync(indexPath) || !existsSync(timePath)) return null;
+    const index = new OffsetIndex(Uint8Array.from(readFileSync(indexPath)));
+    const times = new TimeIndex(Uint8Array.from(readFileSync(timePath)));
+    const entriesFit =
+      index.contents().length === statSync(indexPath).size &&
+      times.contents().length === statSync(timePath).size &&
+      (index.count === 0 || (index.relativeOffset(index.count - 1) < nextOffset - baseOffset && index.position(index.count - 1) < size)) &&
+      (times.count === 0 || (times.relativeOffset(times.count - 1) < nextOffset - baseOffset && times.timestamp(times.count - 1) >= 0));
+    if (!entriesFit) return null;
+    const seg = new Segment(dir, baseOffset, size, DataFile.open(segmentPath(dir, baseOffset, LOG_SUFFIX)), Date.now());
+    seg.offsetIndex = index;
+    seg.timeIndex = times;
+    const last = times.last();
+    if (last) {
+      seg.maxTimestamp = last.timestamp;
+      seg.offsetOfMaxTimestamp = baseOffset + last.relativeOffset;
+    }
+    const first = seg.headerAt(0);
+    if (size > 0 && !first) {
+      seg.close();
+      return null;
+    }
+    seg.firstBatchTimestamp = first ? first.maxTimestamp : -1;
+    seg.bytesSinceIndexEntry = index.count === 0 ? size : size - index.position(index.count - 1);
+    return seg;
+  }
+
+  /**
    * A sealed segment whose index files look sound, or null when they are
    * missing or damaged (then the segment must be rescanned). `limitOffset` is
    * the next segment's base: no entry can reach it.
@@ -216,6 +251,15 @@ export class Segment {
   seal(fsync: boolean): void {
     const file = this.file!;
     if (fsync) file.syncNow();
+    this.writeIndexes(fsync);
+    file.close();
+    this.file = null;
+    this.offsetIndex = null;
+    this.timeIndex = null;
+  }
+
+  /** Writes the in-memory indexes of the active segment, the max timestamp recorded last. */
+  writeIndexes(fsync: boolean): void {
     if (this.maxTimestamp >= 0) this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
     writeFilesAtomic(
       this.dir,
@@ -225,10 +269,12 @@ export class Segment {
       ],
       { fsync },
     );
-    file.close();
-    this.file = null;
-    this.offsetIndex = null;
-    this.timeIndex = null;
+  }
+
+  /** Removes index files of the active segment: its indexes live in memory, files on disk would go stale. */
+  removeIndexFiles(): void {
+    unlinkIfExists(this.indexPath);
+    unlinkIfExists(this.timeIndexPath);
   }
 
   private mapped(): DataView {
@@ -369,8 +415,7 @@ export class Segment {
       renameSync(swap, this.logPath);
       this.dropMaps();
       this.file = DataFile.open(this.logPath);
-      unlinkIfExists(this.indexPath);
-      unlinkIfExists(this.timeIndexPath);
+      this.removeIndexFiles();
     }
     this.size = position;
     return this.reindex(intervalBytes);

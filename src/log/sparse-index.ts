@@ -31,7 +31,7 @@ abstract class SparseIndex {
 
   protected reserve(): void {
     if ((this.n + 1) * this.entrySize <= this.bytes.length) return;
-    const grown = new Uint8Array(this.bytes.length * 2);
+    const grown = new Uint8Array(Math.max(this.entrySize * 64, this.bytes.length * 2));
     grown.set(this.bytes.subarray(0, this.n * this.entrySize));
     this.bytes = grown;
     this.view = new DataView(grown.buffer);

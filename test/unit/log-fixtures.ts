@@ -139,6 +139,11 @@ export function firstRecordAtOrAfter(batch: Uint8Array, ts: number, minOffset = 
   return null;
 }
 
+/** After close(): forget the clean shutdown, so the next open recovers as after a crash. */
+export function forgetCleanShutdown(partitionDir: string): void {
+  rmSync(join(partitionDir, "clean-shutdown"), { force: true });
+}
+
 export function tempDir(prefix = "klite-log-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

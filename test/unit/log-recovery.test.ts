@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PartitionLog } from "../../src/log/partition-log.ts";
-import { FlushScheduler, config, makeBatch, splitBatches, tempDir } from "./log-fixtures.ts";
+import { FlushScheduler, config, forgetCleanShutdown, makeBatch, splitBatches, tempDir } from "./log-fixtures.ts";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -43,6 +43,7 @@ describe("PartitionLog recovery", () => {
     const sizes: number[] = [];
     for (let i = 0; i < 10; i++) sizes.push(log.append(makeBatch({ records: 2, valueSize: 40 })) && makeBatch({ records: 2, valueSize: 40 }).length);
     log.close();
+    forgetCleanShutdown(path);
     const file = join(path, "00000000000000000000.log");
     const whole = sizes.slice(0, 9).reduce((a, b) => a + b, 0);
     truncateSync(file, whole + 30); // the 10th batch torn after 30 bytes
@@ -61,6 +62,7 @@ describe("PartitionLog recovery", () => {
     const log = reopen();
     log.append(makeBatch({ records: 4 }));
     log.close();
+    forgetCleanShutdown(path);
     appendFileSync(join(path, "00000000000000000000.log"), new Uint8Array(20));
     const again = reopen();
     expect(again.logEndOffset).toBe(4);
@@ -73,6 +75,7 @@ describe("PartitionLog recovery", () => {
     const one = makeBatch({ records: 3 }).length;
     for (let i = 0; i < 5; i++) log.append(makeBatch({ records: 3 }));
     log.close();
+    forgetCleanShutdown(path);
     const file = join(path, "00000000000000000000.log");
     const bytes = readFileSync(file);
     bytes[4 * one + 70] ^= 0x01; // a record byte of the last batch
@@ -89,6 +92,7 @@ describe("PartitionLog recovery", () => {
     const one = makeBatch().length;
     for (let i = 0; i < 6; i++) log.append(makeBatch());
     log.close();
+    forgetCleanShutdown(path);
     const file = join(path, "00000000000000000000.log");
     const bytes = readFileSync(file);
     bytes[2 * one + 8] = 0x7f; // absurd batch length
@@ -103,6 +107,7 @@ describe("PartitionLog recovery", () => {
     const end = log.logEndOffset;
     const segments = log.segmentCount;
     log.close();
+    forgetCleanShutdown(path);
     const indexes = segmentFiles(path, ".index");
     const before = readFileSync(join(path, indexes[1]!));
     expect(before.length).toBeGreaterThan(0);
@@ -127,6 +132,7 @@ describe("PartitionLog recovery", () => {
     for (let i = 0; i < 150; i++) log.append(makeBatch({ records: 1, valueSize: 30 }));
     const end = log.logEndOffset;
     log.close();
+    forgetCleanShutdown(path);
     const indexes = segmentFiles(path, ".index");
     const good = readFileSync(join(path, indexes[0]!));
     // An odd size, and an entry pointing past the end of the log.
@@ -146,6 +152,7 @@ describe("PartitionLog recovery", () => {
     for (let i = 0; i < 12; i++) log.append(makeBatch({ valueSize: 100 }));
     const end = log.logEndOffset;
     log.close();
+    forgetCleanShutdown(path);
     const logs = segmentFiles(path, ".log");
     const lastSealed = logs[logs.length - 2]!.replace(".log", "");
     unlinkSync(join(path, `${lastSealed}.index`));
@@ -167,19 +174,50 @@ describe("PartitionLog recovery", () => {
     log.roll();
     expect(log.logEndOffset).toBe(5);
     log.close();
+    forgetCleanShutdown(path);
     const again = reopen();
     expect(again.logEndOffset).toBe(5);
     expect(again.append(makeBatch()).baseOffset).toBe(5);
     expect(existsSync(join(path, "00000000000000000005.log"))).toBe(true);
   });
 
+  test("a clean close lets the next open skip the scan; appends after it are scanned after a crash", () => {
+    const { path, reopen } = fresh({ indexIntervalBytes: 100 });
+    const log = reopen();
+    for (let i = 0; i < 30; i++) log.append(makeBatch({ records: 2, baseTimestamp: 1000 + i }));
+    log.close();
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(true);
+    expect(existsSync(join(path, "00000000000000000000.index"))).toBe(true);
+    const again = reopen();
+    // Marker and active-segment index files are consumed at open.
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(false);
+    expect(existsSync(join(path, "00000000000000000000.index"))).toBe(false);
+    expect(again.logEndOffset).toBe(60);
+    expect(again.maxTimestamp()).toEqual({ offset: 59, timestamp: 1030 });
+    for (let o = 0; o < 60; o += 3) {
+      const r = again.read(o, 1, true);
+      if (r === "out_of_range") throw new Error();
+      expect(splitBatches(r.chunks)[0]!.baseOffset).toBe(o - (o % 2));
+    }
+    again.append(makeBatch({ records: 2, baseTimestamp: 5000 }));
+    // Crash: no close. The torn tail of the new batch is found by a scan, not hidden by a stale marker.
+    const file = join(path, "00000000000000000000.log");
+    truncateSync(file, statSync(file).size - 5);
+    const third = PartitionLog.open(path, config({ indexIntervalBytes: 100 }), flusher);
+    cleanups.unshift(() => third.close());
+    expect(third.logEndOffset).toBe(60);
+    expect(third.recoveryNotes.length).toBe(1);
+    again.close();
+  });
+
   test("logStartOffset survives a restart", () => {
-    const { reopen } = fresh({ segmentBytes: 500 });
+    const { path, reopen } = fresh({ segmentBytes: 500 });
     const log = reopen();
     for (let i = 0; i < 20; i++) log.append(makeBatch({ records: 2, valueSize: 50 }));
     log.deleteRecordsBefore(13);
     expect(log.logStartOffset).toBe(13);
     log.close();
+    forgetCleanShutdown(path);
     const again = reopen();
     expect(again.logStartOffset).toBe(13);
     expect(again.read(12, 100, true)).toBe("out_of_range");
@@ -191,10 +229,11 @@ describe("PartitionLog recovery", () => {
     const log = reopen();
     for (let i = 0; i < 4; i++) log.append(makeBatch({ records: 2 }));
     log.close();
+    forgetCleanShutdown(path);
     const file = join(path, "00000000000000000000.log");
     const original = readFileSync(file);
     const one = makeBatch({ records: 2 }).length;
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 122; i++) {
       const bytes = Buffer.from(original);
       const at = one * 2 + (i % 61);
       bytes[at] = (bytes[at]! + 1 + i) & 0xff;
@@ -203,6 +242,7 @@ describe("PartitionLog recovery", () => {
       expect(l.logEndOffset).toBeGreaterThanOrEqual(4);
       expect(l.logEndOffset).toBeLessThanOrEqual(8);
       l.close();
+      forgetCleanShutdown(path);
     }
   });
 });
