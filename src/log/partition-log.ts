@@ -484,7 +484,7 @@ export class PartitionLog implements FlushTarget {
       while (n < this.segments.length) {
         const seg = this.segments[n]!;
         const newest = seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.lastModifiedMs;
-        if (seg.size === 0 || now - newest <= retentionMs) break;
+        if ((seg.isActive && seg.size === 0) || now - newest <= retentionMs) break;
         n++;
       }
     }
@@ -492,13 +492,13 @@ export class PartitionLog implements FlushTarget {
       let excess = this.sizeBytes() - retentionBytes;
       for (let i = 0; i < this.segments.length; i++) {
         const seg = this.segments[i]!;
-        if (seg.size === 0 || excess - seg.size < 0) break;
+        if ((seg.isActive && seg.size === 0) || excess - seg.size < 0) break;
         excess -= seg.size;
         n = Math.max(n, i + 1);
       }
     }
     if (n === 0) return;
-    if (n === this.segments.length) this.roll(now);
+    if (n === this.segments.length) this.roll();
     this.deleteFront(n);
   }
 

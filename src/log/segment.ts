@@ -88,6 +88,8 @@ export class Segment {
   private bytesSinceIndexEntry = 0;
   private map: Uint8Array | null = null;
   private mapView: DataView | null = null;
+  /** Closed or deleted: reads find nothing (an iterator may outlive its segment). */
+  private closed = false;
 
   private constructor(
     readonly dir: string,
@@ -303,7 +305,7 @@ export class Segment {
 
   /** Header of the batch at `position`, or null at the end or where no sane batch is. */
   headerAt(position: number): BatchHeader | null {
-    if (position < 0 || position + HEADER_SIZE > this.size) return null;
+    if (this.closed || position < 0 || position + HEADER_SIZE > this.size) return null;
     let view: DataView;
     let at: number;
     if (this.file) {
@@ -434,6 +436,7 @@ export class Segment {
 
   /** Closes the fd (if active) and forgets mappings. */
   close(): void {
+    this.closed = true;
     this.file?.close();
     this.file = null;
     this.dropMaps();

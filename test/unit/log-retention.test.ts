@@ -150,6 +150,17 @@ describe("PartitionLog retention and deletion", () => {
     expect(r.chunks.map((c) => Uint8Array.from(c))).toEqual(copy);
   });
 
+  test("an iteration outliving deleted segments ends instead of failing", () => {
+    const { open } = fresh({ segmentBytes: 400, retentionBytes: 0 });
+    const log = open();
+    for (let i = 0; i < 12; i++) log.append(makeBatch({ records: 1, valueSize: 60 }));
+    const it = log.batches(0);
+    expect(it.next().value?.baseOffset).toBe(0);
+    log.applyRetention(Date.now());
+    const rest = [...it];
+    expect(rest.length).toBeLessThan(11);
+  });
+
   test("deleteAll removes the directory", () => {
     const { path, open } = fresh();
     const log = open();
