@@ -110,9 +110,13 @@ function readPartition(
     if (r !== "out_of_range") {
       chunks = r.chunks;
       size = r.size;
+      if (limit < hw) ({ chunks, size } = cutAt(chunks, limit));
     }
   }
-  const aborted = isolation === READ_COMMITTED ? [] : null;
+  const aborted =
+    isolation === READ_COMMITTED
+      ? part.txn.abortedBetween(offset, limit - 1).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
+      : null;
   return {
     data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: aborted, records: chunks },
     size,
@@ -140,4 +144,25 @@ function waitForData(targets: Target[], ms: number): Promise<void> {
     }
     timer = setTimeout(wake, ms);
   });
+}
+
+/** Keeps the whole batches that start below `limit` (the last stable offset falls on a batch boundary). */
+function cutAt(chunks: Uint8Array[], limit: number): { chunks: Uint8Array[]; size: number } {
+  const out: Uint8Array[] = [];
+  let size = 0;
+  for (const c of chunks) {
+    const v = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    let pos = 0;
+    while (pos + 12 <= c.length) {
+      const base = v.getInt32(pos) * 4294967296 + v.getUint32(pos + 4);
+      if (base >= limit) break;
+      pos += 12 + v.getInt32(pos + 8);
+    }
+    if (pos > 0) {
+      out.push(c.subarray(0, Math.min(pos, c.length)));
+      size += Math.min(pos, c.length);
+    }
+    if (pos < c.length) break;
+  }
+  return { chunks: out, size };
 }

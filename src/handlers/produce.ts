@@ -15,6 +15,7 @@ import { autoCreateTopic } from "../meta/topic-create.ts";
 import { invalidTopicName } from "../meta/topic-config.ts";
 import type { Partition, Topic } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
+import { batchFacts } from "../txn/partition-txn.ts";
 
 type PartitionResult = Res.PartitionProduceResponseInit;
 
@@ -33,7 +34,13 @@ function resolveTopic(broker: Broker, t: Req.TopicProduceData, version: number):
 }
 
 /** Validates and appends one partition's records; returns the response entry. */
-export function appendToPartition(broker: Broker, part: Partition, records: Uint8Array | null, now: number): PartitionResult {
+export function appendToPartition(
+  broker: Broker,
+  part: Partition,
+  records: Uint8Array | null,
+  now: number,
+  txn: { transactionalId: string | null; implicitAdd: boolean },
+): PartitionResult {
   const topic = part.topic;
   if (records === null || records.length === 0) return failed(part.index, ErrorCode.INVALID_RECORD, "Produce request has no records");
   const maxBytes = Number(broker.topics.configValue(topic, "max.message.bytes"));
@@ -44,19 +51,49 @@ export function appendToPartition(broker: Broker, part: Partition, records: Uint
     if (e instanceof RecordsError) return failed(part.index, e.kafkaErrorCode, e.message);
     throw e;
   }
+  const slices = batches.map((b) => records.subarray(b.position, b.position + b.size));
+  const facts = slices.map(batchFacts);
+  const first = facts[0]!;
+  if (facts.some((f) => f.control)) return failed(part.index, ErrorCode.INVALID_RECORD, "Clients may not produce control batches");
+  if (facts.some((f) => f.producerId !== first.producerId || f.transactional !== first.transactional)) {
+    return failed(part.index, ErrorCode.INVALID_RECORD, "All batches of a partition must come from one producer");
+  }
+
+  if (first.producerId >= 0) {
+    if (first.transactional) {
+      if (txn.transactionalId === null) return failed(part.index, ErrorCode.INVALID_TXN_STATE, "Transactional records need a transactional id");
+      const coord = broker.transactions;
+      const code = txn.implicitAdd
+        ? coord.addPartitions(txn.transactionalId, first.producerId, first.producerEpoch, [[topic.name, part.index]])
+        : coord.check(txn.transactionalId, first.producerId, first.producerEpoch).errorCode ||
+          (coord.inTransaction(txn.transactionalId, first.producerId, topic.name, part.index) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
+      if (code !== ErrorCode.NONE) return failed(part.index, code);
+    }
+    for (const f of facts) {
+      const c = part.txn.producers.check({ producerId: f.producerId, producerEpoch: f.producerEpoch, baseSequence: f.baseSequence, count: f.lastOffset - f.baseOffset + 1 });
+      if (c.kind === "error") return failed(part.index, c.errorCode, c.message);
+      if (c.kind === "duplicate") {
+        // A retry of a batch we already have: answer with where it went.
+        return { index: part.index, errorCode: ErrorCode.NONE, baseOffset: BigInt(c.firstOffset), logAppendTimeMs: -1n, logStartOffset: BigInt(part.log.logStartOffset), recordErrors: [], errorMessage: null };
+      }
+    }
+  }
+
   const logAppendTime = broker.topics.configValue(topic, "message.timestamp.type") === "LogAppendTime";
   if (logAppendTime) {
     for (const b of batches) setLogAppendTime(records, b.position, now);
   } else {
     const before = Number(broker.topics.configValue(topic, "message.timestamp.before.max.ms"));
     const after = Number(broker.topics.configValue(topic, "message.timestamp.after.max.ms"));
-    for (const b of batches) {
-      if (b.maxTimestamp >= 0 && (now - b.maxTimestamp > before || b.maxTimestamp - now > after)) {
-        return failed(part.index, ErrorCode.INVALID_TIMESTAMP, `Timestamp ${b.maxTimestamp} of a batch is out of range`);
+    for (const f of facts) {
+      if (f.maxTimestamp >= 0 && (now - f.maxTimestamp > before || f.maxTimestamp - now > after)) {
+        return failed(part.index, ErrorCode.INVALID_TIMESTAMP, `Timestamp ${f.maxTimestamp} of a batch is out of range`);
       }
     }
   }
   const appended = part.log.append(records);
+  // The log patched the base offsets in place: the facts now carry the real offsets.
+  for (const slice of slices) part.txn.apply(batchFacts(slice), slice);
   part.wake();
   return {
     index: part.index,
@@ -88,12 +125,8 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
         partitionResponses.push(failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
         continue;
       }
-      if (req.transactionalId !== null) {
-        // Transactions are not implemented yet: refuse rather than pretend.
-        partitionResponses.push(failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported by this klite build"));
-        continue;
-      }
-      const r = appendToPartition(broker, part, p.records, now);
+      // Transactions v2 (Produce v12+): a transactional produce adds its partition to the transaction.
+      const r = appendToPartition(broker, part, p.records, now, { transactionalId: req.transactionalId, implicitAdd: v >= 12 });
       if (r.errorCode === ErrorCode.NONE) touched.add(part);
       partitionResponses.push(r);
     }
