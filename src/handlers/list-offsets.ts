@@ -47,7 +47,7 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
   }
   if (ts < 0n) return { partitionIndex: i, errorCode: ErrorCode.INVALID_REQUEST, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
   const target = Number(ts);
-  const r = log.offsetForTimestamp(target, (batch) => firstRecordAtOrAfter(batch, target));
+  const r = log.offsetForTimestamp(target, (batch, minOffset) => firstRecordAtOrAfter(batch, target, minOffset));
   if (!r) return notFound(i);
   if (isolation === READ_COMMITTED && r.offset >= part.lastStableOffset()) return notFound(i);
   return found(i, r.offset, r.timestamp);
@@ -55,6 +55,8 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
 
 export function handleListOffsets(broker: Broker, req: Req.ListOffsetsRequest, ctx: RequestContext): Res.ListOffsetsResponseInit {
   const isolation = ctx.apiVersion >= 2 ? req.isolationLevel : 0;
+  // Before v4 the response has no leader epoch; it must stay at its default there.
+  const epochs = ctx.apiVersion >= 4;
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => {
@@ -67,7 +69,8 @@ export function handleListOffsets(broker: Broker, req: Req.ListOffsetsRequest, c
           if (!part) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           const epochErr = leaderEpochError(p.currentLeaderEpoch);
           if (epochErr) return { ...base, errorCode: epochErr };
-          return lookupOffset(part, p.timestamp, isolation);
+          const r = lookupOffset(part, p.timestamp, isolation);
+          return epochs ? r : { ...r, leaderEpoch: -1 };
         }),
       };
     }),
