@@ -8,6 +8,7 @@ import { handleFetch } from "./fetch.ts";
 import { handleListOffsets } from "./list-offsets.ts";
 import { handleCreateTopics } from "./create-topics.ts";
 import { handleDeleteTopics } from "./delete-topics.ts";
+import { handleInitProducerId, handleAddPartitionsToTxn, handleAddOffsetsToTxn, handleEndTxn } from "./transactions.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -16,5 +17,9 @@ register(3, handleMetadata);
 register(18, handleApiVersions);
 register(19, handleCreateTopics);
 register(20, handleDeleteTopics);
+register(22, handleInitProducerId);
+register(24, handleAddPartitionsToTxn);
+register(25, handleAddOffsetsToTxn);
+register(26, handleEndTxn);
 
 export { handlers };
