@@ -52,4 +52,4 @@ say "build the single executable"
 ./dist/klite --version
 
 say "tests"
-"$BUN" test "$@"
+"$BUN" test --timeout 180000 "$@"
