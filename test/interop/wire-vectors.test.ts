@@ -67,7 +67,8 @@ async function withCapture(run: (port: number) => Promise<void>): Promise<Uint8A
 }
 
 /** Decodes header and body and re-encodes both: must give the captured bytes back. */
-function reencode(frame: Uint8Array): { key: number; version: number } {
+function reencode(captured: Uint8Array): { key: number; version: number } {
+  let frame = captured;
   const r = new Reader(frame);
   const key = r.int16();
   const version = r.int16();
@@ -76,7 +77,12 @@ function reencode(frame: Uint8Array): { key: number; version: number } {
   const header = RequestHeader.decode(r, hv);
   const mod = apis.get(key)!.request;
   const body = mod.decode(r, version);
-  expect(r.pos).toBe(frame.length);
+  if (r.pos !== frame.length) {
+    // librdkafka 2.15 appends three bytes (01 00 00) after a Metadata v13 request body. Kafka's
+    // parser ignores trailing bytes and so does klite; everything before them must still match.
+    expect({ key, version, trailing: Buffer.from(frame.subarray(r.pos)).toString("hex") }).toEqual({ key: 3, version: 13, trailing: "010000" });
+    frame = frame.subarray(0, r.pos);
+  }
   const hs = RequestHeader.size(header, hv);
   const w = Writer.alloc(hs + mod.size(body as never, version));
   RequestHeader.encodeInto(w, header, hv);
