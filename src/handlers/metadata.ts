@@ -46,8 +46,8 @@ export function handleMetadata(broker: Broker, req: Req.MetadataRequest, ctx: Re
   } else {
     const allowAuto = broker.options.autoCreateTopics && (v < 4 || req.allowAutoTopicCreation);
     for (const rt of req.topics!) {
-      if (rt.name === null || rt.name === "") {
-        if (rt.topicId === ZERO_UUID && rt.name === null) {
+      if (rt.name === null) {
+        if (rt.topicId === ZERO_UUID) {
           topics.push({ errorCode: ErrorCode.INVALID_REQUEST, name: null, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
