@@ -38,7 +38,7 @@ export function handleAddPartitionsToTxn(broker: Broker, req: AddPartsReq.AddPar
     let code: number = ErrorCode.NONE;
     if (unknown.size === 0) {
       code = broker.transactions.addPartitions(txnId, Number(pid), epoch, topics.flatMap((t) => t.partitions.map((p): [string, number] => [t.name, p])), verifyOnly);
-      code = fencedFor(code, ctx.apiVersion, 2);
+      code = fencedFor(code, ctx.apiVersion, 1);
     }
     return topics.map((t) => ({
       name: t.name,
@@ -63,10 +63,10 @@ export function handleAddPartitionsToTxn(broker: Broker, req: AddPartsReq.AddPar
 
 export function handleAddOffsetsToTxn(broker: Broker, req: AddOffsReq.AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsRes.AddOffsetsToTxnResponseInit {
   const code = broker.transactions.addOffsets(req.transactionalId, Number(req.producerId), req.producerEpoch, req.groupId);
-  return { throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2) };
+  return { throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 1) };
 }
 
 export async function handleEndTxn(broker: Broker, req: EndReq.EndTxnRequest, ctx: RequestContext): Promise<EndRes.EndTxnResponseInit> {
   const r = await broker.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed, ctx.apiVersion >= 5);
-  return { throttleTimeMs: 0, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 2), producerId: BigInt(r.producerId), producerEpoch: r.epoch };
+  return { throttleTimeMs: 0, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 1), producerId: BigInt(r.producerId), producerEpoch: r.epoch };
 }
