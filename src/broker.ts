@@ -16,6 +16,9 @@ import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 
+/** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
+const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+
 export interface ServedApi {
   key: number;
   min: number;
@@ -91,7 +94,13 @@ export class Broker {
   }
 
   applyRetention(now = Date.now()): void {
-    for (const t of this.topics.all()) for (const p of t.partitions) p.log.applyRetention(now);
+    for (const t of this.topics.all()) {
+      for (const p of t.partitions) {
+        p.log.applyRetention(now);
+        p.txn.trimBelow(p.log.logStartOffset);
+        p.txn.producers.expire(now, PRODUCER_ID_EXPIRATION_MS);
+      }
+    }
   }
 
   async close(): Promise<void> {
