@@ -61,6 +61,8 @@ export class Broker {
   readonly producerIds: ProducerIdAllocator;
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
+  /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
+  closing = false;
   advertisedHost = "localhost";
   advertisedPort = 9092;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -147,6 +149,8 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     close() {
       closing ??= (async () => {
         listening.stopAccepting();
+        broker.closing = true;
+        for (const t of broker.topics.all()) for (const p of t.partitions) p.wake();
         const deadline = Date.now() + 5000;
         while (Date.now() < deadline && [...listening.connections].some((c) => !c.idle)) await Bun.sleep(5);
         await broker.close();

@@ -38,7 +38,7 @@ export async function handleFetch(broker: Broker, req: Req.FetchRequest, ctx: Re
   for (;;) {
     const { responses, bytes, errors } = readAll(broker, req, targets, v);
     const remaining = deadline - Date.now();
-    if (bytes >= req.minBytes || errors || remaining <= 0) {
+    if (bytes >= req.minBytes || errors || remaining <= 0 || broker.closing) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] };
     }
     await waitForData(targets, remaining);
