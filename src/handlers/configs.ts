@@ -1,0 +1,148 @@
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics (and a
+// read-only view of the broker's own settings). Topic overrides persist with
+// the topic metadata; log settings apply to segments rolled afterwards.
+
+import type * as DescReq from "../../generated/DescribeConfigsRequest.ts";
+import type * as DescRes from "../../generated/DescribeConfigsResponse.ts";
+import type * as AltReq from "../../generated/AlterConfigsRequest.ts";
+import type * as AltRes from "../../generated/AlterConfigsResponse.ts";
+import type * as IncReq from "../../generated/IncrementalAlterConfigsRequest.ts";
+import type * as IncRes from "../../generated/IncrementalAlterConfigsResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ConfigSource, describeTopicConfigs, type DescribedConfig } from "../meta/config-describe.ts";
+import { TOPIC_CONFIGS, validateTopicConfigs } from "../meta/topic-config.ts";
+import type { RequestContext } from "./registry.ts";
+
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+/** The broker's settings as Kafka names them; they come from flags, so they are read-only here. */
+function describeBroker(broker: Broker): DescribedConfig[] {
+  const o = broker.options;
+  const entries: [string, string, number][] = [
+    ["auto.create.topics.enable", String(o.autoCreateTopics), 1],
+    ["num.partitions", String(o.defaultPartitions), 3],
+    ["message.max.bytes", String(o.messageMaxBytes), 3],
+    ["log.segment.bytes", String(o.segmentBytes), 3],
+    ["log.roll.ms", String(o.segmentMs), 5],
+    ["log.retention.ms", String(o.retentionMs), 5],
+    ["log.retention.bytes", String(o.retentionBytes), 5],
+    ["socket.request.max.bytes", String(o.maxRequestBytes), 3],
+    ["node.id", String(broker.nodeId), 3],
+    ["default.replication.factor", "1", 3],
+    ["min.insync.replicas", "1", 3],
+    ["offsets.topic.replication.factor", "1", 4],
+    ["transaction.state.log.replication.factor", "1", 4],
+    ["transaction.max.timeout.ms", String(o.transactionMaxTimeoutMs), 3],
+    ["group.initial.rebalance.delay.ms", String(o.groupInitialRebalanceDelayMs), 3],
+  ];
+  return entries.map(([name, value, type]) => ({ name, value, readOnly: true, source: ConfigSource.STATIC_BROKER_CONFIG, isSensitive: false, type }));
+}
+
+export function handleDescribeConfigs(broker: Broker, req: DescReq.DescribeConfigsRequest, ctx: RequestContext): DescRes.DescribeConfigsResponseInit {
+  const results = req.resources.map((r): DescRes.DescribeConfigsResultInit => {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    let configs: DescribedConfig[];
+    if (r.resourceType === ResourceType.TOPIC) {
+      const t = broker.topics.get(r.resourceName);
+      if (!t) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist`, configs: [] };
+      configs = describeTopicConfigs(broker, t.configs);
+    } else if (r.resourceType === ResourceType.BROKER) {
+      if (r.resourceName !== "" && r.resourceName !== String(broker.nodeId)) {
+        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id ${r.resourceName}`, configs: [] };
+      }
+      configs = describeBroker(broker);
+    } else if (r.resourceType === ResourceType.BROKER_LOGGER) {
+      configs = [];
+    } else {
+      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}`, configs: [] };
+    }
+    const keys = r.configurationKeys;
+    if (keys !== null && keys.length > 0) configs = configs.filter((c) => keys.includes(c.name));
+    return {
+      ...base,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      configs: configs.map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        configSource: c.source,
+        isSensitive: c.isSensitive,
+        synonyms: req.includeSynonyms ? [{ name: c.name, value: c.value, source: c.source }] : [],
+        configType: ctx.apiVersion >= 3 ? c.type : 0,
+        documentation: null,
+      })),
+    };
+  });
+  return { throttleTimeMs: 0, results };
+}
+
+type Outcome = { errorCode: number; errorMessage: string | null };
+
+/** Validates and (unless validateOnly) applies a topic's complete new override set. */
+function applyTopicConfigs(broker: Broker, type: number, name: string, next: Record<string, string>, validateOnly: boolean): Outcome {
+  if (type === ResourceType.BROKER || type === ResourceType.BROKER_LOGGER) {
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "klite's broker settings come from its command-line flags and cannot be changed at run time" };
+  }
+  if (type !== ResourceType.TOPIC) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${type}` };
+  const t = broker.topics.get(name);
+  if (!t) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${name} does not exist` };
+  const bad = validateTopicConfigs(next);
+  if (bad) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: bad };
+  if (!validateOnly) broker.topics.setConfigs(t, next);
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+export function handleAlterConfigs(broker: Broker, req: AltReq.AlterConfigsRequest, _ctx: RequestContext): AltRes.AlterConfigsResponseInit {
+  return {
+    throttleTimeMs: 0,
+    responses: req.resources.map((r) => {
+      // AlterConfigs replaces the whole override set.
+      const next: Record<string, string> = {};
+      for (const c of r.configs) if (c.value !== null) next[c.name] = c.value;
+      return { resourceType: r.resourceType, resourceName: r.resourceName, ...applyTopicConfigs(broker, r.resourceType, r.resourceName, next, req.validateOnly) };
+    }),
+  };
+}
+
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+
+export function handleIncrementalAlterConfigs(broker: Broker, req: IncReq.IncrementalAlterConfigsRequest, _ctx: RequestContext): IncRes.IncrementalAlterConfigsResponseInit {
+  return {
+    throttleTimeMs: 0,
+    responses: req.resources.map((r) => {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const t = r.resourceType === ResourceType.TOPIC ? broker.topics.get(r.resourceName) : undefined;
+      const next: Record<string, string> = { ...(t?.configs ?? {}) };
+      for (const c of r.configs) {
+        const def = TOPIC_CONFIGS[c.name];
+        const current = next[c.name] ?? (def ? def.def(broker.options) : "");
+        const list = (v: string) => v.split(",").map((x) => x.trim()).filter((x) => x !== "");
+        switch (c.configOperation) {
+          case SET:
+            if (c.value === null) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for ${c.name}` };
+            next[c.name] = c.value;
+            break;
+          case DELETE:
+            delete next[c.name];
+            break;
+          case APPEND:
+          case SUBTRACT: {
+            if (!def || def.type !== 7) return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Config ${c.name} is not a list` };
+            const items = list(current);
+            const arg = list(c.value ?? "");
+            next[c.name] = (c.configOperation === APPEND ? [...items, ...arg.filter((x) => !items.includes(x))] : items.filter((x) => !arg.includes(x))).join(",");
+            break;
+          }
+          default:
+            return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${c.configOperation}` };
+        }
+      }
+      return { ...base, ...applyTopicConfigs(broker, r.resourceType, r.resourceName, next, req.validateOnly) };
+    }),
+  };
+}

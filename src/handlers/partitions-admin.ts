@@ -1,0 +1,81 @@
+// CreatePartitions (grow a topic) and DeleteRecords (advance the log start).
+
+import type * as CpReq from "../../generated/CreatePartitionsRequest.ts";
+import type * as CpRes from "../../generated/CreatePartitionsResponse.ts";
+import type * as DrReq from "../../generated/DeleteRecordsRequest.ts";
+import type * as DrRes from "../../generated/DeleteRecordsResponse.ts";
+import type * as DcReq from "../../generated/DescribeClusterRequest.ts";
+import type * as DcRes from "../../generated/DescribeClusterResponse.ts";
+import type { Broker } from "../broker.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { MAX_PARTITIONS } from "../meta/topic-create.ts";
+import { ALL_CLUSTER_OPERATIONS } from "./metadata.ts";
+import type { RequestContext } from "./registry.ts";
+
+export function handleCreatePartitions(broker: Broker, req: CpReq.CreatePartitionsRequest, _ctx: RequestContext): CpRes.CreatePartitionsResponseInit {
+  const seen = new Set<string>();
+  return {
+    throttleTimeMs: 0,
+    results: req.topics.map((t) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage });
+      if (seen.has(t.name)) return fail(ErrorCode.INVALID_REQUEST, "Duplicate topic in request.");
+      seen.add(t.name);
+      const topic = broker.topics.get(t.name);
+      if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
+      const have = topic.partitions.length;
+      if (t.count <= have) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${have} partitions, which is higher than the requested ${t.count}.`);
+      if (t.count > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
+      if (t.assignments !== null) {
+        if (t.assignments.length !== t.count - have) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - have} but ${t.assignments.length} assignments provided.`);
+        if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Only broker ${broker.nodeId} exists.`);
+        }
+      }
+      if (!req.validateOnly) broker.topics.addPartitions(topic, t.count);
+      return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
+    }),
+  };
+}
+
+export async function handleDeleteRecords(broker: Broker, req: DrReq.DeleteRecordsRequest, _ctx: RequestContext): Promise<DrRes.DeleteRecordsResponseInit> {
+  const touched = new Set<{ flushed(): Promise<void> }>();
+  const topics = req.topics.map((t) => {
+    const topic = broker.topics.get(t.name);
+    return {
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        const part = topic?.partitions[p.partitionIndex];
+        if (!part) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const hw = part.highWatermark;
+        // -1 means "up to the high watermark".
+        const target = p.offset === -1n ? hw : Number(p.offset);
+        if (target < 0 || target > hw) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+        if (target > part.log.logStartOffset) {
+          part.log.deleteRecordsBefore(target);
+          part.txn.trimBelow(part.log.logStartOffset);
+          touched.add(part.log);
+        }
+        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(part.log.logStartOffset), errorCode: ErrorCode.NONE };
+      }),
+    };
+  });
+  await Promise.all([...touched].map((l) => l.flushed()));
+  return { throttleTimeMs: 0, topics };
+}
+
+export function handleDescribeCluster(broker: Broker, req: DcReq.DescribeClusterRequest, ctx: RequestContext): DcRes.DescribeClusterResponseInit {
+  // Endpoint type 1 is "brokers"; controllers (2) are not exposed by klite.
+  if (ctx.apiVersion >= 1 && req.endpointType !== 1) {
+    return { throttleTimeMs: 0, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: "klite exposes only broker endpoints", endpointType: req.endpointType, clusterId: broker.clusterId, controllerId: -1, brokers: [] };
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    endpointType: 1,
+    clusterId: broker.clusterId,
+    controllerId: broker.nodeId,
+    brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null, isFenced: false }],
+    clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : -2147483648,
+  };
+}
