@@ -15,6 +15,7 @@ import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
+import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -61,6 +62,7 @@ export class Broker {
   readonly producerIds: ProducerIdAllocator;
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
+  readonly groups: GroupCoordinator;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -78,6 +80,17 @@ export class Broker {
     this.producerIds = new ProducerIdAllocator(options.dataDir);
     this.markers = new LogMarkerWriter(this.topics);
     this.transactions = new TransactionCoordinator(options.dataDir, this.producerIds, this.markers, options.transactionMaxTimeoutMs);
+    this.groups = new GroupCoordinator({
+      dataDir: options.dataDir,
+      fsync: options.fsync,
+      flusher: this.flusher,
+      logger: this.log,
+      config: { initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs },
+      topicExists: (t) => this.topics.get(t) !== undefined,
+    });
+    this.groups.load();
+    this.markers.onOffsets = (group, pid, commit) => void this.groups.completeTransaction(group, pid, commit).catch((e) => this.log.error(`group offsets of transaction ${pid}: ${e}`));
+    this.every(RETENTION_CHECK_INTERVAL_MS, () => this.groups.cleanup());
     this.every(1000, () => this.transactions.abortExpired());
     this.every(60_000, () => this.applyRetention());
   }
@@ -107,6 +120,7 @@ export class Broker {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.groups.close();
     await this.flusher.flushAllNow();
     this.topics.close();
     await this.flusher.close();
@@ -151,6 +165,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
         listening.stopAccepting();
         broker.closing = true;
         for (const t of broker.topics.all()) for (const p of t.partitions) p.wake();
+        broker.groups.stopMembership();
         const deadline = Date.now() + 5000;
         while (Date.now() < deadline && [...listening.connections].some((c) => !c.idle)) await Bun.sleep(5);
         await broker.close();
