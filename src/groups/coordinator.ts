@@ -158,6 +158,8 @@ export class GroupCoordinator implements MembershipHost {
   private readonly logger: CoordinatorLogger;
   private readonly loaders = new Map<string, GroupLoader>();
   private closed = false;
+  /** Appended-record count at which the next compaction check is due (keeps the check amortized O(1)). */
+  private compactCheckAt = 0;
   /** Shutting down: parked joins were released and new ones are turned away. */
   private membershipStopped = false;
 
@@ -203,7 +205,7 @@ export class GroupCoordinator implements MembershipHost {
         return;
       }
       case "offset-delete":
-        this.offsets.remove(r.group, r.topic, r.partition);
+        this.offsets.removeEverywhere(r.group, r.topic, r.partition);
         return;
       case "group": {
         const existing = this.groups.get(r.group);
@@ -279,10 +281,14 @@ export class GroupCoordinator implements MembershipHost {
   maybeCompact(force = false): void {
     if (!this.log) return;
     const slack = this.config.compactionSlack;
-    if (!force && this.log.appended <= slack) return;
+    if (!force && this.log.appended <= Math.max(slack, this.compactCheckAt)) return;
     const live = this.liveCount();
-    if (!force && this.log.appended <= 2 * live + slack) return;
+    if (!force && this.log.appended <= 2 * live + slack) {
+      this.compactCheckAt = 2 * live + slack;
+      return;
+    }
     this.log.rewrite(this.liveRecords());
+    this.compactCheckAt = 0;
     this.logger.debug(`group log rewritten: ${live} live records`);
   }
 
@@ -462,7 +468,7 @@ export class GroupCoordinator implements MembershipHost {
       return {
         topic: t.topic,
         partitions: t.partitions.map((partition) => {
-          if (this.removeOffset(groupId, t.topic, partition)) records.push({ kind: "offset-delete", group: groupId, topic: t.topic, partition });
+          if (this.offsets.removeEverywhere(groupId, t.topic, partition)) records.push({ kind: "offset-delete", group: groupId, topic: t.topic, partition });
           return { partition, errorCode: ErrorCode.NONE };
         }),
       };
@@ -474,18 +480,6 @@ export class GroupCoordinator implements MembershipHost {
       return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
     }
     return { errorCode: ErrorCode.NONE, topics: out };
-  }
-
-  /** Removes a committed offset and any pending transactional one for the partition; true if there was one. */
-  private removeOffset(groupId: string, topic: string, partition: number): boolean {
-    let found = this.offsets.remove(groupId, topic, partition);
-    for (const p of [...this.offsets.pendingEntries()]) {
-      if (p.group === groupId && p.topic === topic && p.partition === partition) {
-        this.offsets.removePending(p.producerId, groupId, topic, partition);
-        found = true;
-      }
-    }
-    return found;
   }
 
   /** A deleted topic takes its committed offsets with it, in every group. */

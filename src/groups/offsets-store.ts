@@ -93,13 +93,6 @@ export class OffsetsStore {
     putIn(byGroup, group, topic, partition, o);
   }
 
-  removePending(producerId: number, group: string, topic: string, partition: number): void {
-    const byGroup = this.pending.get(producerId);
-    if (!byGroup) return;
-    removeIn(byGroup, group, topic, partition);
-    if (byGroup.size === 0) this.pending.delete(producerId);
-  }
-
   /** Commit: the transaction's offsets for the group become committed offsets. Abort: they vanish. */
   completePending(producerId: number, group: string, commit: boolean): number {
     const byGroup = this.pending.get(producerId);
@@ -117,6 +110,16 @@ export class OffsetsStore {
     byGroup.delete(group);
     if (byGroup.size === 0) this.pending.delete(producerId);
     return n;
+  }
+
+  /** Removes the partition's committed offset and any pending one; true if there was either. */
+  removeEverywhere(group: string, topic: string, partition: number): boolean {
+    let found = this.remove(group, topic, partition);
+    for (const [pid, byGroup] of this.pending) {
+      if (removeIn(byGroup, group, topic, partition)) found = true;
+      if (byGroup.size === 0) this.pending.delete(pid);
+    }
+    return found;
   }
 
   hasPending(group: string, topic: string, partition: number): boolean {

@@ -160,3 +160,15 @@ test("pending transactional offsets and their outcome survive a restart", async 
   await c2.completeTransaction("g", 1, true);
   expect(committed(c2, "g", "t", 0)).toBe(10n);
 });
+
+test("OffsetDelete removes a pending transactional offset for good, across a restart", async () => {
+  const d = dir();
+  const { c } = openAt(d);
+  await c.commitTransactionalOffsets({ groupId: "g", producerId: 5, memberId: "", groupInstanceId: null, generationId: -1, apiVersion: 3 }, [item("t", 0, 10)]);
+  expect((await c.deleteOffsets("g", [{ topic: "t", partitions: [0] }])).errorCode).toBe(0);
+  await c.close();
+  const { c: c2 } = openAt(d);
+  expect(c2.offsets.hasPending("g", "t", 0)).toBe(false);
+  await c2.completeTransaction("g", 5, true);
+  expect(committed(c2, "g", "t", 0)).toBe(-1n);
+});
