@@ -245,10 +245,21 @@ export class GroupCoordinator implements MembershipHost {
 
   // ------------------------------------------------------------ persistence
 
+  /** Writes records; a failed write comes back as a rejected promise, never as a throw into the caller's state machine. */
   private append(records: LogRecord[]): Promise<void> {
     if (records.length === 0 || !this.log) return Promise.resolve();
-    const done = this.log.append(records);
-    this.maybeCompact();
+    let done: Promise<void>;
+    try {
+      done = this.log.append(records);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    try {
+      this.maybeCompact();
+    } catch (e) {
+      // The records are in the old file, which stays in use: only the rewrite is lost.
+      this.logger.error(`group log rewrite failed: ${(e as Error).message}`);
+    }
     return done;
   }
 
