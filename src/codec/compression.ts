@@ -6,6 +6,7 @@
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { Lz4Error, lz4Compress, lz4Decompress } from "./lz4.ts";
 import { SnappyError, snappyCompress, snappyDecompress } from "./snappy.ts";
+import { ZstdFrameError, zstdDeclaredSize } from "./zstd-frames.ts";
 
 export const Codec = {
   NONE: 0,
@@ -59,6 +60,17 @@ export function decompress(codec: number, data: Uint8Array, maxSize: number): Ui
       return data;
     case Codec.GZIP:
     case Codec.ZSTD: {
+      let declared: number | null = null;
+      if (codec === Codec.ZSTD) {
+        // The zstd decoder stops quietly at a truncation, so completeness is proven first.
+        try {
+          declared = zstdDeclaredSize(data);
+        } catch (e) {
+          if (e instanceof ZstdFrameError) throw new CompressionError(`zstd: ${e.message}`, codec, "corrupt");
+          throw e;
+        }
+        if (declared !== null && declared > maxSize) throw new CompressionError(`zstd frames declare ${declared} bytes, limit ${maxSize}`, codec, "too-large");
+      }
       // zlib refuses a maxOutputLength of 0; an empty result is still possible under a cap of 1.
       const opts = { maxOutputLength: Math.max(1, maxSize) };
       let out: Uint8Array;
@@ -68,6 +80,9 @@ export function decompress(codec: number, data: Uint8Array, maxSize: number): Ui
         throw zlibFailure(e, codec, maxSize);
       }
       if (out.length > maxSize) throw new CompressionError(`${codecName(codec)} data exceeds ${maxSize} bytes`, codec, "too-large");
+      if (declared !== null && out.length !== declared) {
+        throw new CompressionError(`zstd frames declare ${declared} bytes, decoded ${out.length}`, codec, "corrupt");
+      }
       return out;
     }
     case Codec.SNAPPY:
