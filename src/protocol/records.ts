@@ -236,6 +236,7 @@ function readRecordFields(r: Reader, index: number, shape: RecordShape, out: Kaf
   const valueLen = nullableLength(r, end, "value", index);
   const value = valueLen < 0 || !out ? null : r.buf.subarray(r.pos, r.pos + valueLen);
   if (valueLen > 0) r.pos += valueLen;
+  if (r.pos > end) throw new RecordsError(`record ${index}: fields run past its length ${len}`, ErrorCode.INVALID_RECORD, index);
   const headerCount = r.varint();
   // Each header takes at least two bytes, which bounds the count by what is left.
   if (headerCount < 0 || headerCount * 2 > end - r.pos) throw new RecordsError(`record ${index}: bad header count ${headerCount}`, ErrorCode.INVALID_RECORD, index);
