@@ -1,30 +1,61 @@
-// Runs a client process with a timeout and collects its output.
+// Runs a client process with a timeout and collects its output, and polls for
+// conditions so that tests wait for what they need instead of sleeping.
 
 export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The process was killed because it ran past its timeout. */
+  timedOut: boolean;
 }
 
-export async function run(cmd: string[], opts: { stdin?: string; cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
+export interface RunOptions {
+  stdin?: string | Uint8Array;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export async function run(cmd: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const stdin = opts.stdin === undefined ? "ignore" : typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin;
   const p = Bun.spawn(cmd, {
-    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdin,
     stdout: "pipe",
     stderr: "pipe",
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
   });
-  const timer = setTimeout(() => p.kill(9), opts.timeoutMs ?? 60_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill(9);
+  }, opts.timeoutMs ?? 60_000);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    return { code, stdout, stderr, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Like run(), but throws with the output when the exit code is not 0. */
-export async function runOk(cmd: string[], opts: Parameters<typeof run>[1] = {}): Promise<string> {
+export async function runOk(cmd: string[], opts: RunOptions = {}): Promise<string> {
   const r = await run(cmd, opts);
-  if (r.code !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")}… exited ${r.code}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-2000)}`);
+  if (r.code !== 0) {
+    const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : `exited ${r.code}`;
+    throw new Error(`${cmd.slice(0, 4).join(" ")}… ${why}\n--- stderr (tail)\n${r.stderr.slice(-4000)}\n--- stdout (tail)\n${r.stdout.slice(-2000)}`);
+  }
   return r.stdout;
+}
+
+/** Runs a client script that prints one JSON document on stdout and parses it. */
+export async function runJson<T = unknown>(cmd: string[], opts: RunOptions = {}): Promise<T> {
+  const out = await runOk(cmd, opts);
+  try {
+    return JSON.parse(out) as T;
+  } catch {
+    throw new Error(`${cmd.slice(0, 4).join(" ")}… printed no JSON:\n${out.slice(-2000)}`);
+  }
 }
 
 /** Polls until `cond` holds (instead of sleeping a fixed time). */
@@ -32,7 +63,7 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(20);
   }
 }

@@ -1,64 +1,153 @@
 """confluent-kafka-python (librdkafka 2.0.2) driver for klite's interop tests.
 
+Run it under /usr/bin/python3 (Debian's python3-confluent-kafka).
 usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout.
+
+  produce TOPIC N CODEC [PARTITIONS=1] [IDEMPOTENT=false]
+      acks=all; record i: key k<i>, value value-<i>-x*(i%50), header h=<i>,
+      timestamp 1_700_000_000_000 + i*1000, partition i % PARTITIONS.
+  consume TOPIC PARTITION OFFSET N [assign|seek]
+      assign: assign() at OFFSET; seek: assign() at the beginning, then seek()
+      to OFFSET once fetching runs. Stops after N records or 10 s without any.
+  offsets_for_times TOPIC PARTITION TIMESTAMP_MS   — plus the watermarks
+  binary TOPIC N CODEC   — N values covering every byte value (not UTF-8),
+      binary keys and headers; consumes them back and compares byte for byte
+  metadata               — list_topics(): brokers and partitions per topic
+  admin create|delete|list NAMES...   — AdminClient
+
+Extra librdkafka settings for every client: KLITE_CLIENT_CONF='{"debug": "protocol"}'.
 """
 import json
+import os
 import sys
+import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+EXTRA = json.loads(os.environ.get("KLITE_CLIENT_CONF", "{}"))
 
 
-def produce(topic, n, compression, partitions="1", idempotent="false"):
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "compression.type": compression,
-                  "enable.idempotence": idempotent == "true", "linger.ms": 5})
-    out = []
+def conf(**kv):
+    c = {"bootstrap.servers": bootstrap}
+    c.update(kv)
+    c.update(EXTRA)
+    return c
 
+
+def delivered_to(out):
     def cb(err, msg):
         if err:
             out.append({"error": str(err)})
         else:
-            out.append({"partition": msg.partition(), "offset": msg.offset(), "key": msg.key().decode()})
+            out.append({"partition": msg.partition(), "offset": msg.offset(), "key": msg.key().decode("latin-1")})
+    return cb
 
+
+def produce(topic, n, compression, partitions="1", idempotent="false"):
+    p = Producer(conf(**{"acks": "all", "compression.type": compression,
+                         "enable.idempotence": idempotent == "true", "linger.ms": 5}))
+    out = []
+    cb = delivered_to(out)
     for i in range(int(n)):
         p.produce(topic, key=f"k{i}", value=f"value-{i}-" + "x" * (i % 50), partition=i % int(partitions),
                   headers=[("h", f"{i}".encode())], timestamp=1_700_000_000_000 + i * 1000, on_delivery=cb)
         p.poll(0)
-    left = p.flush(30)
+    left = p.flush(60)
     return {"unflushed": left, "delivered": out}
 
 
-def consume(topic, partition, offset, n):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign", "enable.auto.commit": False})
-    c.assign([TopicPartition(topic, int(partition), int(offset))])
+def read(c, n, keep=lambda m: True, idle_limit_s=10.0):
+    """Polls until n kept records arrived or nothing came for idle_limit_s."""
     got = []
-    idle = 0
-    while len(got) < int(n) and idle < 20:
-        m = c.poll(0.5)
+    last = time.monotonic()
+    while len(got) < n and time.monotonic() - last < idle_limit_s:
+        m = c.poll(0.2)
         if m is None:
-            idle += 1
             continue
         if m.error():
             raise KafkaException(m.error())
-        got.append({"offset": m.offset(), "key": m.key().decode() if m.key() else None,
-                    "value": m.value().decode(), "headers": [[k, v.decode()] for k, v in (m.headers() or [])],
-                    "timestamp": m.timestamp()[1]})
-    c.close()
+        last = time.monotonic()
+        if keep(m):
+            got.append(m)
     return got
 
 
+def as_json(m):
+    return {"offset": m.offset(), "key": m.key().decode() if m.key() is not None else None,
+            "value": m.value().decode() if m.value() is not None else None,
+            "headers": [[k, v.decode()] for k, v in (m.headers() or [])],
+            "timestamp": m.timestamp()[1]}
+
+
+def consume(topic, partition, offset, n, mode="assign"):
+    c = Consumer(conf(**{"group.id": "unused-assign", "enable.auto.commit": False}))
+    partition, offset, n = int(partition), int(offset), int(n)
+    if mode == "seek":
+        c.assign([TopicPartition(topic, partition, OFFSET_BEGINNING)])
+        # seek() needs an active fetcher for the partition: wait for the first record.
+        first = read(c, 1)
+        if not first:
+            c.close()
+            return []
+        c.seek(TopicPartition(topic, partition, offset))
+        # Records fetched before the seek may still be queued; skip anything before the target.
+        got = read(c, n, keep=lambda m: m.offset() >= offset)
+    else:
+        c.assign([TopicPartition(topic, partition, offset)])
+        got = read(c, n)
+    c.close()
+    return [as_json(m) for m in got]
+
+
 def offsets_for_times(topic, partition, ts):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-oft"})
+    c = Consumer(conf(**{"group.id": "unused-oft"}))
     r = c.offsets_for_times([TopicPartition(topic, int(partition), int(ts))], timeout=10)
     lo, hi = c.get_watermark_offsets(TopicPartition(topic, int(partition)), timeout=10)
     c.close()
     return {"offset": r[0].offset, "low": lo, "high": hi}
 
 
+def binary_value(i):
+    # Every byte value 0..255 appears, rotated per record; lengths vary, one is empty.
+    return bytes((i + j) % 256 for j in range((i * 37) % 700))
+
+
+def binary(topic, n, compression):
+    n = int(n)
+    p = Producer(conf(**{"acks": "all", "compression.type": compression, "linger.ms": 5}))
+    out = []
+    for i in range(n):
+        p.produce(topic, key=bytes([0xff, 0x00, i % 256]), value=binary_value(i), partition=0,
+                  headers=[("bin", bytes([0x80, i % 256, 0x00]))], on_delivery=delivered_to(out))
+        p.poll(0)
+    left = p.flush(60)
+    errors = [d for d in out if "error" in d]
+    first = min((d["offset"] for d in out if "offset" in d), default=0)
+    c = Consumer(conf(**{"group.id": "unused-binary", "enable.auto.commit": False}))
+    c.assign([TopicPartition(topic, 0, first)])
+    got = read(c, n)
+    c.close()
+    mismatches = []
+    for i, m in enumerate(got):
+        want = (bytes([0xff, 0x00, i % 256]), binary_value(i), [("bin", bytes([0x80, i % 256, 0x00]))])
+        have = (m.key(), m.value() or b"", m.headers() or [])
+        if have != want:
+            mismatches.append({"index": i, "offset": m.offset()})
+    return {"unflushed": left, "errors": errors, "sent": n, "received": len(got), "mismatches": mismatches[:10]}
+
+
+def metadata():
+    a = AdminClient(conf())
+    md = a.list_topics(timeout=10)
+    return {"brokers": sorted([b.id, b.host, b.port] for b in md.brokers.values()),
+            "topics": {name: {"partitions": sorted(t.partitions), "error": t.error.name() if t.error else None}
+                       for name, t in md.topics.items()}}
+
+
 def admin(action, *names):
-    a = AdminClient({"bootstrap.servers": bootstrap})
+    a = AdminClient(conf())
     if action == "create":
         fs = a.create_topics([NewTopic(n, 3, 1, config={"retention.ms": "3600000"}) for n in names])
     elif action == "delete":
@@ -75,5 +164,6 @@ def admin(action, *names):
     return res
 
 
-print(json.dumps({"produce": produce, "consume": consume, "offsets_for_times": offsets_for_times,
-                  "admin": admin}[cmd](*args)))
+COMMANDS = {"produce": produce, "consume": consume, "offsets_for_times": offsets_for_times,
+            "binary": binary, "metadata": metadata, "admin": admin}
+print(json.dumps(COMMANDS[cmd](*args)))

@@ -1,0 +1,70 @@
+// The real Kafka clients the interop tests drive, as child processes:
+//   kcat and confluent-kafka-python (Debian, librdkafka 2.0.2),
+//   KafkaJS 2.2.4 and @confluentinc/kafka-javascript (librdkafka 2.15) from
+//   test/clients/node_modules, run under node (the latter is a native addon
+//   built for node's ABI, not Bun's).
+// Outside CI a missing client skips the tests that need it, with a note; with
+// CI=true (or KLITE_REQUIRE_CLIENTS=1) nothing is skipped, so a missing client
+// fails loudly instead of passing quietly.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./broker.ts";
+import { runJson, runOk, type RunOptions } from "./run.ts";
+
+export const CLIENTS = join(ROOT, "test/clients");
+/** Debian's python: `python3` on PATH may be another one that cannot import confluent_kafka. */
+export const PY = "/usr/bin/python3";
+
+export type Client = "kcat" | "python" | "kafkajs" | "ckjs";
+
+const probes: Record<Client, () => boolean> = {
+  kcat: () => Bun.which("kcat") !== null,
+  python: () => existsSync(PY) && Bun.spawnSync([PY, "-c", "import confluent_kafka"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0,
+  kafkajs: () => Bun.which("node") !== null && existsSync(join(CLIENTS, "node_modules/kafkajs/package.json")),
+  ckjs: () => Bun.which("node") !== null && existsSync(join(CLIENTS, "node_modules/@confluentinc/kafka-javascript/package.json")),
+};
+const known = new Map<Client, boolean>();
+
+export function available(c: Client): boolean {
+  let ok = known.get(c);
+  if (ok === undefined) {
+    ok = probes[c]();
+    known.set(c, ok);
+  }
+  return ok;
+}
+
+const REQUIRED = process.env.CI === "true" || process.env.KLITE_REQUIRE_CLIENTS === "1";
+const noted = new Set<Client>();
+
+/** True when a test needing these clients should be skipped (never under CI). Use with test.skipIf. */
+export function missing(...clients: Client[]): boolean {
+  if (REQUIRED) return false;
+  const gone = clients.filter((c) => !available(c));
+  for (const c of gone) {
+    if (noted.has(c)) continue;
+    noted.add(c);
+    console.warn(`[klite tests] skipping tests that need ${c}: not installed (run \`npm test\` as root once, or see README "Running the tests")`);
+  }
+  return gone.length > 0;
+}
+
+const CLIENT_TIMEOUT = 120_000;
+/** Per-test timeout for tests that drive real clients (`bun test`'s default is 5 s). */
+export const CLIENT_TEST_TIMEOUT = 180_000;
+
+/** kcat with the given arguments; resolves to its stdout. */
+export function kcat(args: string[], opts: RunOptions = {}): Promise<string> {
+  return runOk(["kcat", ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
+/** A script in test/clients/py under Debian's python: `script BOOTSTRAP ARGS...` → its JSON. */
+export function py<T = any>(script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  return runJson<T>([PY, join(CLIENTS, "py", script), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
+/** A script in test/clients/<dir> under node, from test/clients so its node_modules resolve. */
+export function nodeClient<T = any>(dir: "kafkajs" | "ckjs", script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  return runJson<T>(["node", join(CLIENTS, dir, script), bootstrap, ...args], { cwd: CLIENTS, timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
