@@ -1,0 +1,323 @@
+/*
+ * Load generator for test/bench/broker.ts, compiled by it at run time against
+ * the system librdkafka. Each mode prints one JSON line on stdout; progress and
+ * errors go to stderr.
+ *
+ *   produce  BROKERS TOPIC COUNT SIZE PARTITIONS [prop=value ...]
+ *   consume  BROKERS TOPIC COUNT PARTITIONS [prop=value ...]
+ *   loopback BYTES CHUNK
+ *
+ * produce: COUNT records of SIZE bytes, record i to partition i % PARTITIONS,
+ * values passed without copying so the client does as little as possible.
+ * Latency of a record is delivery-report time minus the time just before it
+ * was handed to the client, so it includes time spent queued in the client.
+ *
+ * consume: assigns every partition from the beginning and reads until COUNT
+ * records arrived, in batches off the consumer queue.
+ *
+ * loopback: a forked sender writes BYTES over 127.0.0.1 TCP in CHUNK-sized
+ * writes to the parent, which reads and discards them: the ceiling for any
+ * byte stream between two processes on this machine.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *detail) {
+  fprintf(stderr, "rdkafka-bench: %s: %s\n", what, detail);
+  exit(2);
+}
+
+static void rusage_of(int who, double *user, double *sys) {
+  struct rusage ru;
+  getrusage(who, &ru);
+  *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+  *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds of this process's busiest thread and its name: a thread near 100%
+ * of the wall time means the client, not the broker, sets the pace. */
+static double busiest_thread(char *name, size_t name_len) {
+  double best = 0;
+  snprintf(name, name_len, "?");
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return 0;
+  struct dirent *e;
+  long ticks = sysconf(_SC_CLK_TCK);
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    char path[300], line[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    char *open = strchr(line, '('), *close = strrchr(line, ')');
+    if (!open || !close) continue;
+    unsigned long ut = 0, st = 0;
+    /* after ")": state(3) ... utime is field 14, stime 15 */
+    if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) continue;
+    double cpu = (double)(ut + st) / (double)ticks;
+    if (cpu > best) {
+      best = cpu;
+      size_t len = (size_t)(close - open - 1);
+      if (len >= name_len) len = name_len - 1;
+      memcpy(name, open + 1, len);
+      name[len] = '\0';
+    }
+  }
+  closedir(d);
+  return best;
+}
+
+static void set_props(rd_kafka_conf_t *conf, int argc, char *const *argv) {
+  char err[512];
+  for (int i = 0; i < argc; i++) {
+    char name[256];
+    const char *eq = strchr(argv[i], '=');
+    if (!eq || (size_t)(eq - argv[i]) >= sizeof name) die("expected name=value", argv[i]);
+    memcpy(name, argv[i], (size_t)(eq - argv[i]));
+    name[eq - argv[i]] = '\0';
+    if (rd_kafka_conf_set(conf, name, eq + 1, err, sizeof err) != RD_KAFKA_CONF_OK) die(name, err);
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* ---- produce ---- */
+
+static double *sent_at;
+static double *latency;
+static long delivered, failed;
+static double last_delivery;
+static char first_error[256];
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  (void)opaque;
+  long i = (long)(intptr_t)m->_private;
+  double t = now_s();
+  if (m->err) {
+    if (!failed++) snprintf(first_error, sizeof first_error, "%s", rd_kafka_err2str(m->err));
+    latency[i] = -1;
+  } else {
+    latency[i] = t - sent_at[i];
+  }
+  delivered++;
+  last_delivery = t;
+}
+
+static int produce(int argc, char **argv) {
+  if (argc < 5) die("usage", "produce BROKERS TOPIC COUNT SIZE PARTITIONS [rate=RECORDS_PER_S] [prop=value ...]");
+  const char *brokers = argv[0], *topic = argv[1];
+  long count = atol(argv[2]);
+  size_t size = (size_t)atol(argv[3]);
+  int partitions = atoi(argv[4]);
+  if (count <= 0 || partitions <= 0) die("usage", "COUNT and PARTITIONS must be positive");
+
+  /* A paced run measures latency without the client's own queue in it. */
+  double rate = 0;
+  argc -= 5, argv += 5;
+  if (argc > 0 && !strncmp(argv[0], "rate=", 5)) rate = atof(argv[0] + 5), argc--, argv++;
+
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  set_props(conf, 1, (char *[]){"acks=all"});
+  set_props(conf, argc, argv);
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) != RD_KAFKA_CONF_OK) die("bootstrap.servers", err);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) die("rd_kafka_new", err);
+
+  /* Incompressible-looking bytes, shared by every record (never copied or freed). */
+  unsigned char *value = malloc(size ? size : 1);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < size; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    value[i] = (unsigned char)x;
+  }
+  sent_at = malloc(sizeof(double) * (size_t)count);
+  latency = malloc(sizeof(double) * (size_t)count);
+
+  double start = now_s();
+  for (long i = 0; i < count; i++) {
+    for (;;) {
+      sent_at[i] = now_s();
+      rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)(i % partitions)),
+                                                RD_KAFKA_V_VALUE(value, size), RD_KAFKA_V_MSGFLAGS(0),
+                                                RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(e));
+      rd_kafka_poll(rk, 1);
+    }
+    if ((i & 63) == 0) {
+      rd_kafka_poll(rk, 0);
+      if (rate > 0) {
+        double due = start + (double)(i + 1) / rate, wait = due - now_s();
+        if (wait > 0) rd_kafka_poll(rk, (int)(wait * 1000));
+      }
+    }
+  }
+  while (delivered < count) rd_kafka_poll(rk, 100);
+  double elapsed = last_delivery - start;
+
+  long ok = 0;
+  for (long i = 0; i < count; i++)
+    if (latency[i] >= 0) latency[ok++] = latency[i];
+  qsort(latency, (size_t)ok, sizeof(double), cmp_double);
+  double p50 = ok ? latency[(size_t)(ok * 0.50)] : 0, p99 = ok ? latency[(size_t)(ok * 0.99)] : 0, max = ok ? latency[ok - 1] : 0;
+
+  double user, sys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  char thread[64];
+  double thread_cpu = busiest_thread(thread, sizeof thread);
+  printf("{\"records\":%ld,\"failed\":%ld,\"bytes\":%.0f,\"elapsed\":%.6f,\"p50\":%.6f,\"p99\":%.6f,\"max\":%.6f,\"user\":%.3f,\"sys\":%.3f,"
+         "\"thread\":\"%s\",\"threadCpu\":%.3f,\"error\":\"%s\"}\n",
+         ok, failed, (double)ok * (double)size, elapsed, p50, p99, max, user, sys, thread, thread_cpu, first_error);
+  fflush(stdout);
+  rd_kafka_destroy(rk);
+  return failed ? 1 : 0;
+}
+
+/* ---- consume ---- */
+
+static int consume(int argc, char **argv) {
+  if (argc < 4) die("usage", "consume BROKERS TOPIC COUNT PARTITIONS [prop=value ...]");
+  const char *brokers = argv[0], *topic = argv[1];
+  long count = atol(argv[2]);
+  int partitions = atoi(argv[3]);
+
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  /* librdkafka wants a group.id for its consumer; with assign() and no commits the broker never sees the group. */
+  set_props(conf, 3, (char *[]){"group.id=klite-bench", "enable.auto.commit=false", "enable.auto.offset.store=false"});
+  set_props(conf, argc - 4, argv + 4);
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) != RD_KAFKA_CONF_OK) die("bootstrap.servers", err);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) die("rd_kafka_new", err);
+  rd_kafka_poll_set_consumer(rk);
+
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+
+  double start = now_s();
+  rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+  if (e) die("assign", rd_kafka_err2str(e));
+  rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+
+  enum { BATCH = 4096 };
+  rd_kafka_message_t *msgs[BATCH];
+  long got = 0, errors = 0;
+  double bytes = 0, last = start, idle_since = start;
+  char first[256] = "";
+  while (got < count) {
+    ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, BATCH);
+    double t = now_s();
+    if (n <= 0) {
+      if (t - idle_since > 30) die("consume", "no records for 30 s");
+      continue;
+    }
+    idle_since = t;
+    for (ssize_t i = 0; i < n; i++) {
+      rd_kafka_message_t *m = msgs[i];
+      if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && !errors++) snprintf(first, sizeof first, "%s", rd_kafka_message_errstr(m));
+      } else {
+        got++;
+        bytes += (double)m->len;
+      }
+      rd_kafka_message_destroy(m);
+    }
+    last = t;
+  }
+  double user, sys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  char thread[64];
+  double thread_cpu = busiest_thread(thread, sizeof thread);
+  printf("{\"records\":%ld,\"bytes\":%.0f,\"elapsed\":%.6f,\"errors\":%ld,\"user\":%.3f,\"sys\":%.3f,\"thread\":\"%s\",\"threadCpu\":%.3f,"
+         "\"error\":\"%s\"}\n",
+         got, bytes, last - start, errors, user, sys, thread, thread_cpu, first);
+  fflush(stdout);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+/* ---- loopback ---- */
+
+static int loopback(int argc, char **argv) {
+  if (argc < 2) die("usage", "loopback BYTES CHUNK");
+  double total = atof(argv[0]);
+  size_t chunk = (size_t)atol(argv[1]);
+  char *buf = calloc(1, chunk);
+
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof addr;
+  if (bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 1) || getsockname(ls, (struct sockaddr *)&addr, &alen))
+    die("listen", strerror(errno));
+
+  pid_t child = fork();
+  if (child == 0) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("connect", strerror(errno));
+    double left = total;
+    while (left > 0) {
+      size_t n = left < (double)chunk ? (size_t)left : chunk;
+      ssize_t w = write(s, buf, n);
+      if (w < 0) die("write", strerror(errno));
+      left -= (double)w;
+    }
+    close(s);
+    _exit(0);
+  }
+  int c = accept(ls, NULL, NULL);
+  if (c < 0) die("accept", strerror(errno));
+  double start = now_s(), got = 0;
+  for (;;) {
+    ssize_t r = read(c, buf, chunk);
+    if (r < 0) die("read", strerror(errno));
+    if (r == 0) break;
+    got += (double)r;
+  }
+  double elapsed = now_s() - start;
+  waitpid(child, NULL, 0);
+  double user, sys, cuser, csys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  rusage_of(RUSAGE_CHILDREN, &cuser, &csys);
+  printf("{\"bytes\":%.0f,\"elapsed\":%.6f,\"user\":%.3f,\"sys\":%.3f}\n", got, elapsed, user + cuser, sys + csys);
+  return got == total ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "produce")) return produce(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "consume")) return consume(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "loopback")) return loopback(argc - 2, argv + 2);
+  die("usage", "rdkafka-bench produce|consume|loopback ...");
+  return 2;
+}
