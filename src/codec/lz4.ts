@@ -321,8 +321,11 @@ export interface Lz4FrameOptions {
  * does not shrink is stored uncompressed.
  */
 export function lz4Compress(src: Uint8Array, opts: Lz4FrameOptions = {}): Uint8Array {
-  const blocks = Math.ceil(src.length / BLOCK_SIZE);
-  const dst = new Uint8Array(4 + 3 + 8 + blocks * (8 + maxBlockBound(BLOCK_SIZE)) + 8);
+  const fullBlocks = Math.floor(src.length / BLOCK_SIZE);
+  const tail = src.length % BLOCK_SIZE;
+  const bound = fullBlocks * (8 + maxBlockBound(BLOCK_SIZE)) + (tail > 0 ? 8 + maxBlockBound(tail) : 0);
+  // magic, descriptor with content size, blocks (size + body + checksum each), end mark, checksum
+  const dst = new Uint8Array(4 + 3 + 8 + bound + 8);
   putU32le(dst, 0, FRAME_MAGIC);
   let flg = FLG_VERSION | FLG_BLOCK_INDEPENDENT;
   if (opts.blockChecksum) flg |= FLG_BLOCK_CHECKSUM;

@@ -196,6 +196,18 @@ export function batchRecordsBytes(batch: Uint8Array, maxUncompressedBytes = DEFA
 
 const utf8 = new TextDecoder("utf-8");
 
+/** Header keys are short and nearly always ASCII; TextDecoder costs more than the loop for those. */
+function headerKey(buf: Uint8Array, start: number, len: number): string {
+  if (len > 32) return utf8.decode(buf.subarray(start, start + len));
+  let s = "";
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i]!;
+    if (c > 0x7f) return utf8.decode(buf.subarray(start, start + len));
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /** A varint length: -1 (null) or 0..(end - pos); anything else is malformed. */
 function nullableLength(r: Reader, end: number, what: string, index: number): number {
   const len = r.varint();
@@ -247,7 +259,7 @@ function readRecordFields(r: Reader, index: number, shape: RecordShape, out: Kaf
     const kStart = r.pos;
     r.pos += kLen;
     const vLen = nullableLength(r, end, "header value", index);
-    if (out) headers.push({ key: utf8.decode(r.buf.subarray(kStart, kStart + kLen)), value: vLen < 0 ? null : r.buf.subarray(r.pos, r.pos + vLen) });
+    if (out) headers.push({ key: headerKey(r.buf, kStart, kLen), value: vLen < 0 ? null : r.buf.subarray(r.pos, r.pos + vLen) });
     if (vLen > 0) r.pos += vLen;
   }
   if (r.pos !== end) throw new RecordsError(`record ${index}: its fields take ${len + r.pos - end} bytes, its length says ${len}`, ErrorCode.INVALID_RECORD, index);
@@ -264,28 +276,48 @@ export interface DecodeOptions {
   maxUncompressedBytes?: number;
 }
 
+/** Reads one batch's records one at a time; the generator and the array form share it. */
+class RecordCursor {
+  private readonly h: BatchHeader;
+  private readonly r: Reader;
+  private readonly shape: RecordShape = { timestampDelta: 0, offsetDelta: 0, keyNull: false };
+  private index = 0;
+
+  constructor(batch: Uint8Array, opts: DecodeOptions) {
+    this.h = readBatchHeader(batch, 0);
+    this.r = new Reader(batchRecordsBytes(batch, opts.maxUncompressedBytes));
+  }
+
+  /** The next record, or null after the last one (checking that nothing follows it). */
+  next(): KafkaRecord | null {
+    const h = this.h;
+    if (this.index >= h.recordCount) {
+      if (this.r.remaining !== 0) throw new RecordsError(`${this.r.remaining} bytes follow the ${h.recordCount} declared records`, ErrorCode.INVALID_RECORD);
+      return null;
+    }
+    const rec: KafkaRecord = { offset: 0, timestamp: 0, key: null, value: null, headers: [], attributes: 0 };
+    readRecord(this.r, this.index++, this.shape, rec);
+    rec.offset = h.baseOffset + this.shape.offsetDelta;
+    rec.timestamp = h.logAppendTime ? h.maxTimestamp : h.baseTimestamp + this.shape.timestampDelta;
+    return rec;
+  }
+}
+
 /**
  * Iterates the records of one whole batch (as stored or fetched: `batch` starts at its
  * header). Records come out in order; offsets are baseOffset + offsetDelta.
  */
 export function* iterateRecords(batch: Uint8Array, opts: DecodeOptions = {}): Generator<KafkaRecord> {
-  const h = readBatchHeader(batch, 0);
-  const body = batchRecordsBytes(batch, opts.maxUncompressedBytes);
-  const r = new Reader(body);
-  const shape: RecordShape = { timestampDelta: 0, offsetDelta: 0, keyNull: false };
-  for (let i = 0; i < h.recordCount; i++) {
-    const rec: KafkaRecord = { offset: 0, timestamp: 0, key: null, value: null, headers: [], attributes: 0 };
-    readRecord(r, i, shape, rec);
-    rec.offset = h.baseOffset + shape.offsetDelta;
-    rec.timestamp = h.logAppendTime ? h.maxTimestamp : h.baseTimestamp + shape.timestampDelta;
-    yield rec;
-  }
-  if (r.remaining !== 0) throw new RecordsError(`${r.remaining} bytes follow the ${h.recordCount} declared records`, ErrorCode.INVALID_RECORD);
+  const cursor = new RecordCursor(batch, opts);
+  for (let rec = cursor.next(); rec !== null; rec = cursor.next()) yield rec;
 }
 
 /** All records of one whole batch. */
 export function decodeRecords(batch: Uint8Array, opts: DecodeOptions = {}): KafkaRecord[] {
-  return [...iterateRecords(batch, opts)];
+  const cursor = new RecordCursor(batch, opts);
+  const out: KafkaRecord[] = [];
+  for (let rec = cursor.next(); rec !== null; rec = cursor.next()) out.push(rec);
+  return out;
 }
 
 /**
