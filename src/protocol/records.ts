@@ -393,7 +393,7 @@ function fail(message: string, code: number, index: number | null = null): never
   throw new RecordsError(message, code, index);
 }
 
-/** Header-level checks of the batch at `pos`, `available` bytes from its start to the blob's end. */
+/** Header-level checks of the batch at `pos` of the blob `buf`. */
 function checkHeader(buf: Uint8Array, pos: number, opts: ValidateOptions): BatchHeader {
   const available = buf.length - pos;
   if (available < HEADER_SIZE) fail(`truncated record batch: ${available} bytes, a header needs ${HEADER_SIZE}`, ErrorCode.CORRUPT_MESSAGE);
@@ -435,7 +435,7 @@ function checkRecords(batch: Uint8Array, h: BatchHeader, opts: ValidateOptions):
     if (ts > maxTimestamp) maxTimestamp = ts;
   }
   if (r.remaining !== 0) fail(`${r.remaining} bytes follow the ${h.recordCount} declared records`, ErrorCode.INVALID_RECORD);
-  return maxTimestamp;
+  return h.logAppendTime ? h.maxTimestamp : maxTimestamp;
 }
 
 /**
