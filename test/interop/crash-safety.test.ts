@@ -6,8 +6,10 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, truncateSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { spawnBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, kcat, missing, py as pyScript } from "../helpers/clients.ts";
+import { CLIENT_TEST_TIMEOUT, CLIENTS, kcat, missing, PY, py as pyScript } from "../helpers/clients.ts";
+import { waitFor } from "../helpers/run.ts";
 
 const py = (bootstrap: string, ...args: string[]) => pyScript("core.py", bootstrap, args);
 
@@ -33,6 +35,51 @@ describe.concurrent("crash safety", () => {
         for (const m of got) expect(m.value).toBe(`value-${m.key.slice(1)}-` + "x".repeat(Number(m.key.slice(1)) % 50));
       }
     } finally {
+      await b.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("python"))("kill -9 in the middle of a produce stream: every acknowledged record is there after restart", async () => {
+    let b = await spawnBroker();
+    let producer: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+    try {
+      expect(await py(b.bootstrap, "admin", "create", "midstream")).toEqual({ midstream: "ok" });
+      producer = Bun.spawn([PY, join(CLIENTS, "py/core.py"), b.bootstrap, "produce_stream", "midstream", "1000000", "3"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const stream = producer.stdout;
+      const acked: Delivered[] = [];
+      const reading = (async () => {
+        let rest = "";
+        for await (const chunk of stream) {
+          rest += new TextDecoder().decode(chunk);
+          const lines = rest.split("\n");
+          rest = lines.pop()!;
+          for (const l of lines) if (l.trim()) acked.push(JSON.parse(l) as Delivered);
+        }
+      })();
+      await waitFor(() => acked.length >= 4000, 90_000, "4000 acknowledged records");
+      await b.kill9();
+      // Acks already on their way when the broker died still count: read until the producer is gone.
+      producer.kill(9);
+      await producer.exited;
+      await reading;
+      b = await b.restart();
+      let inLog = 0;
+      for (const p of [0, 1, 2]) {
+        const mine = acked.filter((d) => d.partition === p);
+        const { high } = await py(b.bootstrap, "offsets_for_times", "midstream", String(p), "0");
+        inLog += high;
+        expect(high).toBeGreaterThanOrEqual(Math.max(...mine.map((d) => d.offset)) + 1);
+        const got: { offset: number; key: string; value: string }[] = await py(b.bootstrap, "consume", "midstream", String(p), "0", String(high));
+        expect(got.map((m) => m.offset)).toEqual(Array.from({ length: high }, (_, i) => i));
+        for (const d of mine) {
+          const m = got[d.offset]!;
+          expect(m.key).toBe(d.key);
+          expect(m.value).toBe(`value-${d.key.slice(1)}-` + "x".repeat(Number(d.key.slice(1)) % 50));
+        }
+      }
+      console.log(`kill -9 mid-stream: ${acked.length} records acknowledged, ${inLog} in the log after restart`);
+    } finally {
+      producer?.kill(9);
       await b.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);

@@ -9,6 +9,9 @@ usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdou
   consume TOPIC PARTITION OFFSET N [assign|seek]
       assign: assign() at OFFSET; seek: assign() at the beginning, then seek()
       to OFFSET once fetching runs. Stops after N records or 10 s without any.
+  produce_stream TOPIC N PARTITIONS
+      like produce (idempotent), but prints each acknowledgement as a JSON
+      line the moment it arrives, so a test can kill the broker mid-stream
   offsets_for_times TOPIC PARTITION TIMESTAMP_MS   — plus the watermarks
   binary TOPIC N CODEC   — N values covering every byte value (not UTF-8),
       binary keys and headers; consumes them back and compares byte for byte
@@ -56,6 +59,25 @@ def produce(topic, n, compression, partitions="1", idempotent="false"):
         p.poll(0)
     left = p.flush(60)
     return {"unflushed": left, "delivered": out}
+
+
+def produce_stream(topic, n, partitions):
+    p = Producer(conf(**{"acks": "all", "enable.idempotence": True, "linger.ms": 2}))
+
+    def cb(err, msg):
+        if not err:
+            print(json.dumps({"partition": msg.partition(), "offset": msg.offset(), "key": msg.key().decode()}), flush=True)
+
+    for i in range(int(n)):
+        while True:
+            try:
+                p.produce(topic, key=f"k{i}", value=f"value-{i}-" + "x" * (i % 50), partition=i % int(partitions), on_delivery=cb)
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    p.flush(60)
+    return None
 
 
 def read(c, n, keep=lambda m: True, idle_limit_s=10.0):
@@ -164,6 +186,8 @@ def admin(action, *names):
     return res
 
 
-COMMANDS = {"produce": produce, "consume": consume, "offsets_for_times": offsets_for_times,
+COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume": consume, "offsets_for_times": offsets_for_times,
             "binary": binary, "metadata": metadata, "admin": admin}
-print(json.dumps(COMMANDS[cmd](*args)))
+result = COMMANDS[cmd](*args)
+if result is not None:
+    print(json.dumps(result))
