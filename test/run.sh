@@ -40,14 +40,15 @@ if [ ! -x "$BUN" ] || [ ! -x "$TSC" ]; then
 fi
 
 # --- Debian packages: kcat and confluent-kafka-python (librdkafka 2.0.2); the
-# libraries @confluentinc/kafka-javascript builds its librdkafka against; and
+# toolchain (node-gyp: make, g++, python3; librdkafka's configure: pkg-config)
+# and libraries @confluentinc/kafka-javascript builds its librdkafka with; and
 # librdkafka-dev for the C benchmark. Installed when missing and root.
 STEP="Debian packages"
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 { [ -x "$PY" ] && "$PY" -c 'import confluent_kafka' >/dev/null 2>&1; } || missing+=(python3-confluent-kafka)
 if command -v dpkg >/dev/null 2>&1; then
-  for p in libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev librdkafka-dev; do
+  for p in build-essential pkg-config python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev librdkafka-dev; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
 fi

@@ -29,6 +29,7 @@ export function handleDeleteTopics(broker: Broker, req: Req.DeleteTopicsRequest,
       continue;
     }
     broker.topics.delete(topic);
+    broker.groups.onTopicDeleted(topic.name);
     broker.log.info(`deleted topic ${topic.name}`);
     responses.push({ name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null });
   }
