@@ -228,18 +228,11 @@ export class TransactionCoordinator {
         return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
       case "CompleteCommit":
       case "CompleteAbort":
+      case "Empty":
         // The same end retried is fine; the opposite one is not.
-        if ((t.state === "CompleteCommit") === commit && !v2) return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
+        if (t.state !== "Empty" && (t.state === "CompleteCommit") === commit && !v2) return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
         if (v2 && !commit) {
           // v2 clients may abort with nothing open (e.g. after an error before any send).
-          this.bumpEpoch(t);
-          t.state = "CompleteAbort";
-          this.persist();
-          return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
-        }
-        return fail(ErrorCode.INVALID_TXN_STATE);
-      case "Empty":
-        if (v2 && !commit) {
           this.bumpEpoch(t);
           t.state = "CompleteAbort";
           this.persist();
