@@ -217,6 +217,76 @@ async function loopbackLimit(runs = 3): Promise<{ mibps: number; cores: number; 
   return { ...best, all: all.map((r) => r.mibps) };
 }
 
+/**
+ * What Bun's own sockets move on this machine, the floor under anything
+ * written in it: a Bun.listen server that only counts the bytes a C sender
+ * writes (ingest, as produce), and a Bun client writing one reused buffer to
+ * a C reader (egress, as fetch). Page faults per MiB show fresh memory per read.
+ */
+async function bunIngest(): Promise<{ mibps: number; faultsPerMiB: number }> {
+  let finish = () => {};
+  const finished = new Promise<void>((r) => (finish = r));
+  let got = 0;
+  const server = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(_s, d) {
+        got += d.length;
+      },
+      end(s) {
+        s.end();
+      },
+      close() {
+        finish();
+      },
+    },
+  });
+  const f0 = procFaults(process.pid);
+  const r = await client(["source", String(server.port), String(VOLUME), String(256 * 1024)]);
+  await finished;
+  server.stop(true);
+  if (got !== VOLUME) throw new Error(`Bun ingest received ${got} of ${VOLUME} bytes`);
+  return { mibps: VOLUME / MiB / r.elapsed, faultsPerMiB: (procFaults(process.pid) - f0) / (VOLUME / MiB) };
+}
+
+async function bunEgress(): Promise<{ mibps: number }> {
+  const p = Bun.spawn([helper, "sink"], { stdout: "pipe", stderr: "pipe" });
+  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  while (!/port (\d+)\n/.test(text)) {
+    const c = await reader.read();
+    if (c.done) throw new Error("sink did not start");
+    text += dec.decode(c.value, { stream: true });
+  }
+  const port = Number(/port (\d+)/.exec(text)![1]);
+  const chunk = new Uint8Array(MiB).fill(7);
+  let sent = 0;
+  let resume = () => {};
+  const pump = (s: import("bun").Socket<undefined>) => {
+    while (sent < VOLUME) {
+      const want = Math.min(chunk.length, VOLUME - sent);
+      const n = s.write(chunk.subarray(0, want));
+      sent += Math.max(0, n);
+      if (n < want) return; // the rest goes on drain
+    }
+    s.end();
+    resume();
+  };
+  const done = new Promise<void>((r) => (resume = r));
+  await Bun.connect<undefined>({ hostname: "127.0.0.1", port, socket: { open: pump, drain: pump, data() {} } });
+  await done;
+  for (;;) {
+    const c = await reader.read();
+    if (c.done) break;
+    text += dec.decode(c.value, { stream: true });
+  }
+  await p.exited;
+  const r = JSON.parse(text.trim().split("\n").pop()!) as { bytes: number; elapsed: number };
+  return { mibps: r.bytes / MiB / r.elapsed };
+}
+
 // ---------- the broker ----------
 
 interface Sample {
@@ -376,12 +446,17 @@ const diskFinal = await diskLimit(limitDir, "final");
 const diskGroup = await diskLimit(limitDir, "overlapped");
 const diskSerial = await diskLimit(limitDir, "serial");
 const loop = await loopbackLimit();
+const ingest = await bunIngest();
+const egress = await bunEgress();
 const runs = (all: number[]) => `runs ${all.map((x) => fmt(x)).join(", ")}`;
 console.log("limits (best of 3)");
 console.log(`  disk, 1 MiB writes + one final fdatasync:            ${fmt(diskFinal.mibps).padStart(6)} MiB/s  (${runs(diskFinal.all)})`);
 console.log(`  disk, 1 MiB writes + back-to-back fdatasync (group): ${fmt(diskGroup.mibps).padStart(6)} MiB/s  (${runs(diskGroup.all)}; ${diskGroup.syncs} fdatasyncs)`);
 console.log(`  disk, 1 MiB writes + fdatasync every 4 MiB (serial): ${fmt(diskSerial.mibps).padStart(6)} MiB/s  (${runs(diskSerial.all)})`);
 console.log(`  loopback TCP, C → C, 256 KiB writes:                 ${fmt(loop.mibps).padStart(6)} MiB/s  (${runs(loop.all)}; ${loop.cores.toFixed(2)} cores)`);
+console.log("the runtime's own ceilings (one run each; not limits of the machine)");
+console.log(`  TCP into Bun.listen, data handler only counts:       ${fmt(ingest.mibps).padStart(6)} MiB/s  (${fmt(ingest.faultsPerMiB)} page faults/MiB in Bun)`);
+console.log(`  TCP out of Bun.connect, one reused 1 MiB buffer:     ${fmt(egress.mibps).padStart(6)} MiB/s`);
 
 interface ModeResult {
   mode: string;
@@ -453,6 +528,7 @@ const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "
 for (const row of rows) console.log(row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd());
 
 console.log(`\nlimits: disk with group-commit-like fdatasync ${fmt(diskGroup.mibps)}, with one final fdatasync ${fmt(diskFinal.mibps)}, loopback ${fmt(loop.mibps)} MiB/s`);
+console.log(`Bun's own socket ceilings: ingest ${fmt(ingest.mibps)} MiB/s, egress ${fmt(egress.mibps)} MiB/s`);
 console.log(`targets: produce fsync=group ≥ 75% of disk; consume ≥ 60% of loopback; broker RSS < ${RSS_LIMIT_MB} MB and flat`);
 for (const r of results) {
   const p = r.produce.result;

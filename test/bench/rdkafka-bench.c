@@ -6,6 +6,8 @@
  *   produce  BROKERS TOPIC COUNT SIZE PARTITIONS [prop=value ...]
  *   consume  BROKERS TOPIC COUNT PARTITIONS [prop=value ...]
  *   loopback BYTES CHUNK
+ *   source   PORT BYTES CHUNK      (connect to 127.0.0.1:PORT and write BYTES)
+ *   sink                           (print the port, read one connection to EOF)
  *
  * produce: COUNT records of SIZE bytes, record i to partition i % PARTITIONS,
  * values passed without copying so the client does as little as possible.
@@ -314,10 +316,66 @@ static int loopback(int argc, char **argv) {
   return got == total ? 0 : 1;
 }
 
+/* ---- one end of a stream, the other end being the runtime under test ---- */
+
+static int source(int argc, char **argv) {
+  if (argc < 3) die("usage", "source PORT BYTES CHUNK");
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  double total = atof(argv[1]);
+  size_t chunk = (size_t)atol(argv[2]);
+  char *buf = calloc(1, chunk);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("connect", strerror(errno));
+  double start = now_s(), left = total;
+  while (left > 0) {
+    size_t n = left < (double)chunk ? (size_t)left : chunk;
+    ssize_t w = write(s, buf, n);
+    if (w < 0) die("write", strerror(errno));
+    left -= (double)w;
+  }
+  shutdown(s, SHUT_WR);
+  /* Wait for the receiver to close, so the time covers delivery, not just the socket buffer. */
+  while (read(s, buf, chunk) > 0) {
+  }
+  double elapsed = now_s() - start;
+  double user, sys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  printf("{\"bytes\":%.0f,\"elapsed\":%.6f,\"user\":%.3f,\"sys\":%.3f}\n", total, elapsed, user, sys);
+  return 0;
+}
+
+static int sink(void) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof addr;
+  if (bind(ls, (struct sockaddr *)&addr, sizeof addr) || listen(ls, 1) || getsockname(ls, (struct sockaddr *)&addr, &alen))
+    die("listen", strerror(errno));
+  printf("port %d\n", ntohs(addr.sin_port));
+  fflush(stdout);
+  int c = accept(ls, NULL, NULL);
+  if (c < 0) die("accept", strerror(errno));
+  size_t chunk = 256 * 1024;
+  char *buf = malloc(chunk);
+  double start = now_s(), got = 0;
+  for (;;) {
+    ssize_t r = read(c, buf, chunk);
+    if (r < 0) die("read", strerror(errno));
+    if (r == 0) break;
+    got += (double)r;
+  }
+  double elapsed = now_s() - start;
+  double user, sys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  printf("{\"bytes\":%.0f,\"elapsed\":%.6f,\"user\":%.3f,\"sys\":%.3f}\n", got, elapsed, user, sys);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "produce")) return produce(argc - 2, argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "consume")) return consume(argc - 2, argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "loopback")) return loopback(argc - 2, argv + 2);
-  die("usage", "rdkafka-bench produce|consume|loopback ...");
+  if (argc >= 2 && !strcmp(argv[1], "source")) return source(argc - 2, argv + 2);
+  if (argc >= 2 && !strcmp(argv[1], "sink")) return sink();
+  die("usage", "rdkafka-bench produce|consume|loopback|source|sink ...");
   return 2;
 }
