@@ -543,10 +543,10 @@ for (const r of results) {
 }
 
 /**
- * RSS over the run. "Flat" is judged while data grows (produce): the largest
- * RSS over the last quarter of the data against the largest over the first
- * quarter. Reads (consume) are reported separately: their peak depends on
- * the fetch sizes the client asks for.
+ * RSS over the run. "Flat" is judged while data grows (produce): the least
+ * squares slope of RSS against bytes on disk, so the GC's sawtooth does not
+ * count as growth. Reads (consume) are reported separately: their peak
+ * depends on the fetch sizes the client asks for.
  */
 function rssReport(samples: Sample[]): string {
   if (!samples.length) return "RSS: no samples";
@@ -555,11 +555,6 @@ function rssReport(samples: Sample[]): string {
   const max = Math.max(...total);
   const produce = samples.filter((s) => s.phase === "produce");
   const finalDisk = Math.max(0, ...produce.map((s) => s.disk));
-  const maxOf = (xs: Sample[]) => (xs.length ? Math.max(...xs.map((x) => x.rss.total)) : NaN);
-  const early = maxOf(produce.filter((s) => s.disk <= finalDisk / 4));
-  const late = maxOf(produce.filter((s) => s.disk >= (finalDisk * 3) / 4));
-  const growth = late - early;
-  const flat = growth <= Math.max(10, early * 0.1);
   const phases = [...new Set(samples.map((s) => s.phase))].filter((ph) => ph !== "start");
   const byPhase = phases
     .map((ph) => {
@@ -576,9 +571,25 @@ function rssReport(samples: Sample[]): string {
     })
     .filter(Boolean)
     .join(" ");
+  let verdict = "too few samples";
+  if (produce.length >= 5 && finalDisk > 0) {
+    const xs = produce.map((s) => s.disk / (1024 * MiB));
+    const ys = produce.map((s) => s.rss.total);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0;
+    let sxx = 0;
+    for (let i = 0; i < xs.length; i++) {
+      sxy += (xs[i]! - mx) * (ys[i]! - my);
+      sxx += (xs[i]! - mx) ** 2;
+    }
+    const slope = sxx > 0 ? sxy / sxx : 0; // MB of RSS per GiB of data
+    const grew = slope * (finalDisk / (1024 * MiB));
+    verdict = `${slope >= 0 ? "+" : ""}${fmt(slope)} MB per GiB of data (${grew >= 0 ? "+" : ""}${fmt(grew)} MB over the run, mean ${fmt(my)} MB): ${grew <= Math.max(20, my * 0.15) ? "flat" : "GROWS"}`;
+  }
   return (
     `RSS MB: min ${fmt(min)}, max ${fmt(max)} (${max < RSS_LIMIT_MB ? "under" : "OVER"} ${RSS_LIMIT_MB}); max by phase: ${byPhase}\n` +
-    `    while producing, data MiB→RSS MB: ${curve}; last quarter vs first: ${Number.isFinite(growth) ? `${growth >= 0 ? "+" : ""}${fmt(growth)} MB, ${flat ? "flat" : "GROWS"}` : "too few samples"}`
+    `    while producing, data MiB→RSS MB: ${curve}; trend ${verdict}`
   );
 }
 
