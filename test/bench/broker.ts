@@ -127,6 +127,13 @@ function dirBytes(dir: string): number {
 
 const work = mkdtempSync(join(opts.dir, "klite-broker-bench-"));
 const helper = join(work, "rdkafka-bench");
+// Whatever happens, leave no broker running and no gigabyte of data behind.
+const running = new Set<{ kill(sig?: number | NodeJS.Signals): void }>();
+process.on("exit", () => {
+  for (const p of running) p.kill(9);
+  rmSync(work, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 {
   const cc = Bun.spawnSync(["cc", "-O2", "-o", helper, join(import.meta.dir, "rdkafka-bench.c"), "-lrdkafka"], { stderr: "pipe" });
   if (cc.exitCode !== 0) {
@@ -153,6 +160,8 @@ interface ClientResult {
 
 async function client(args: string[]): Promise<ClientResult & { pid: number }> {
   const p = Bun.spawn([helper, ...args], { stdout: "pipe", stderr: "pipe" });
+  running.add(p);
+  void p.exited.then(() => running.delete(p));
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
   await p.exited;
   const line = out.trim().split("\n").pop() ?? "";
@@ -261,6 +270,8 @@ async function bunIngest(): Promise<{ mibps: number; faultsPerMiB: number }> {
 
 async function bunEgress(): Promise<{ mibps: number }> {
   const p = Bun.spawn([helper, "sink"], { stdout: "pipe", stderr: "pipe" });
+  running.add(p);
+  void p.exited.then(() => running.delete(p));
   const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
   const dec = new TextDecoder();
   let text = "";
@@ -322,6 +333,8 @@ class Broker {
     const args = ["--listen", "127.0.0.1:0", "--data-dir", dataDir, "--fsync", fsync, "--default-partitions", String(PARTITIONS), "--log-level", "warn"];
     if (opts["segment-bytes"]) args.push("--segment-bytes", opts["segment-bytes"]);
     const proc = Bun.spawn([...cmd, ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    running.add(proc);
+    void proc.exited.then(() => running.delete(proc));
     const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
     const dec = new TextDecoder();
     let text = "";
