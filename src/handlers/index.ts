@@ -22,6 +22,8 @@ import { handleListGroups } from "./list-groups.ts";
 import { handleDeleteGroups } from "./delete-groups.ts";
 import { handleOffsetDelete } from "./offset-delete.ts";
 import { handleInitProducerId, handleAddPartitionsToTxn, handleAddOffsetsToTxn, handleEndTxn } from "./transactions.ts";
+import { handleDescribeProducers } from "./describe-producers.ts";
+import { handleDescribeTransactions, handleListTransactions } from "./transactions-admin.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -51,5 +53,8 @@ register(42, handleDeleteGroups);
 register(44, handleIncrementalAlterConfigs);
 register(47, handleOffsetDelete);
 register(60, handleDescribeCluster);
+register(61, handleDescribeProducers);
+register(65, handleDescribeTransactions);
+register(66, handleListTransactions);
 
 export { handlers };

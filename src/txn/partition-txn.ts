@@ -58,6 +58,24 @@ export function controlType(bytes: Uint8Array): number {
   return r.int16();
 }
 
+/** The coordinator epoch in a transaction marker's value, or -1 when the record does not carry one. */
+export function markerCoordinatorEpoch(bytes: Uint8Array): number {
+  try {
+    const r = new Reader(bytes, 61);
+    r.varint(); // record length
+    r.int8(); // attributes
+    r.varlong(); // timestamp delta
+    r.varint(); // offset delta
+    const keyLen = r.varint();
+    r.pos += Math.max(keyLen, 0);
+    if (r.varint() < 6) return -1;
+    r.int16(); // value version
+    return r.int32();
+  } catch {
+    return -1;
+  }
+}
+
 export class PartitionTxnState {
   readonly producers = new ProducerStateTable();
   /** producer id → first offset of its open transaction here. */
@@ -75,7 +93,7 @@ export class PartitionTxnState {
         this.open.delete(b.producerId);
         if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset });
       }
-      this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp);
+      this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp, bytes ? markerCoordinatorEpoch(bytes) : -1);
       return;
     }
     const count = b.lastOffset - b.baseOffset + 1;

@@ -24,6 +24,8 @@ export interface ProducerEntry {
   lastTimestamp: number;
   /** First offset of the transaction this producer has open on the partition, or -1. */
   txnFirstOffset: number;
+  /** Coordinator epoch of the last transaction marker seen for this producer, or -1 (DescribeProducers reports it). */
+  coordinatorEpoch: number;
 }
 
 export interface BatchIdentity {
@@ -87,7 +89,7 @@ export class ProducerStateTable {
   record(b: BatchIdentity, firstOffset: number, lastOffset: number, timestamp: number): ProducerEntry {
     let e = this.entries.get(b.producerId);
     if (!e) {
-      e = { producerId: b.producerId, epoch: b.producerEpoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1 };
+      e = { producerId: b.producerId, epoch: b.producerEpoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1, coordinatorEpoch: -1 };
       this.entries.set(b.producerId, e);
     }
     if (b.producerEpoch !== e.epoch) {
@@ -103,10 +105,10 @@ export class ProducerStateTable {
   }
 
   /** A transaction marker ends the producer's open transaction and may bump its epoch. */
-  endTransaction(producerId: number, epoch: number, timestamp: number): void {
+  endTransaction(producerId: number, epoch: number, timestamp: number, coordinatorEpoch = -1): void {
     let e = this.entries.get(producerId);
     if (!e) {
-      e = { producerId, epoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1 };
+      e = { producerId, epoch, batches: [], lastTimestamp: timestamp, txnFirstOffset: -1, coordinatorEpoch };
       this.entries.set(producerId, e);
     }
     if (epoch > e.epoch) {
@@ -114,6 +116,7 @@ export class ProducerStateTable {
       e.batches = [];
     }
     e.txnFirstOffset = -1;
+    e.coordinatorEpoch = coordinatorEpoch;
     e.lastTimestamp = Math.max(e.lastTimestamp, timestamp);
   }
 
