@@ -1,0 +1,124 @@
+// A minimal Kafka client over one TCP connection, speaking through the
+// generated codecs: requests go out one at a time and each answer is decoded
+// with the response module of its API key. For protocol-level tests that need
+// exact versions and fields no real client lets us choose.
+
+import type { Socket } from "bun";
+import { apis, requestHeaderVersion, responseHeaderVersion } from "../../generated/index.ts";
+import * as RequestHeader from "../../generated/RequestHeader.ts";
+import { Reader } from "../../src/protocol/reader.ts";
+import { buildBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
+
+export interface WireClient {
+  /** Sends one request and resolves to its decoded response. */
+  call<T = Record<string, unknown>>(apiKey: number, version: number, body: object): Promise<T>;
+  close(): void;
+}
+
+export async function connectWire(port: number, clientId = "klite-wire-test"): Promise<WireClient> {
+  let buf = new Uint8Array(0);
+  let waiting: { resolve: (frame: Uint8Array) => void; reject: (e: Error) => void } | null = null;
+  let closed: Error | null = null;
+  const deliver = () => {
+    if (!waiting || buf.length < 4) return;
+    const len = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
+    if (buf.length < 4 + len) return;
+    const frame = buf.slice(4, 4 + len);
+    buf = buf.slice(4 + len);
+    const w = waiting;
+    waiting = null;
+    w.resolve(frame);
+  };
+  const sock: Socket<undefined> = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, d) {
+        const n = new Uint8Array(buf.length + d.length);
+        n.set(buf);
+        n.set(d, buf.length);
+        buf = n;
+        deliver();
+      },
+      close() {
+        closed = new Error("connection closed by the broker");
+        waiting?.reject(closed);
+        waiting = null;
+      },
+    },
+  });
+  let correlationId = 0;
+  return {
+    async call<T>(apiKey: number, version: number, body: object): Promise<T> {
+      if (closed) throw closed;
+      const api = apis.get(apiKey);
+      if (!api) throw new Error(`unknown api key ${apiKey}`);
+      const id = ++correlationId;
+      const header = RequestHeader.encode({ requestApiKey: apiKey, requestApiVersion: version, correlationId: id, clientId }, requestHeaderVersion(apiKey, version));
+      const payload = (api.request.encode as (m: object, v: number) => Uint8Array)(body, version);
+      const frame = new Uint8Array(4 + header.length + payload.length);
+      new DataView(frame.buffer).setInt32(0, header.length + payload.length);
+      frame.set(header, 4);
+      frame.set(payload, 4 + header.length);
+      const answer = new Promise<Uint8Array>((resolve, reject) => (waiting = { resolve, reject }));
+      sock.write(frame);
+      const res = await answer;
+      const r = new Reader(res);
+      const got = r.int32();
+      if (got !== id) throw new Error(`correlation id ${got}, expected ${id}`);
+      if (responseHeaderVersion(apiKey, version) >= 1) r.taggedFields();
+      const decoded = api.response.decode(r, version) as T;
+      if (r.pos !== res.length) throw new Error(`${api.name} v${version}: ${res.length - r.pos} bytes left after decoding`);
+      return decoded;
+    },
+    close() {
+      sock.end();
+    },
+  };
+}
+
+/** One record batch from a producer: transactional or idempotent, values as strings. */
+export function producerBatch(o: { producerId: number; epoch: number; sequence: number; values: string[]; transactional?: boolean }): Uint8Array {
+  const records: RecordInit[] = o.values.map((value) => ({ value }));
+  return buildBatch({ records, producerId: o.producerId, producerEpoch: o.epoch, baseSequence: o.sequence, transactional: o.transactional ?? true });
+}
+
+/**
+ * What a read_committed consumer keeps of fetched batches: data records below
+ * the last stable offset, minus those of aborted transactions (by producer id
+ * and offset range), minus control batches.
+ */
+export function committedValues(records: Uint8Array | null, aborted: { producerId: bigint; firstOffset: bigint }[] | null): string[] {
+  if (!records) return [];
+  const out: string[] = [];
+  // Aborted ranges start at firstOffset and end at the producer's next abort marker.
+  const open = new Map<number, number[]>();
+  for (const a of aborted ?? []) {
+    const list = open.get(Number(a.producerId)) ?? [];
+    list.push(Number(a.firstOffset));
+    open.set(Number(a.producerId), list.sort((x, y) => x - y));
+  }
+  const abortedNow = new Set<number>();
+  let pos = 0;
+  while (pos + 61 <= records.length) {
+    const h = readBatchHeader(records, pos);
+    if (pos + h.sizeInBytes > records.length) break;
+    const batch = records.subarray(pos, pos + h.sizeInBytes);
+    pos += h.sizeInBytes;
+    const starts = open.get(h.producerId);
+    while (starts && starts.length && starts[0]! <= h.baseOffset) {
+      starts.shift();
+      abortedNow.add(h.producerId);
+    }
+    if (h.control) {
+      for (const rec of iterateRecords(batch)) {
+        // key: version int16, type int16 (0 abort, 1 commit): either ends the producer's transaction here.
+        if (rec.key && rec.key.length >= 4) abortedNow.delete(h.producerId);
+      }
+      continue;
+    }
+    if (h.transactional && abortedNow.has(h.producerId)) continue;
+    for (const rec of iterateRecords(batch)) out.push(rec.value ? new TextDecoder().decode(rec.value) : "");
+  }
+  return out;
+}
