@@ -89,7 +89,11 @@ export class Broker {
       topicExists: (t) => this.topics.get(t) !== undefined,
     });
     this.groups.load();
-    this.markers.onOffsets = (group, pid, commit) => void this.groups.completeTransaction(group, pid, commit).catch((e) => this.log.error(`group offsets of transaction ${pid}: ${e}`));
+    this.markers.onOffsets = (group, pid, commit) =>
+      this.groups
+        .completeTransaction(group, pid, commit)
+        .then(() => this.groups.flushed())
+        .catch((e) => this.log.error(`group offsets of transaction ${pid}: ${e}`));
     this.every(RETENTION_CHECK_INTERVAL_MS, () => this.groups.cleanup());
     this.every(1000, () => this.transactions.abortExpired());
     this.every(60_000, () => this.applyRetention());

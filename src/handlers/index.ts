@@ -24,6 +24,7 @@ import { handleOffsetDelete } from "./offset-delete.ts";
 import { handleInitProducerId, handleAddPartitionsToTxn, handleAddOffsetsToTxn, handleEndTxn } from "./transactions.ts";
 import { handleDescribeProducers } from "./describe-producers.ts";
 import { handleDescribeTransactions, handleListTransactions } from "./transactions-admin.ts";
+import { handleTxnOffsetCommit } from "./txn-offset-commit.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -46,6 +47,7 @@ register(22, handleInitProducerId);
 register(24, handleAddPartitionsToTxn);
 register(25, handleAddOffsetsToTxn);
 register(26, handleEndTxn);
+register(28, handleTxnOffsetCommit);
 register(32, handleDescribeConfigs);
 register(33, handleAlterConfigs);
 register(37, handleCreatePartitions);

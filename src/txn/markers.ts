@@ -8,10 +8,12 @@ import { buildControlBatch } from "../protocol/records.ts";
 import { batchFacts } from "./partition-txn.ts";
 import type { MarkerWriter } from "./coordinator.ts";
 
-export type OffsetCompletion = (group: string, producerId: number, commit: boolean) => void;
+/** Resolves once the group's offsets log holds the outcome durably. */
+export type OffsetCompletion = (group: string, producerId: number, commit: boolean) => Promise<void>;
 
 export class LogMarkerWriter implements MarkerWriter {
   private readonly dirty = new Set<PartitionLog>();
+  private completions: Promise<void>[] = [];
   /** Set by the group coordinator so committed transactional offsets become visible. */
   onOffsets: OffsetCompletion | null = null;
 
@@ -28,12 +30,16 @@ export class LogMarkerWriter implements MarkerWriter {
   }
 
   completeOffsets(group: string, producerId: number, commit: boolean): void {
-    this.onOffsets?.(group, producerId, commit);
+    const done = this.onOffsets?.(group, producerId, commit);
+    if (done) this.completions.push(done);
   }
 
   async flush(): Promise<void> {
     const logs = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(logs.map((l) => l.flushed()));
+    // EndTxn answers only once committed offsets would survive a crash too, not just the markers.
+    const offsets = this.completions;
+    this.completions = [];
+    await Promise.all([...logs.map((l) => l.flushed()), ...offsets]);
   }
 }
