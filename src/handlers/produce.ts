@@ -128,7 +128,8 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
       // Transactions v2 (Produce v12+): a transactional produce adds its partition to the transaction.
       const r = appendToPartition(broker, part, p.records, now, { transactionalId: req.transactionalId, implicitAdd: v >= 12 });
       if (r.errorCode === ErrorCode.NONE) touched.add(part);
-      partitionResponses.push(r);
+      // Produce answers never carry PRODUCER_FENCED, as from Kafka (KAFKA-10687): clients know a stale epoch only as INVALID_PRODUCER_EPOCH.
+      partitionResponses.push(r.errorCode === ErrorCode.PRODUCER_FENCED ? { ...r, errorCode: ErrorCode.INVALID_PRODUCER_EPOCH } : r);
     }
     responses.push({ name: t.name, topicId: typeof resolved === "number" ? (v >= 13 ? t.topicId : ZERO_UUID) : resolved.id, partitionResponses });
   }
