@@ -1,0 +1,226 @@
+"""confluent-kafka-python (librdkafka 2.0.2) transactions driver for klite's interop tests.
+
+Run it under /usr/bin/python3 (Debian's python3-confluent-kafka).
+usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
+(`hold` prints two JSON lines: one when its transaction is open, one at the end).
+
+  create TOPIC PARTITIONS
+  commit_abort TOPIC TXID
+      one transactional producer, partition 0: commits c0..c4, aborts a0..a4,
+      commits c5..c9. Answers the delivery reports and "sent" (highest version
+      of each request the producer sent, from librdkafka's protocol debug log).
+  consume TOPIC ISOLATION   — read_committed|read_uncommitted: every partition
+      from the beginning to its end (partition EOF); [[partition, offset, key], ...]
+  ctp SRC DST GROUP TXID
+      consume-transform-produce: 10 plain records i0..i9 go to SRC partition 0;
+      a group consumer reads them, a transactional producer writes t<i> to DST
+      partition 0 and sends the consumer's offsets to the transaction. First 5:
+      aborted, then the same 5 committed, then the last 5 committed; the group's
+      committed offset (committed()) after each end.
+  hold TOPIC PARTITION TXID TIMEOUT_MS
+      commits <txid>-c0..c4, then opens a transaction with <txid>-o0..o4 (acked),
+      prints {"ready": ...} and waits on stdin. A line "abort" aborts it, commits
+      <txid>-n0..n4 and prints the result; the test may kill -9 it instead.
+  watermarks TOPIC PARTITION   — high watermark as read_committed (the last stable
+      offset) and as read_uncommitted sees it
+
+Extra librdkafka settings for every client: KLITE_CLIENT_CONF='{"debug": "protocol"}'.
+"""
+import json
+import logging
+import os
+import re
+import sys
+import time
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+EXTRA = json.loads(os.environ.get("KLITE_CLIENT_CONF", "{}"))
+SENT = {}
+
+
+class SentVersions(logging.Handler):
+    """Keeps the highest version of each request type librdkafka logs as sent."""
+
+    PATTERN = re.compile(r"Sent (\w+)Request \(v(\d+)")
+
+    def emit(self, record):
+        m = self.PATTERN.search(record.getMessage())
+        if m:
+            SENT[m.group(1)] = max(SENT.get(m.group(1), -1), int(m.group(2)))
+        if os.environ.get("KLITE_CLIENT_LOG"):
+            print(record.getMessage(), file=sys.stderr)
+
+
+LOGGER = logging.getLogger("klite-txn")
+LOGGER.addHandler(SentVersions())
+LOGGER.setLevel(logging.DEBUG)
+LOGGER.propagate = False
+
+
+def conf(**kv):
+    c = {"bootstrap.servers": bootstrap}
+    c.update(kv)
+    c.update(EXTRA)
+    return c
+
+
+def txn_producer(txid, **kv):
+    return Producer(conf(**{"transactional.id": txid, "debug": "protocol", "logger": LOGGER, "linger.ms": 5}, **kv))
+
+
+def delivered_to(out):
+    def cb(err, msg):
+        if err:
+            out.append({"error": str(err)})
+        else:
+            out.append({"partition": msg.partition(), "offset": msg.offset(), "key": msg.key().decode()})
+    return cb
+
+
+def create(topic, partitions):
+    a = AdminClient(conf())
+    fs = a.create_topics([NewTopic(topic, int(partitions), 1)])
+    for f in fs.values():
+        f.result()
+    return {"created": topic}
+
+
+def commit_abort(topic, txid):
+    p = txn_producer(txid)
+    out = []
+    p.init_transactions(30)
+    for prefix, keys, commit in (("c", range(0, 5), True), ("a", range(0, 5), False), ("c", range(5, 10), True)):
+        p.begin_transaction()
+        for i in keys:
+            p.produce(topic, key=f"{prefix}{i}", value=f"v-{prefix}{i}", partition=0, on_delivery=delivered_to(out))
+        if commit:
+            p.commit_transaction(30)
+        else:
+            # Aborting drops what is still queued: flush first so the aborted records reach the log.
+            p.flush(30)
+            p.abort_transaction(30)
+    p.flush(10)
+    return {"delivered": out, "sent": SENT}
+
+
+def consume(topic, isolation):
+    c = Consumer(conf(**{"group.id": "unused-txn-consume", "enable.auto.commit": False, "isolation.level": isolation,
+                         "enable.partition.eof": True}))
+    parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+    at_end = set()
+    got = []
+    deadline = time.monotonic() + 30
+    while len(at_end) < len(parts) and time.monotonic() < deadline:
+        m = c.poll(0.2)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                at_end.add(m.partition())
+                continue
+            raise KafkaException(m.error())
+        at_end.discard(m.partition())
+        got.append([m.partition(), m.offset(), m.key().decode()])
+    c.close()
+    if len(at_end) < len(parts):
+        raise SystemExit(f"consume {topic} {isolation}: no end of partition within 30 s; got {got}")
+    return got
+
+
+def read(c, n, idle_limit_s=20.0):
+    got = []
+    last = time.monotonic()
+    while len(got) < n and time.monotonic() - last < idle_limit_s:
+        m = c.poll(0.2)
+        if m is None:
+            continue
+        if m.error():
+            raise KafkaException(m.error())
+        last = time.monotonic()
+        got.append(m)
+    return got
+
+
+def ctp(src, dst, group, txid):
+    plain = Producer(conf(acks="all"))
+    for i in range(10):
+        plain.produce(src, key=f"i{i}", value=f"v{i}", partition=0)
+    if plain.flush(30):
+        raise SystemExit("input records not delivered")
+    c = Consumer(conf(**{"group.id": group, "enable.auto.commit": False, "isolation.level": "read_committed",
+                         "auto.offset.reset": "earliest"}))
+    c.subscribe([src])
+    p = txn_producer(txid)
+    p.init_transactions(30)
+
+    def step(batch, commit):
+        p.begin_transaction()
+        for m in batch:
+            p.produce(dst, key="t" + m.key().decode()[1:], value=m.value(), partition=0)
+        p.send_offsets_to_transaction([TopicPartition(src, 0, batch[-1].offset() + 1)], c.consumer_group_metadata(), 30)
+        if commit:
+            p.commit_transaction(30)
+        else:
+            p.flush(30)
+            p.abort_transaction(30)
+        return c.committed([TopicPartition(src, 0)], timeout=10)[0].offset
+
+    first = read(c, 5)
+    before = c.committed([TopicPartition(src, 0)], timeout=10)[0].offset
+    after_abort = step(first, False)
+    after_commit = step(first, True)
+    second = read(c, 5)
+    after_second_commit = step(second, True)
+    c.close()
+    return {"consumed": [m.offset() for m in first + second], "before": before, "after_abort": after_abort,
+            "after_commit": after_commit, "after_second_commit": after_second_commit, "sent": SENT}
+
+
+def hold(topic, partition, txid, timeout_ms):
+    partition = int(partition)
+    p = txn_producer(txid, **{"transaction.timeout.ms": int(timeout_ms), "message.timeout.ms": int(timeout_ms)})
+    out = []
+    p.init_transactions(30)
+    p.begin_transaction()
+    for i in range(5):
+        p.produce(topic, key=f"{txid}-c{i}", partition=partition, on_delivery=delivered_to(out))
+    p.commit_transaction(30)
+    p.begin_transaction()
+    for i in range(5):
+        p.produce(topic, key=f"{txid}-o{i}", partition=partition, on_delivery=delivered_to(out))
+    if p.flush(30):
+        raise SystemExit("open transaction's records not delivered")
+    print(json.dumps({"ready": True, "delivered": out}), flush=True)
+    line = sys.stdin.readline().strip()
+    if line != "abort":
+        return None
+    # The broker was restarted meanwhile: the same producer aborts and goes on.
+    p.abort_transaction(60)
+    after = []
+    p.begin_transaction()
+    for i in range(5):
+        p.produce(topic, key=f"{txid}-n{i}", partition=partition, on_delivery=delivered_to(after))
+    p.commit_transaction(60)
+    p.flush(10)
+    return {"delivered": after, "sent": SENT}
+
+
+def watermarks(topic, partition):
+    out = {}
+    for iso in ("read_committed", "read_uncommitted"):
+        c = Consumer(conf(**{"group.id": "unused-wm", "isolation.level": iso}))
+        lo, hi = c.get_watermark_offsets(TopicPartition(topic, int(partition)), timeout=10, cached=False)
+        c.close()
+        out[iso] = hi
+    return out
+
+
+COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold,
+            "watermarks": watermarks}
+result = COMMANDS[cmd](*args)
+if result is not None:
+    print(json.dumps(result))
