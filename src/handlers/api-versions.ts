@@ -22,11 +22,13 @@ export function handleApiVersions(broker: Broker, req: Req.ApiVersionsRequest, c
     }
   }
   const features = broker.features;
+  // Clients that send v0-3 reject a supported range starting at 0, so Kafka leaves such features out for them (KAFKA-17492).
+  const supported = ctx.apiVersion >= 4 ? features : features.filter((f) => f.minVersion > 0);
   return {
     errorCode: ErrorCode.NONE,
     apiKeys: advertisedApiVersions(broker),
     throttleTimeMs: 0,
-    supportedFeatures: features.map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
+    supportedFeatures: supported.map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
     finalizedFeaturesEpoch: features.length ? 1n : -1n,
     finalizedFeatures: features.map((f) => ({ name: f.name, minVersionLevel: f.level, maxVersionLevel: f.level })),
     zkMigrationReady: false,
