@@ -13,15 +13,18 @@ import type { FlushScheduler } from "../log/flush-scheduler.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ALL_GROUP_OPERATIONS, ClassicGroup, joinError, syncError, type JoinResult, type SyncResult } from "./classic-group.ts";
 import { ClassicMembership, type JoinRequest, type LeaveMember, type LeaveResult, type MembershipConfig, type MembershipHost, type SyncRequest } from "./classic-membership.ts";
+import { ConsumerGroup } from "./consumer-group.ts";
+import { ConsumerMembership, type ConsumerHeartbeatRequest, type ConsumerHeartbeatResult, type ConsumerMembershipConfig, type ConsumerMembershipHost } from "./consumer-membership.ts";
 import type { CommittedOffset, Group, GroupType } from "./group.ts";
 import { GroupLog } from "./group-log.ts";
 import { OffsetsStore } from "./offsets-store.ts";
 import type { GroupRecord, LogRecord } from "./records.ts";
 import { TimerScheduler, type Scheduler } from "./scheduler.ts";
+import { NO_TOPICS, type TopicView } from "./topic-view.ts";
 
 export { ALL_GROUP_OPERATIONS };
 
-export interface GroupConfig extends MembershipConfig {
+export interface GroupConfig extends MembershipConfig, ConsumerMembershipConfig {
   /** offset.metadata.max.bytes (Kafka compares the string's length). */
   offsetMetadataMaxBytes: number;
   /** offsets.retention.minutes, in ms. */
@@ -41,6 +44,8 @@ export const DEFAULT_GROUP_CONFIG: GroupConfig = {
   offsetsRetentionMs: 7 * 24 * 60 * 60 * 1000,
   maxMemberMetadataBytes: 1024 * 1024,
   compactionSlack: 10_000,
+  consumerSessionTimeoutMs: 45_000,
+  consumerHeartbeatIntervalMs: 5_000,
 };
 
 /** offsets.retention.check.interval.ms */
@@ -67,6 +72,8 @@ export interface CoordinatorOptions {
   logger?: CoordinatorLogger;
   /** Lets the retention task drop offsets of topics that no longer exist. */
   topicExists?: (topic: string) => boolean;
+  /** Topic names, ids and partition counts for KIP-848 consumer groups' assignments. */
+  topics?: TopicView;
 }
 
 /** Rebuilds a group of a non-classic type from its group record (registered by that type's module). */
@@ -144,12 +151,44 @@ export interface DescribedGroupInfo {
   members: DescribedMemberInfo[];
 }
 
+export interface DescribedConsumerTopicPartitions {
+  topicId: string;
+  topicName: string;
+  partitions: number[];
+}
+
+export interface DescribedConsumerMember {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  assignment: DescribedConsumerTopicPartitions[];
+  targetAssignment: DescribedConsumerTopicPartitions[];
+}
+
+export interface DescribedConsumerGroup {
+  groupId: string;
+  /** GROUP_ID_NOT_FOUND for unknown groups and groups of another type. */
+  errorCode: number;
+  errorMessage: string | null;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: DescribedConsumerMember[];
+}
+
 const NO_OFFSET: CommittedOffset = { offset: -1n, leaderEpoch: -1, metadata: "", commitTimestamp: -1, expireTimestamp: -1 };
 
-export class GroupCoordinator implements MembershipHost {
+export class GroupCoordinator implements MembershipHost, ConsumerMembershipHost {
   readonly groups = new Map<string, Group>();
   readonly offsets = new OffsetsStore();
   readonly classic: ClassicMembership;
+  readonly consumer: ConsumerMembership;
   readonly scheduler: Scheduler;
   readonly config: GroupConfig;
   /** False until the group log has been replayed: requests get COORDINATOR_LOAD_IN_PROGRESS. */
@@ -168,6 +207,9 @@ export class GroupCoordinator implements MembershipHost {
     this.scheduler = options.scheduler ?? new TimerScheduler((e) => this.logger.error(`group timer failed: ${(e as Error).stack ?? e}`));
     this.config = { ...DEFAULT_GROUP_CONFIG, ...options.config };
     this.classic = new ClassicMembership(this);
+    this.consumer = new ConsumerMembership(this);
+    // Members do not survive a restart: a consumer group comes back Empty at its last group epoch.
+    this.registerLoader("consumer", (r, now) => new ConsumerGroup(r.group, now, { groupEpoch: r.generation, assignorName: r.protocolName ?? undefined, emptySince: r.emptySince >= 0 ? r.emptySince : now }));
   }
 
   /** Lets another group type (KIP-848 consumer groups) come back from its group records; call before load(). */
@@ -335,6 +377,87 @@ export class GroupCoordinator implements MembershipHost {
 
   debug(msg: string): void {
     this.logger.debug(msg);
+  }
+
+  // ------------------------------------------------------------ ConsumerMembershipHost
+
+  topicView(): TopicView {
+    return this.options.topics ?? NO_TOPICS;
+  }
+
+  consumerGroup(groupId: string, create: boolean): ConsumerGroup | number {
+    const g = this.groups.get(groupId);
+    if (g instanceof ConsumerGroup) return g;
+    if (!create) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g) {
+      // An empty classic group (or one that only holds offsets) turns into a consumer group, offsets kept; a live one cannot.
+      if (!(g instanceof ClassicGroup) || !g.isEmpty()) return ErrorCode.GROUP_ID_NOT_FOUND;
+      this.classic.cancelTimers(g);
+      g.shutdown(ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(groupId);
+    }
+    const fresh = new ConsumerGroup(groupId, this.scheduler.now());
+    this.groups.set(groupId, fresh);
+    return fresh;
+  }
+
+  persist(group: ConsumerGroup): void {
+    if (this.groups.get(group.groupId) === group) this.appendInBackground([group.toRecord()]);
+  }
+
+  // ------------------------------------------------------------ membership (consumer, KIP-848)
+
+  consumerHeartbeat(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResult {
+    const fail = (errorCode: number): ConsumerHeartbeatResult => ({ errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
+    if (!this.loaded) return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    if (this.membershipStopped) return fail(ErrorCode.NOT_COORDINATOR);
+    return this.consumer.heartbeat(req);
+  }
+
+  describeConsumerGroups(groupIds: readonly string[]): DescribedConsumerGroup[] {
+    const view = this.topicView();
+    const named = (p: ReadonlyMap<string, ReadonlySet<number>>) =>
+      [...p]
+        .filter(([, s]) => s.size > 0)
+        .map(([topicId, s]) => ({ topicId, topicName: view.byId(topicId)?.name ?? "", partitions: [...s].sort((a, b) => a - b) }));
+    return groupIds.map((groupId): DescribedConsumerGroup => {
+      const g = this.groups.get(groupId);
+      if (!(g instanceof ConsumerGroup) || g.dead) {
+        return {
+          groupId,
+          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+          errorMessage: g ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
+          groupState: "Dead",
+          groupEpoch: -1,
+          assignmentEpoch: -1,
+          assignorName: "",
+          members: [],
+        };
+      }
+      // Subscriptions may have changed with the topics since the last heartbeat.
+      this.consumer.refreshSubscriptions(g);
+      return {
+        groupId,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        groupState: g.state(),
+        groupEpoch: g.groupEpoch,
+        assignmentEpoch: g.assignmentEpoch,
+        assignorName: g.assignorName,
+        members: [...g.members.values()].map((m) => ({
+          memberId: m.memberId,
+          instanceId: m.instanceId,
+          rackId: m.rackId,
+          memberEpoch: m.memberEpoch,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          subscribedTopicNames: [...m.subscribedTopicNames],
+          subscribedTopicRegex: m.subscribedTopicRegex,
+          assignment: named(m.assigned),
+          targetAssignment: named(g.targetAssignment.get(m.memberId) ?? new Map()),
+        })),
+      };
+    });
   }
 
   // ------------------------------------------------------------ membership (classic)
@@ -582,6 +705,10 @@ export class GroupCoordinator implements MembershipHost {
     if (g instanceof ClassicGroup) {
       this.classic.cancelTimers(g);
       if (g.state !== "Dead") g.transitionTo("Dead", this.scheduler.now());
+    }
+    if (g instanceof ConsumerGroup) {
+      this.consumer.cancelAllTimers(g);
+      g.dead = true;
     }
     g.shutdown(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     this.groups.delete(g.groupId);
