@@ -579,7 +579,7 @@ export function emitMessage(msg: MessageSchema, release: string): string {
   out.push(`export function encode(m: ${n}Init, version: number): Uint8Array {`);
   out.push(`  const w = Writer.alloc(size(m, version));`);
   out.push(`  encode${n}(w, version, m);`);
-  out.push(`  return w.buf;`);
+  out.push(`  return w.finish();`);
   out.push(`}`);
   out.push("");
   out.push(`export type Message = ${n};`);

@@ -118,7 +118,7 @@ export function encodeInto(w: Writer, m: AddOffsetsToTxnRequestInit, version: nu
 export function encode(m: AddOffsetsToTxnRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddOffsetsToTxnRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddOffsetsToTxnRequest;

@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: AddOffsetsToTxnResponseInit, version: n
 export function encode(m: AddOffsetsToTxnResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddOffsetsToTxnResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddOffsetsToTxnResponse;

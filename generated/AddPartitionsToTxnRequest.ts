@@ -397,7 +397,7 @@ export function encodeInto(w: Writer, m: AddPartitionsToTxnRequestInit, version:
 export function encode(m: AddPartitionsToTxnRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddPartitionsToTxnRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddPartitionsToTxnRequest;

@@ -395,7 +395,7 @@ export function encodeInto(w: Writer, m: AddPartitionsToTxnResponseInit, version
 export function encode(m: AddPartitionsToTxnResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddPartitionsToTxnResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddPartitionsToTxnResponse;

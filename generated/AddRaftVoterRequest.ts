@@ -236,7 +236,7 @@ export function encodeInto(w: Writer, m: AddRaftVoterRequestInit, version: numbe
 export function encode(m: AddRaftVoterRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddRaftVoterRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddRaftVoterRequest;

@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: AddRaftVoterResponseInit, version: numb
 export function encode(m: AddRaftVoterResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAddRaftVoterResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AddRaftVoterResponse;

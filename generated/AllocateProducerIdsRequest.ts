@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: AllocateProducerIdsRequestInit, version
 export function encode(m: AllocateProducerIdsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAllocateProducerIdsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AllocateProducerIdsRequest;

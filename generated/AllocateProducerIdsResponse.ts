@@ -118,7 +118,7 @@ export function encodeInto(w: Writer, m: AllocateProducerIdsResponseInit, versio
 export function encode(m: AllocateProducerIdsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAllocateProducerIdsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AllocateProducerIdsResponse;

@@ -341,7 +341,7 @@ export function encodeInto(w: Writer, m: AlterClientQuotasRequestInit, version: 
 export function encode(m: AlterClientQuotasRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterClientQuotasRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterClientQuotasRequest;

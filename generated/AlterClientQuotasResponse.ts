@@ -263,7 +263,7 @@ export function encodeInto(w: Writer, m: AlterClientQuotasResponseInit, version:
 export function encode(m: AlterClientQuotasResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterClientQuotasResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterClientQuotasResponse;

@@ -263,7 +263,7 @@ export function encodeInto(w: Writer, m: AlterConfigsRequestInit, version: numbe
 export function encode(m: AlterConfigsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterConfigsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterConfigsRequest;

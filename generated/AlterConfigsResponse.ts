@@ -196,7 +196,7 @@ export function encodeInto(w: Writer, m: AlterConfigsResponseInit, version: numb
 export function encode(m: AlterConfigsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterConfigsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterConfigsResponse;

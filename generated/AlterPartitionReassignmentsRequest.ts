@@ -292,7 +292,7 @@ export function encodeInto(w: Writer, m: AlterPartitionReassignmentsRequestInit,
 export function encode(m: AlterPartitionReassignmentsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterPartitionReassignmentsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterPartitionReassignmentsRequest;

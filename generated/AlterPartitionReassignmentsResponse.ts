@@ -302,7 +302,7 @@ export function encodeInto(w: Writer, m: AlterPartitionReassignmentsResponseInit
 export function encode(m: AlterPartitionReassignmentsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterPartitionReassignmentsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterPartitionReassignmentsResponse;

@@ -420,7 +420,7 @@ export function encodeInto(w: Writer, m: AlterPartitionRequestInit, version: num
 export function encode(m: AlterPartitionRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterPartitionRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterPartitionRequest;

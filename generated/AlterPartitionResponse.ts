@@ -339,7 +339,7 @@ export function encodeInto(w: Writer, m: AlterPartitionResponseInit, version: nu
 export function encode(m: AlterPartitionResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterPartitionResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterPartitionResponse;

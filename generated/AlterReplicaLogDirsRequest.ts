@@ -262,7 +262,7 @@ export function encodeInto(w: Writer, m: AlterReplicaLogDirsRequestInit, version
 export function encode(m: AlterReplicaLogDirsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterReplicaLogDirsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterReplicaLogDirsRequest;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: AlterReplicaLogDirsResponseInit, versio
 export function encode(m: AlterReplicaLogDirsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterReplicaLogDirsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterReplicaLogDirsResponse;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: AlterShareGroupOffsetsRequestInit, vers
 export function encode(m: AlterShareGroupOffsetsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterShareGroupOffsetsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterShareGroupOffsetsRequest;

@@ -296,7 +296,7 @@ export function encodeInto(w: Writer, m: AlterShareGroupOffsetsResponseInit, ver
 export function encode(m: AlterShareGroupOffsetsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterShareGroupOffsetsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterShareGroupOffsetsResponse;

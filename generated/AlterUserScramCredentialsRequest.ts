@@ -285,7 +285,7 @@ export function encodeInto(w: Writer, m: AlterUserScramCredentialsRequestInit, v
 export function encode(m: AlterUserScramCredentialsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterUserScramCredentialsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterUserScramCredentialsRequest;

@@ -185,7 +185,7 @@ export function encodeInto(w: Writer, m: AlterUserScramCredentialsResponseInit, 
 export function encode(m: AlterUserScramCredentialsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAlterUserScramCredentialsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AlterUserScramCredentialsResponse;

@@ -108,7 +108,7 @@ export function encodeInto(w: Writer, m: ApiVersionsRequestInit, version: number
 export function encode(m: ApiVersionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeApiVersionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ApiVersionsRequest;

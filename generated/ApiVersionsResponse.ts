@@ -553,7 +553,7 @@ export function encodeInto(w: Writer, m: ApiVersionsResponseInit, version: numbe
 export function encode(m: ApiVersionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeApiVersionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ApiVersionsResponse;

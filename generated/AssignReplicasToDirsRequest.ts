@@ -330,7 +330,7 @@ export function encodeInto(w: Writer, m: AssignReplicasToDirsRequestInit, versio
 export function encode(m: AssignReplicasToDirsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAssignReplicasToDirsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AssignReplicasToDirsRequest;

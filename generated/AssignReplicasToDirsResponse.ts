@@ -341,7 +341,7 @@ export function encodeInto(w: Writer, m: AssignReplicasToDirsResponseInit, versi
 export function encode(m: AssignReplicasToDirsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeAssignReplicasToDirsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = AssignReplicasToDirsResponse;

@@ -403,7 +403,7 @@ export function encodeInto(w: Writer, m: BeginQuorumEpochRequestInit, version: n
 export function encode(m: BeginQuorumEpochRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBeginQuorumEpochRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BeginQuorumEpochRequest;

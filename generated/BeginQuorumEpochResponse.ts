@@ -427,7 +427,7 @@ export function encodeInto(w: Writer, m: BeginQuorumEpochResponseInit, version: 
 export function encode(m: BeginQuorumEpochResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBeginQuorumEpochResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BeginQuorumEpochResponse;

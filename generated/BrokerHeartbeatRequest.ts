@@ -288,7 +288,7 @@ export function encodeInto(w: Writer, m: BrokerHeartbeatRequestInit, version: nu
 export function encode(m: BrokerHeartbeatRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBrokerHeartbeatRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BrokerHeartbeatRequest;

@@ -129,7 +129,7 @@ export function encodeInto(w: Writer, m: BrokerHeartbeatResponseInit, version: n
 export function encode(m: BrokerHeartbeatResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBrokerHeartbeatResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BrokerHeartbeatResponse;

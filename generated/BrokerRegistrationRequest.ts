@@ -402,7 +402,7 @@ export function encodeInto(w: Writer, m: BrokerRegistrationRequestInit, version:
 export function encode(m: BrokerRegistrationRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBrokerRegistrationRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BrokerRegistrationRequest;

@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: BrokerRegistrationResponseInit, version
 export function encode(m: BrokerRegistrationResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeBrokerRegistrationResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = BrokerRegistrationResponse;

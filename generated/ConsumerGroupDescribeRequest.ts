@@ -119,7 +119,7 @@ export function encodeInto(w: Writer, m: ConsumerGroupDescribeRequestInit, versi
 export function encode(m: ConsumerGroupDescribeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerGroupDescribeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerGroupDescribeRequest;

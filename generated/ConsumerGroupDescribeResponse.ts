@@ -611,7 +611,7 @@ export function encodeInto(w: Writer, m: ConsumerGroupDescribeResponseInit, vers
 export function encode(m: ConsumerGroupDescribeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerGroupDescribeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerGroupDescribeResponse;

@@ -316,7 +316,7 @@ export function encodeInto(w: Writer, m: ConsumerGroupHeartbeatRequestInit, vers
 export function encode(m: ConsumerGroupHeartbeatRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerGroupHeartbeatRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerGroupHeartbeatRequest;

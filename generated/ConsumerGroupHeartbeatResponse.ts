@@ -296,7 +296,7 @@ export function encodeInto(w: Writer, m: ConsumerGroupHeartbeatResponseInit, ver
 export function encode(m: ConsumerGroupHeartbeatResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerGroupHeartbeatResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerGroupHeartbeatResponse;

@@ -189,7 +189,7 @@ export function encodeInto(w: Writer, m: ConsumerProtocolAssignmentInit, version
 export function encode(m: ConsumerProtocolAssignmentInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerProtocolAssignment(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerProtocolAssignment;

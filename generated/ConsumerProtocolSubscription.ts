@@ -264,7 +264,7 @@ export function encodeInto(w: Writer, m: ConsumerProtocolSubscriptionInit, versi
 export function encode(m: ConsumerProtocolSubscriptionInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeConsumerProtocolSubscription(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ConsumerProtocolSubscription;

@@ -82,7 +82,7 @@ export function encodeInto(w: Writer, m: ControlRecordTypeSchemaInit, version: n
 export function encode(m: ControlRecordTypeSchemaInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeControlRecordTypeSchema(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ControlRecordTypeSchema;

@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: ControlledShutdownRequestInit, version:
 export function encode(m: ControlledShutdownRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeControlledShutdownRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ControlledShutdownRequest;

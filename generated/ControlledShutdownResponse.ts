@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: ControlledShutdownResponseInit, version
 export function encode(m: ControlledShutdownResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeControlledShutdownResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ControlledShutdownResponse;

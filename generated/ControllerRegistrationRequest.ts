@@ -318,7 +318,7 @@ export function encodeInto(w: Writer, m: ControllerRegistrationRequestInit, vers
 export function encode(m: ControllerRegistrationRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeControllerRegistrationRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ControllerRegistrationRequest;

@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: ControllerRegistrationResponseInit, ver
 export function encode(m: ControllerRegistrationResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeControllerRegistrationResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ControllerRegistrationResponse;

@@ -218,7 +218,7 @@ export function encodeInto(w: Writer, m: CreateAclsRequestInit, version: number)
 export function encode(m: CreateAclsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateAclsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateAclsRequest;

@@ -174,7 +174,7 @@ export function encodeInto(w: Writer, m: CreateAclsResponseInit, version: number
 export function encode(m: CreateAclsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateAclsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateAclsResponse;

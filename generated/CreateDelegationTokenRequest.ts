@@ -212,7 +212,7 @@ export function encodeInto(w: Writer, m: CreateDelegationTokenRequestInit, versi
 export function encode(m: CreateDelegationTokenRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateDelegationTokenRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateDelegationTokenRequest;

@@ -209,7 +209,7 @@ export function encodeInto(w: Writer, m: CreateDelegationTokenResponseInit, vers
 export function encode(m: CreateDelegationTokenResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateDelegationTokenResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateDelegationTokenResponse;

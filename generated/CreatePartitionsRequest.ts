@@ -285,7 +285,7 @@ export function encodeInto(w: Writer, m: CreatePartitionsRequestInit, version: n
 export function encode(m: CreatePartitionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreatePartitionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreatePartitionsRequest;

@@ -185,7 +185,7 @@ export function encodeInto(w: Writer, m: CreatePartitionsResponseInit, version: 
 export function encode(m: CreatePartitionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreatePartitionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreatePartitionsResponse;

@@ -395,7 +395,7 @@ export function encodeInto(w: Writer, m: CreateTopicsRequestInit, version: numbe
 export function encode(m: CreateTopicsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateTopicsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateTopicsRequest;

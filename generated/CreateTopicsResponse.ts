@@ -406,7 +406,7 @@ export function encodeInto(w: Writer, m: CreateTopicsResponseInit, version: numb
 export function encode(m: CreateTopicsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeCreateTopicsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = CreateTopicsResponse;

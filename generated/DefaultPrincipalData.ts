@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: DefaultPrincipalDataInit, version: numb
 export function encode(m: DefaultPrincipalDataInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDefaultPrincipalData(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DefaultPrincipalData;

@@ -218,7 +218,7 @@ export function encodeInto(w: Writer, m: DeleteAclsRequestInit, version: number)
 export function encode(m: DeleteAclsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteAclsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteAclsRequest;

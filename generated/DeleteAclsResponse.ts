@@ -340,7 +340,7 @@ export function encodeInto(w: Writer, m: DeleteAclsResponseInit, version: number
 export function encode(m: DeleteAclsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteAclsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteAclsResponse;

@@ -108,7 +108,7 @@ export function encodeInto(w: Writer, m: DeleteGroupsRequestInit, version: numbe
 export function encode(m: DeleteGroupsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteGroupsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteGroupsRequest;

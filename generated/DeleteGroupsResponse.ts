@@ -174,7 +174,7 @@ export function encodeInto(w: Writer, m: DeleteGroupsResponseInit, version: numb
 export function encode(m: DeleteGroupsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteGroupsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteGroupsResponse;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: DeleteRecordsRequestInit, version: numb
 export function encode(m: DeleteRecordsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteRecordsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteRecordsRequest;

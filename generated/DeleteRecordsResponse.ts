@@ -263,7 +263,7 @@ export function encodeInto(w: Writer, m: DeleteRecordsResponseInit, version: num
 export function encode(m: DeleteRecordsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteRecordsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteRecordsResponse;

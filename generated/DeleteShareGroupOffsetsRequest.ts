@@ -163,7 +163,7 @@ export function encodeInto(w: Writer, m: DeleteShareGroupOffsetsRequestInit, ver
 export function encode(m: DeleteShareGroupOffsetsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteShareGroupOffsetsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteShareGroupOffsetsRequest;

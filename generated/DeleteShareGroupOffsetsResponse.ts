@@ -218,7 +218,7 @@ export function encodeInto(w: Writer, m: DeleteShareGroupOffsetsResponseInit, ve
 export function encode(m: DeleteShareGroupOffsetsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteShareGroupOffsetsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteShareGroupOffsetsResponse;

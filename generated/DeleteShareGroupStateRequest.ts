@@ -241,7 +241,7 @@ export function encodeInto(w: Writer, m: DeleteShareGroupStateRequestInit, versi
 export function encode(m: DeleteShareGroupStateRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteShareGroupStateRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteShareGroupStateRequest;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: DeleteShareGroupStateResponseInit, vers
 export function encode(m: DeleteShareGroupStateResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteShareGroupStateResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteShareGroupStateResponse;

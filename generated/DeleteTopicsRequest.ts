@@ -221,7 +221,7 @@ export function encodeInto(w: Writer, m: DeleteTopicsRequestInit, version: numbe
 export function encode(m: DeleteTopicsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteTopicsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteTopicsRequest;

@@ -210,7 +210,7 @@ export function encodeInto(w: Writer, m: DeleteTopicsResponseInit, version: numb
 export function encode(m: DeleteTopicsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDeleteTopicsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DeleteTopicsResponse;

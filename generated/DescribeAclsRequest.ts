@@ -151,7 +151,7 @@ export function encodeInto(w: Writer, m: DescribeAclsRequestInit, version: numbe
 export function encode(m: DescribeAclsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeAclsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeAclsRequest;

@@ -318,7 +318,7 @@ export function encodeInto(w: Writer, m: DescribeAclsResponseInit, version: numb
 export function encode(m: DescribeAclsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeAclsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeAclsResponse;

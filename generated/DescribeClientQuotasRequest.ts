@@ -185,7 +185,7 @@ export function encodeInto(w: Writer, m: DescribeClientQuotasRequestInit, versio
 export function encode(m: DescribeClientQuotasRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeClientQuotasRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeClientQuotasRequest;

@@ -353,7 +353,7 @@ export function encodeInto(w: Writer, m: DescribeClientQuotasResponseInit, versi
 export function encode(m: DescribeClientQuotasResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeClientQuotasResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeClientQuotasResponse;

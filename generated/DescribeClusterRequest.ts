@@ -121,7 +121,7 @@ export function encodeInto(w: Writer, m: DescribeClusterRequestInit, version: nu
 export function encode(m: DescribeClusterRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeClusterRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeClusterRequest;

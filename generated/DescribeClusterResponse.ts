@@ -287,7 +287,7 @@ export function encodeInto(w: Writer, m: DescribeClusterResponseInit, version: n
 export function encode(m: DescribeClusterResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeClusterResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeClusterResponse;

@@ -227,7 +227,7 @@ export function encodeInto(w: Writer, m: DescribeConfigsRequestInit, version: nu
 export function encode(m: DescribeConfigsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeConfigsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeConfigsRequest;

@@ -452,7 +452,7 @@ export function encodeInto(w: Writer, m: DescribeConfigsResponseInit, version: n
 export function encode(m: DescribeConfigsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeConfigsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeConfigsResponse;

@@ -164,7 +164,7 @@ export function encodeInto(w: Writer, m: DescribeDelegationTokenRequestInit, ver
 export function encode(m: DescribeDelegationTokenRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeDelegationTokenRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeDelegationTokenRequest;

@@ -365,7 +365,7 @@ export function encodeInto(w: Writer, m: DescribeDelegationTokenResponseInit, ve
 export function encode(m: DescribeDelegationTokenResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeDelegationTokenResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeDelegationTokenResponse;

@@ -126,7 +126,7 @@ export function encodeInto(w: Writer, m: DescribeGroupsRequestInit, version: num
 export function encode(m: DescribeGroupsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeGroupsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeGroupsRequest;

@@ -390,7 +390,7 @@ export function encodeInto(w: Writer, m: DescribeGroupsResponseInit, version: nu
 export function encode(m: DescribeGroupsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeGroupsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeGroupsResponse;

@@ -185,7 +185,7 @@ export function encodeInto(w: Writer, m: DescribeLogDirsRequestInit, version: nu
 export function encode(m: DescribeLogDirsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeLogDirsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeLogDirsRequest;

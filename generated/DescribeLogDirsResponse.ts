@@ -431,7 +431,7 @@ export function encodeInto(w: Writer, m: DescribeLogDirsResponseInit, version: n
 export function encode(m: DescribeLogDirsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeLogDirsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeLogDirsResponse;

@@ -184,7 +184,7 @@ export function encodeInto(w: Writer, m: DescribeProducersRequestInit, version: 
 export function encode(m: DescribeProducersRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeProducersRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeProducersRequest;

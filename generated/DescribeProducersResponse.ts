@@ -396,7 +396,7 @@ export function encodeInto(w: Writer, m: DescribeProducersResponseInit, version:
 export function encode(m: DescribeProducersResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeProducersResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeProducersResponse;

@@ -230,7 +230,7 @@ export function encodeInto(w: Writer, m: DescribeQuorumRequestInit, version: num
 export function encode(m: DescribeQuorumRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeQuorumRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeQuorumRequest;

@@ -681,7 +681,7 @@ export function encodeInto(w: Writer, m: DescribeQuorumResponseInit, version: nu
 export function encode(m: DescribeQuorumResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeQuorumResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeQuorumResponse;

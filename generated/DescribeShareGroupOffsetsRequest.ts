@@ -263,7 +263,7 @@ export function encodeInto(w: Writer, m: DescribeShareGroupOffsetsRequestInit, v
 export function encode(m: DescribeShareGroupOffsetsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeShareGroupOffsetsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeShareGroupOffsetsRequest;

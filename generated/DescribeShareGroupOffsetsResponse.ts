@@ -413,7 +413,7 @@ export function encodeInto(w: Writer, m: DescribeShareGroupOffsetsResponseInit, 
 export function encode(m: DescribeShareGroupOffsetsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeShareGroupOffsetsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeShareGroupOffsetsResponse;

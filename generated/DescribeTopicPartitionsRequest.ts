@@ -231,7 +231,7 @@ export function encodeInto(w: Writer, m: DescribeTopicPartitionsRequestInit, ver
 export function encode(m: DescribeTopicPartitionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeTopicPartitionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeTopicPartitionsRequest;

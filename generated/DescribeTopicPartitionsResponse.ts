@@ -548,7 +548,7 @@ export function encodeInto(w: Writer, m: DescribeTopicPartitionsResponseInit, ve
 export function encode(m: DescribeTopicPartitionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeTopicPartitionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeTopicPartitionsResponse;

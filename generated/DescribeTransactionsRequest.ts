@@ -108,7 +108,7 @@ export function encodeInto(w: Writer, m: DescribeTransactionsRequestInit, versio
 export function encode(m: DescribeTransactionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeTransactionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeTransactionsRequest;

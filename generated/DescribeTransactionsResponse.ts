@@ -339,7 +339,7 @@ export function encodeInto(w: Writer, m: DescribeTransactionsResponseInit, versi
 export function encode(m: DescribeTransactionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeTransactionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeTransactionsResponse;

@@ -153,7 +153,7 @@ export function encodeInto(w: Writer, m: DescribeUserScramCredentialsRequestInit
 export function encode(m: DescribeUserScramCredentialsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeUserScramCredentialsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeUserScramCredentialsRequest;

@@ -296,7 +296,7 @@ export function encodeInto(w: Writer, m: DescribeUserScramCredentialsResponseIni
 export function encode(m: DescribeUserScramCredentialsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeDescribeUserScramCredentialsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = DescribeUserScramCredentialsResponse;

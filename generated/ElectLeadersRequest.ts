@@ -214,7 +214,7 @@ export function encodeInto(w: Writer, m: ElectLeadersRequestInit, version: numbe
 export function encode(m: ElectLeadersRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeElectLeadersRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ElectLeadersRequest;

@@ -281,7 +281,7 @@ export function encodeInto(w: Writer, m: ElectLeadersResponseInit, version: numb
 export function encode(m: ElectLeadersResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeElectLeadersResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ElectLeadersResponse;

@@ -502,7 +502,7 @@ export function encodeInto(w: Writer, m: EndQuorumEpochRequestInit, version: num
 export function encode(m: EndQuorumEpochRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEndQuorumEpochRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EndQuorumEpochRequest;

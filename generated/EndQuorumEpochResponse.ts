@@ -427,7 +427,7 @@ export function encodeInto(w: Writer, m: EndQuorumEpochResponseInit, version: nu
 export function encode(m: EndQuorumEpochResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEndQuorumEpochResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EndQuorumEpochResponse;

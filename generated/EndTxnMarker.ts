@@ -82,7 +82,7 @@ export function encodeInto(w: Writer, m: EndTxnMarkerInit, version: number): voi
 export function encode(m: EndTxnMarkerInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEndTxnMarker(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EndTxnMarker;

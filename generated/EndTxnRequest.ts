@@ -118,7 +118,7 @@ export function encodeInto(w: Writer, m: EndTxnRequestInit, version: number): vo
 export function encode(m: EndTxnRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEndTxnRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EndTxnRequest;

@@ -130,7 +130,7 @@ export function encodeInto(w: Writer, m: EndTxnResponseInit, version: number): v
 export function encode(m: EndTxnResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEndTxnResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EndTxnResponse;

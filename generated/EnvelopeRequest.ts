@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: EnvelopeRequestInit, version: number): 
 export function encode(m: EnvelopeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEnvelopeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EnvelopeRequest;

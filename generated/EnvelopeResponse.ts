@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: EnvelopeResponseInit, version: number):
 export function encode(m: EnvelopeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeEnvelopeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = EnvelopeResponse;

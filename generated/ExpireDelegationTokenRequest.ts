@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: ExpireDelegationTokenRequestInit, versi
 export function encode(m: ExpireDelegationTokenRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeExpireDelegationTokenRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ExpireDelegationTokenRequest;

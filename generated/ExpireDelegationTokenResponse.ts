@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: ExpireDelegationTokenResponseInit, vers
 export function encode(m: ExpireDelegationTokenResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeExpireDelegationTokenResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ExpireDelegationTokenResponse;

@@ -776,7 +776,7 @@ export function encodeInto(w: Writer, m: FetchRequestInit, version: number): voi
 export function encode(m: FetchRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFetchRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FetchRequest;

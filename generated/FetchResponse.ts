@@ -898,7 +898,7 @@ export function encodeInto(w: Writer, m: FetchResponseInit, version: number): vo
 export function encode(m: FetchResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFetchResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FetchResponse;

@@ -409,7 +409,7 @@ export function encodeInto(w: Writer, m: FetchSnapshotRequestInit, version: numb
 export function encode(m: FetchSnapshotRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFetchSnapshotRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FetchSnapshotRequest;

@@ -599,7 +599,7 @@ export function encodeInto(w: Writer, m: FetchSnapshotResponseInit, version: num
 export function encode(m: FetchSnapshotResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFetchSnapshotResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FetchSnapshotResponse;

@@ -151,7 +151,7 @@ export function encodeInto(w: Writer, m: FindCoordinatorRequestInit, version: nu
 export function encode(m: FindCoordinatorRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFindCoordinatorRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FindCoordinatorRequest;

@@ -321,7 +321,7 @@ export function encodeInto(w: Writer, m: FindCoordinatorResponseInit, version: n
 export function encode(m: FindCoordinatorResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFindCoordinatorResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = FindCoordinatorResponse;

@@ -85,7 +85,7 @@ export function encodeInto(w: Writer, m: GetTelemetrySubscriptionsRequestInit, v
 export function encode(m: GetTelemetrySubscriptionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeGetTelemetrySubscriptionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = GetTelemetrySubscriptionsRequest;

@@ -217,7 +217,7 @@ export function encodeInto(w: Writer, m: GetTelemetrySubscriptionsResponseInit, 
 export function encode(m: GetTelemetrySubscriptionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeGetTelemetrySubscriptionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = GetTelemetrySubscriptionsResponse;

@@ -126,7 +126,7 @@ export function encodeInto(w: Writer, m: HeartbeatRequestInit, version: number):
 export function encode(m: HeartbeatRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeHeartbeatRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = HeartbeatRequest;

@@ -102,7 +102,7 @@ export function encodeInto(w: Writer, m: HeartbeatResponseInit, version: number)
 export function encode(m: HeartbeatResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeHeartbeatResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = HeartbeatResponse;

@@ -274,7 +274,7 @@ export function encodeInto(w: Writer, m: IncrementalAlterConfigsRequestInit, ver
 export function encode(m: IncrementalAlterConfigsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeIncrementalAlterConfigsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = IncrementalAlterConfigsRequest;

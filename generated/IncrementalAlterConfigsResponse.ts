@@ -196,7 +196,7 @@ export function encodeInto(w: Writer, m: IncrementalAlterConfigsResponseInit, ve
 export function encode(m: IncrementalAlterConfigsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeIncrementalAlterConfigsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = IncrementalAlterConfigsResponse;

@@ -168,7 +168,7 @@ export function encodeInto(w: Writer, m: InitProducerIdRequestInit, version: num
 export function encode(m: InitProducerIdRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeInitProducerIdRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = InitProducerIdRequest;

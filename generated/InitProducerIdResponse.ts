@@ -154,7 +154,7 @@ export function encodeInto(w: Writer, m: InitProducerIdResponseInit, version: nu
 export function encode(m: InitProducerIdResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeInitProducerIdResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = InitProducerIdResponse;

@@ -263,7 +263,7 @@ export function encodeInto(w: Writer, m: InitializeShareGroupStateRequestInit, v
 export function encode(m: InitializeShareGroupStateRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeInitializeShareGroupStateRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = InitializeShareGroupStateRequest;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: InitializeShareGroupStateResponseInit, 
 export function encode(m: InitializeShareGroupStateResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeInitializeShareGroupStateResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = InitializeShareGroupStateResponse;

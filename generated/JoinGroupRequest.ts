@@ -261,7 +261,7 @@ export function encodeInto(w: Writer, m: JoinGroupRequestInit, version: number):
 export function encode(m: JoinGroupRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeJoinGroupRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = JoinGroupRequest;

@@ -290,7 +290,7 @@ export function encodeInto(w: Writer, m: JoinGroupResponseInit, version: number)
 export function encode(m: JoinGroupResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeJoinGroupResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = JoinGroupResponse;

@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: KRaftVersionRecordInit, version: number
 export function encode(m: KRaftVersionRecordInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeKRaftVersionRecord(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = KRaftVersionRecord;

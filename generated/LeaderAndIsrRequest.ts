@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: LeaderAndIsrRequestInit, version: numbe
 export function encode(m: LeaderAndIsrRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeLeaderAndIsrRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = LeaderAndIsrRequest;

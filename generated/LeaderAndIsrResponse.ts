@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: LeaderAndIsrResponseInit, version: numb
 export function encode(m: LeaderAndIsrResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeLeaderAndIsrResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = LeaderAndIsrResponse;

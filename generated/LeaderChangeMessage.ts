@@ -226,7 +226,7 @@ export function encodeInto(w: Writer, m: LeaderChangeMessageInit, version: numbe
 export function encode(m: LeaderChangeMessageInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeLeaderChangeMessage(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = LeaderChangeMessage;

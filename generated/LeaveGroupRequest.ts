@@ -217,7 +217,7 @@ export function encodeInto(w: Writer, m: LeaveGroupRequestInit, version: number)
 export function encode(m: LeaveGroupRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeLeaveGroupRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = LeaveGroupRequest;

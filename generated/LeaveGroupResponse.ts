@@ -209,7 +209,7 @@ export function encodeInto(w: Writer, m: LeaveGroupResponseInit, version: number
 export function encode(m: LeaveGroupResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeLeaveGroupResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = LeaveGroupResponse;

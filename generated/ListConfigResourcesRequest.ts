@@ -113,7 +113,7 @@ export function encodeInto(w: Writer, m: ListConfigResourcesRequestInit, version
 export function encode(m: ListConfigResourcesRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListConfigResourcesRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListConfigResourcesRequest;

@@ -191,7 +191,7 @@ export function encodeInto(w: Writer, m: ListConfigResourcesResponseInit, versio
 export function encode(m: ListConfigResourcesResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListConfigResourcesResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListConfigResourcesResponse;

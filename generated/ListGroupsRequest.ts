@@ -156,7 +156,7 @@ export function encodeInto(w: Writer, m: ListGroupsRequestInit, version: number)
 export function encode(m: ListGroupsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListGroupsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListGroupsRequest;

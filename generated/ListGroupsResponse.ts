@@ -225,7 +225,7 @@ export function encodeInto(w: Writer, m: ListGroupsResponseInit, version: number
 export function encode(m: ListGroupsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListGroupsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListGroupsResponse;

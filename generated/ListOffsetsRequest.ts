@@ -304,7 +304,7 @@ export function encodeInto(w: Writer, m: ListOffsetsRequestInit, version: number
 export function encode(m: ListOffsetsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListOffsetsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListOffsetsRequest;

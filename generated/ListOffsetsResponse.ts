@@ -298,7 +298,7 @@ export function encodeInto(w: Writer, m: ListOffsetsResponseInit, version: numbe
 export function encode(m: ListOffsetsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListOffsetsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListOffsetsResponse;

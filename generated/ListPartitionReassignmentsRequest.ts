@@ -196,7 +196,7 @@ export function encodeInto(w: Writer, m: ListPartitionReassignmentsRequestInit, 
 export function encode(m: ListPartitionReassignmentsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListPartitionReassignmentsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListPartitionReassignmentsRequest;

@@ -359,7 +359,7 @@ export function encodeInto(w: Writer, m: ListPartitionReassignmentsResponseInit,
 export function encode(m: ListPartitionReassignmentsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListPartitionReassignmentsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListPartitionReassignmentsResponse;

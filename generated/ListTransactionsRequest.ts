@@ -177,7 +177,7 @@ export function encodeInto(w: Writer, m: ListTransactionsRequestInit, version: n
 export function encode(m: ListTransactionsRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListTransactionsRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListTransactionsRequest;

@@ -230,7 +230,7 @@ export function encodeInto(w: Writer, m: ListTransactionsResponseInit, version: 
 export function encode(m: ListTransactionsResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeListTransactionsResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ListTransactionsResponse;

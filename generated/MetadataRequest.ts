@@ -226,7 +226,7 @@ export function encodeInto(w: Writer, m: MetadataRequestInit, version: number): 
 export function encode(m: MetadataRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeMetadataRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = MetadataRequest;

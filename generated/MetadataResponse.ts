@@ -640,7 +640,7 @@ export function encodeInto(w: Writer, m: MetadataResponseInit, version: number):
 export function encode(m: MetadataResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeMetadataResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = MetadataResponse;

@@ -361,7 +361,7 @@ export function encodeInto(w: Writer, m: OffsetCommitRequestInit, version: numbe
 export function encode(m: OffsetCommitRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetCommitRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetCommitRequest;

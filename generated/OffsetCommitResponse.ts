@@ -281,7 +281,7 @@ export function encodeInto(w: Writer, m: OffsetCommitResponseInit, version: numb
 export function encode(m: OffsetCommitResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetCommitResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetCommitResponse;

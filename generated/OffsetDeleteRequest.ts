@@ -232,7 +232,7 @@ export function encodeInto(w: Writer, m: OffsetDeleteRequestInit, version: numbe
 export function encode(m: OffsetDeleteRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetDeleteRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetDeleteRequest;

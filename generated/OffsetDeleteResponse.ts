@@ -254,7 +254,7 @@ export function encodeInto(w: Writer, m: OffsetDeleteResponseInit, version: numb
 export function encode(m: OffsetDeleteResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetDeleteResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetDeleteResponse;

@@ -483,7 +483,7 @@ export function encodeInto(w: Writer, m: OffsetFetchRequestInit, version: number
 export function encode(m: OffsetFetchRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetFetchRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetFetchRequest;

@@ -640,7 +640,7 @@ export function encodeInto(w: Writer, m: OffsetFetchResponseInit, version: numbe
 export function encode(m: OffsetFetchResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetFetchResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetFetchResponse;

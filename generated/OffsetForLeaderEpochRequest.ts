@@ -269,7 +269,7 @@ export function encodeInto(w: Writer, m: OffsetForLeaderEpochRequestInit, versio
 export function encode(m: OffsetForLeaderEpochRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetForLeaderEpochRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetForLeaderEpochRequest;

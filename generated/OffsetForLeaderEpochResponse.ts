@@ -274,7 +274,7 @@ export function encodeInto(w: Writer, m: OffsetForLeaderEpochResponseInit, versi
 export function encode(m: OffsetForLeaderEpochResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeOffsetForLeaderEpochResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = OffsetForLeaderEpochResponse;

@@ -297,7 +297,7 @@ export function encodeInto(w: Writer, m: ProduceRequestInit, version: number): v
 export function encode(m: ProduceRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeProduceRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ProduceRequest;

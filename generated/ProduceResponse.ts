@@ -687,7 +687,7 @@ export function encodeInto(w: Writer, m: ProduceResponseInit, version: number): 
 export function encode(m: ProduceResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeProduceResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ProduceResponse;

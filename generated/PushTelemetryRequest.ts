@@ -129,7 +129,7 @@ export function encodeInto(w: Writer, m: PushTelemetryRequestInit, version: numb
 export function encode(m: PushTelemetryRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodePushTelemetryRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = PushTelemetryRequest;

@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: PushTelemetryResponseInit, version: num
 export function encode(m: PushTelemetryResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodePushTelemetryResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = PushTelemetryResponse;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: ReadShareGroupStateRequestInit, version
 export function encode(m: ReadShareGroupStateRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeReadShareGroupStateRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ReadShareGroupStateRequest;

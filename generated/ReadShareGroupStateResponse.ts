@@ -385,7 +385,7 @@ export function encodeInto(w: Writer, m: ReadShareGroupStateResponseInit, versio
 export function encode(m: ReadShareGroupStateResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeReadShareGroupStateResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ReadShareGroupStateResponse;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: ReadShareGroupStateSummaryRequestInit, 
 export function encode(m: ReadShareGroupStateSummaryRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeReadShareGroupStateSummaryRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ReadShareGroupStateSummaryRequest;

@@ -302,7 +302,7 @@ export function encodeInto(w: Writer, m: ReadShareGroupStateSummaryResponseInit,
 export function encode(m: ReadShareGroupStateSummaryResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeReadShareGroupStateSummaryResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ReadShareGroupStateSummaryResponse;

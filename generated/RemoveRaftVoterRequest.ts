@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: RemoveRaftVoterRequestInit, version: nu
 export function encode(m: RemoveRaftVoterRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeRemoveRaftVoterRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = RemoveRaftVoterRequest;

@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: RemoveRaftVoterResponseInit, version: n
 export function encode(m: RemoveRaftVoterResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeRemoveRaftVoterResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = RemoveRaftVoterResponse;

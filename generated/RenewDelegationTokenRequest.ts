@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: RenewDelegationTokenRequestInit, versio
 export function encode(m: RenewDelegationTokenRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeRenewDelegationTokenRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = RenewDelegationTokenRequest;

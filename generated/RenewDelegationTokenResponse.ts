@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: RenewDelegationTokenResponseInit, versi
 export function encode(m: RenewDelegationTokenResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeRenewDelegationTokenResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = RenewDelegationTokenResponse;

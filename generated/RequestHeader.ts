@@ -118,7 +118,7 @@ export function encodeInto(w: Writer, m: RequestHeaderInit, version: number): vo
 export function encode(m: RequestHeaderInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeRequestHeader(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = RequestHeader;

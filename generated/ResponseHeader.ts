@@ -85,7 +85,7 @@ export function encodeInto(w: Writer, m: ResponseHeaderInit, version: number): v
 export function encode(m: ResponseHeaderInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeResponseHeader(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ResponseHeader;

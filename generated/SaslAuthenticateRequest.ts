@@ -85,7 +85,7 @@ export function encodeInto(w: Writer, m: SaslAuthenticateRequestInit, version: n
 export function encode(m: SaslAuthenticateRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSaslAuthenticateRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SaslAuthenticateRequest;

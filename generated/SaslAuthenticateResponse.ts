@@ -124,7 +124,7 @@ export function encodeInto(w: Writer, m: SaslAuthenticateResponseInit, version: 
 export function encode(m: SaslAuthenticateResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSaslAuthenticateResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SaslAuthenticateResponse;

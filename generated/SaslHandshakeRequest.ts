@@ -82,7 +82,7 @@ export function encodeInto(w: Writer, m: SaslHandshakeRequestInit, version: numb
 export function encode(m: SaslHandshakeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSaslHandshakeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SaslHandshakeRequest;

@@ -116,7 +116,7 @@ export function encodeInto(w: Writer, m: SaslHandshakeResponseInit, version: num
 export function encode(m: SaslHandshakeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSaslHandshakeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SaslHandshakeResponse;

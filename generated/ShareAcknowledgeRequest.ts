@@ -402,7 +402,7 @@ export function encodeInto(w: Writer, m: ShareAcknowledgeRequestInit, version: n
 export function encode(m: ShareAcknowledgeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareAcknowledgeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareAcknowledgeRequest;

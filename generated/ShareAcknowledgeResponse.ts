@@ -479,7 +479,7 @@ export function encodeInto(w: Writer, m: ShareAcknowledgeResponseInit, version: 
 export function encode(m: ShareAcknowledgeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareAcknowledgeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareAcknowledgeResponse;

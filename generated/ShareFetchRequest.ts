@@ -591,7 +591,7 @@ export function encodeInto(w: Writer, m: ShareFetchRequestInit, version: number)
 export function encode(m: ShareFetchRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareFetchRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareFetchRequest;

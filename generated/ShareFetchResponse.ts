@@ -607,7 +607,7 @@ export function encodeInto(w: Writer, m: ShareFetchResponseInit, version: number
 export function encode(m: ShareFetchResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareFetchResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareFetchResponse;

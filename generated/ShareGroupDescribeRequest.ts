@@ -119,7 +119,7 @@ export function encodeInto(w: Writer, m: ShareGroupDescribeRequestInit, version:
 export function encode(m: ShareGroupDescribeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareGroupDescribeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareGroupDescribeRequest;

@@ -561,7 +561,7 @@ export function encodeInto(w: Writer, m: ShareGroupDescribeResponseInit, version
 export function encode(m: ShareGroupDescribeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareGroupDescribeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareGroupDescribeResponse;

@@ -153,7 +153,7 @@ export function encodeInto(w: Writer, m: ShareGroupHeartbeatRequestInit, version
 export function encode(m: ShareGroupHeartbeatRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareGroupHeartbeatRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareGroupHeartbeatRequest;

@@ -296,7 +296,7 @@ export function encodeInto(w: Writer, m: ShareGroupHeartbeatResponseInit, versio
 export function encode(m: ShareGroupHeartbeatResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareGroupHeartbeatResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = ShareGroupHeartbeatResponse;

@@ -85,7 +85,7 @@ export function encodeInto(w: Writer, m: SnapshotFooterRecordInit, version: numb
 export function encode(m: SnapshotFooterRecordInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSnapshotFooterRecord(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SnapshotFooterRecord;

@@ -96,7 +96,7 @@ export function encodeInto(w: Writer, m: SnapshotHeaderRecordInit, version: numb
 export function encode(m: SnapshotHeaderRecordInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSnapshotHeaderRecord(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SnapshotHeaderRecord;

@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: StopReplicaRequestInit, version: number
 export function encode(m: StopReplicaRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStopReplicaRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StopReplicaRequest;

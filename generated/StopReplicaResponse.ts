@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: StopReplicaResponseInit, version: numbe
 export function encode(m: StopReplicaResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStopReplicaResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StopReplicaResponse;

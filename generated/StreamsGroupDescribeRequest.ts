@@ -119,7 +119,7 @@ export function encodeInto(w: Writer, m: StreamsGroupDescribeRequestInit, versio
 export function encode(m: StreamsGroupDescribeRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStreamsGroupDescribeRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StreamsGroupDescribeRequest;

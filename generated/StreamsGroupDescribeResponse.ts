@@ -1291,7 +1291,7 @@ export function encodeInto(w: Writer, m: StreamsGroupDescribeResponseInit, versi
 export function encode(m: StreamsGroupDescribeResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStreamsGroupDescribeResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StreamsGroupDescribeResponse;

@@ -1216,7 +1216,7 @@ export function encodeInto(w: Writer, m: StreamsGroupHeartbeatRequestInit, versi
 export function encode(m: StreamsGroupHeartbeatRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStreamsGroupHeartbeatRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StreamsGroupHeartbeatRequest;

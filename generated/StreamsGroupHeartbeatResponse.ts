@@ -722,7 +722,7 @@ export function encodeInto(w: Writer, m: StreamsGroupHeartbeatResponseInit, vers
 export function encode(m: StreamsGroupHeartbeatResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeStreamsGroupHeartbeatResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = StreamsGroupHeartbeatResponse;

@@ -251,7 +251,7 @@ export function encodeInto(w: Writer, m: SyncGroupRequestInit, version: number):
 export function encode(m: SyncGroupRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSyncGroupRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SyncGroupRequest;

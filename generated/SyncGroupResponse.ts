@@ -149,7 +149,7 @@ export function encodeInto(w: Writer, m: SyncGroupResponseInit, version: number)
 export function encode(m: SyncGroupResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeSyncGroupResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = SyncGroupResponse;

@@ -368,7 +368,7 @@ export function encodeInto(w: Writer, m: TxnOffsetCommitRequestInit, version: nu
 export function encode(m: TxnOffsetCommitRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeTxnOffsetCommitRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = TxnOffsetCommitRequest;

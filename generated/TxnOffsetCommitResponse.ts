@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: TxnOffsetCommitResponseInit, version: n
 export function encode(m: TxnOffsetCommitResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeTxnOffsetCommitResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = TxnOffsetCommitResponse;

@@ -85,7 +85,7 @@ export function encodeInto(w: Writer, m: UnregisterBrokerRequestInit, version: n
 export function encode(m: UnregisterBrokerRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUnregisterBrokerRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UnregisterBrokerRequest;

@@ -107,7 +107,7 @@ export function encodeInto(w: Writer, m: UnregisterBrokerResponseInit, version: 
 export function encode(m: UnregisterBrokerResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUnregisterBrokerResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UnregisterBrokerResponse;

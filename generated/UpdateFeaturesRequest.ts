@@ -228,7 +228,7 @@ export function encodeInto(w: Writer, m: UpdateFeaturesRequestInit, version: num
 export function encode(m: UpdateFeaturesRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateFeaturesRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateFeaturesRequest;

@@ -213,7 +213,7 @@ export function encodeInto(w: Writer, m: UpdateFeaturesResponseInit, version: nu
 export function encode(m: UpdateFeaturesResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateFeaturesResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateFeaturesResponse;

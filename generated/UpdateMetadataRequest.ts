@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: UpdateMetadataRequestInit, version: num
 export function encode(m: UpdateMetadataRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateMetadataRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateMetadataRequest;

@@ -72,7 +72,7 @@ export function encodeInto(w: Writer, m: UpdateMetadataResponseInit, version: nu
 export function encode(m: UpdateMetadataResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateMetadataResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateMetadataResponse;

@@ -284,7 +284,7 @@ export function encodeInto(w: Writer, m: UpdateRaftVoterRequestInit, version: nu
 export function encode(m: UpdateRaftVoterRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateRaftVoterRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateRaftVoterRequest;

@@ -202,7 +202,7 @@ export function encodeInto(w: Writer, m: UpdateRaftVoterResponseInit, version: n
 export function encode(m: UpdateRaftVoterResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeUpdateRaftVoterResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = UpdateRaftVoterResponse;

@@ -354,7 +354,7 @@ export function encodeInto(w: Writer, m: VoteRequestInit, version: number): void
 export function encode(m: VoteRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeVoteRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = VoteRequest;

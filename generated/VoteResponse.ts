@@ -438,7 +438,7 @@ export function encodeInto(w: Writer, m: VoteResponseInit, version: number): voi
 export function encode(m: VoteResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeVoteResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = VoteResponse;

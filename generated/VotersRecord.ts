@@ -340,7 +340,7 @@ export function encodeInto(w: Writer, m: VotersRecordInit, version: number): voi
 export function encode(m: VotersRecordInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeVotersRecord(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = VotersRecord;

@@ -402,7 +402,7 @@ export function encodeInto(w: Writer, m: WriteShareGroupStateRequestInit, versio
 export function encode(m: WriteShareGroupStateRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeWriteShareGroupStateRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = WriteShareGroupStateRequest;

@@ -252,7 +252,7 @@ export function encodeInto(w: Writer, m: WriteShareGroupStateResponseInit, versi
 export function encode(m: WriteShareGroupStateResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeWriteShareGroupStateResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = WriteShareGroupStateResponse;

@@ -312,7 +312,7 @@ export function encodeInto(w: Writer, m: WriteTxnMarkersRequestInit, version: nu
 export function encode(m: WriteTxnMarkersRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeWriteTxnMarkersRequest(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = WriteTxnMarkersRequest;

@@ -319,7 +319,7 @@ export function encodeInto(w: Writer, m: WriteTxnMarkersResponseInit, version: n
 export function encode(m: WriteTxnMarkersResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeWriteTxnMarkersResponse(w, version, m);
-  return w.buf;
+  return w.finish();
 }
 
 export type Message = WriteTxnMarkersResponse;

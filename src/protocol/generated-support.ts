@@ -49,6 +49,7 @@ export interface TaggedEntry {
 
 /** Size of a tagged section: count, then (tag, size, payload) per entry. */
 export function taggedSectionSize(entries: TaggedEntry[], unknown: readonly TaggedField[] | undefined): number {
+  if (entries.length === 0 && (unknown === undefined || unknown.length === 0)) return 1;
   let n = 0;
   let count = entries.length;
   for (const e of entries) n += uvarintSize(e.tag) + uvarintSize(e.size) + e.size;
@@ -63,6 +64,7 @@ export function taggedSectionSize(entries: TaggedEntry[], unknown: readonly Tagg
 export function writeTaggedSection(w: Writer, entries: TaggedEntry[], unknown: readonly TaggedField[] | undefined): void {
   const total = entries.length + (unknown ? unknown.length : 0);
   w.uvarint(total);
+  if (total === 0) return;
   let i = 0;
   let j = 0;
   const u = unknown ?? [];

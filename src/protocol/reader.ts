@@ -15,15 +15,20 @@ export interface TaggedField {
 
 export class Reader {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   pos: number;
   readonly end: number;
+  // Created on first use: most messages never read an int64 or float64.
+  private dv: DataView | undefined;
 
   constructor(buf: Uint8Array, pos = 0, end = buf.length) {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // Socket data arrives as Buffer: one plain Uint8Array shape keeps every read site monomorphic.
+    this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
     this.end = end;
+  }
+
+  get view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get remaining(): number {
@@ -42,31 +47,31 @@ export class Reader {
   }
   int8(): number {
     this.need(1);
-    return this.view.getInt8(this.pos++);
+    return (this.buf[this.pos++]! << 24) >> 24;
   }
   int16(): number {
     this.need(2);
-    const v = this.view.getInt16(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return ((b[p]! << 24) | (b[p + 1]! << 16)) >> 16;
   }
   uint16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return (b[p]! << 8) | b[p + 1]!;
   }
   int32(): number {
     this.need(4);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
   uint32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    return this.int32() >>> 0;
   }
   int64(): bigint {
     this.need(8);
@@ -76,10 +81,8 @@ export class Reader {
   }
   /** int64 as a JS number; exact below 2^53, which covers offsets and timestamps. */
   int64n(): number {
-    this.need(8);
-    const hi = this.view.getInt32(this.pos);
-    const lo = this.view.getUint32(this.pos + 4);
-    this.pos += 8;
+    const hi = this.int32();
+    const lo = this.int32() >>> 0;
     return hi * 4294967296 + lo;
   }
   float64(): number {
@@ -91,6 +94,14 @@ export class Reader {
 
   /** Unsigned LEB128 varint, at most 5 bytes (32 bits). */
   uvarint(): number {
+    // One-byte values (counts, lengths, empty tag sections) are nearly all of them.
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos]!;
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 5; i++) {

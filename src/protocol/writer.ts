@@ -27,6 +27,14 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** 0-15 for a hex digit (either case), -1 otherwise. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
 export function uvarintSize(v: number): number {
   if (v < 0x80) return 1;
   if (v < 0x4000) return 2;
@@ -67,42 +75,65 @@ export function taggedFieldsSize(unknown: TaggedField[] | undefined): number {
   return n;
 }
 
+const UNSAFE_ALLOC_MIN = 4096;
+
 export class Writer {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   pos: number;
+  // Created on first use: most messages never write an int64 or float64.
+  private dv: DataView | undefined;
 
   constructor(buf: Uint8Array, pos = 0) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
   }
 
+  get view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
+  /**
+   * A writer over a fresh buffer of exactly `size` bytes. Large buffers skip
+   * zero-filling (every byte is written: encoders size first, and `finish`
+   * checks); small ones stay plain Uint8Arrays, which Bun allocates fastest.
+   */
   static alloc(size: number): Writer {
-    return new Writer(new Uint8Array(size));
+    return new Writer(size >= UNSAFE_ALLOC_MIN ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size));
+  }
+
+  /** The buffer, once every byte has been written. */
+  finish(): Uint8Array {
+    if (this.pos !== this.buf.length) throw new EncodeError(`wrote ${this.pos} of ${this.buf.length} bytes`);
+    return this.buf;
   }
 
   bool(v: boolean): void {
     this.buf[this.pos++] = v ? 1 : 0;
   }
   int8(v: number): void {
-    this.view.setInt8(this.pos++, v);
+    this.buf[this.pos++] = v;
   }
   int16(v: number): void {
-    this.view.setInt16(this.pos, v);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >> 8;
+    b[p + 1] = v;
+    this.pos = p + 2;
   }
   uint16(v: number): void {
-    this.view.setUint16(this.pos, v);
-    this.pos += 2;
+    this.int16(v);
   }
   int32(v: number): void {
-    this.view.setInt32(this.pos, v);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >> 24;
+    b[p + 1] = v >> 16;
+    b[p + 2] = v >> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
   }
   uint32(v: number): void {
-    this.view.setUint32(this.pos, v);
-    this.pos += 4;
+    this.int32(v);
   }
   int64(v: bigint): void {
     this.view.setBigInt64(this.pos, v);
@@ -111,15 +142,18 @@ export class Writer {
   /** int64 from a JS number (exact below 2^53). */
   int64n(v: number): void {
     const hi = Math.floor(v / 4294967296);
-    this.view.setInt32(this.pos, hi);
-    this.view.setUint32(this.pos + 4, v - hi * 4294967296);
-    this.pos += 8;
+    this.int32(hi);
+    this.int32(v - hi * 4294967296);
   }
   float64(v: number): void {
     this.view.setFloat64(this.pos, v);
     this.pos += 8;
   }
   uvarint(v: number): void {
+    if (v < 0x80) {
+      this.buf[this.pos++] = v;
+      return;
+    }
     while (v >= 0x80) {
       this.buf[this.pos++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
@@ -139,7 +173,12 @@ export class Writer {
   }
   uuid(v: string): void {
     if (v.length !== 32) throw new EncodeError(`bad uuid ${v}`);
-    for (let i = 0; i < 16; i++) this.buf[this.pos++] = parseInt(v.substr(i * 2, 2), 16);
+    for (let i = 0; i < 32; i += 2) {
+      const hi = hexValue(v.charCodeAt(i));
+      const lo = hexValue(v.charCodeAt(i + 1));
+      if ((hi | lo) < 0) throw new EncodeError(`bad uuid ${v}`);
+      this.buf[this.pos++] = (hi << 4) | lo;
+    }
   }
 
   private utf8(s: string): void {

@@ -73,7 +73,7 @@ export function encodeResponse(ctx: RequestContext, body: object): Uint8Array {
   w.int32(ctx.correlationId);
   if (hv >= 1) w.uvarint(0);
   mod.encodeInto(w, body as never, ctx.apiVersion);
-  return w.buf;
+  return w.finish();
 }
 
 /** ApiVersions at a version we do not know: a v0 body with UNSUPPORTED_VERSION and our ranges, so the client can retry. */
@@ -87,5 +87,5 @@ function apiVersionsFallback(broker: Broker, correlationId: number): Uint8Array 
   w.int32(4 + size);
   w.int32(correlationId);
   ApiVersionsResponse.encodeInto(w, body, 0);
-  return w.buf;
+  return w.finish();
 }

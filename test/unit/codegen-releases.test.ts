@@ -34,7 +34,9 @@ test("codegen output for 3.9 and 4.0-4.3 type-checks", () => {
           module: "Preserve",
           moduleResolution: "bundler",
           lib: ["ESNext", "DOM"],
-          types: [],
+          // The runtime support code uses Bun's globals (Buffer).
+          types: ["bun"],
+          typeRoots: [join(ROOT, "node_modules/@types")],
           strict: true,
           allowImportingTsExtensions: true,
           verbatimModuleSyntax: true,
