@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ErrorCode } from "../../src/protocol/errors.ts";
-import { inProcessBroker, type InProcessBroker } from "../helpers/broker.ts";
+import { rmSync } from "node:fs";
+import { inProcessBroker, tempDir, type InProcessBroker } from "../helpers/broker.ts";
 import { connectWire, producerBatch, type WireClient } from "../helpers/wire-client.ts";
 import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
 import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
@@ -195,4 +196,51 @@ describe("ListTransactions", () => {
     expect(bad.errorCode).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
     expect(bad.transactionStates).toEqual([]);
   });
+});
+
+test("producer and transaction state described after a restart is what it was before", async () => {
+  const dir = tempDir();
+  const describeAll = async (port: number) => {
+    const w = await connectWire(port);
+    try {
+      const producers = await w.call<DescribeProducersResponse.DescribeProducersResponse>(61, 0, { topics: [{ name: "rs", partitionIndexes: [0] }] });
+      const txns = await w.call<DescribeTransactionsResponse.DescribeTransactionsResponse>(65, 0, { transactionalIds: ["rs-open", "rs-done"] });
+      const byPid = [...producers.topics[0]!.partitions[0]!.activeProducers].sort((x, y) => Number(x.producerId - y.producerId));
+      return { byPid, txns: txns.transactionStates };
+    } finally {
+      w.close();
+    }
+  };
+  const first = await inProcessBroker({ dataDir: dir });
+  let before: Awaited<ReturnType<typeof describeAll>>;
+  try {
+    first.broker.topics.create("rs", 1, {});
+    const w = await connectWire(first.port);
+    try {
+      for (const [id, end] of [["rs-done", true], ["rs-open", false]] as const) {
+        const init = await w.call<{ producerId: bigint }>(22, 4, { transactionalId: id, transactionTimeoutMs: 600_000 });
+        const pid = Number(init.producerId);
+        await w.call(24, 3, { v3AndBelowTransactionalId: id, v3AndBelowProducerId: BigInt(pid), v3AndBelowProducerEpoch: 0, v3AndBelowTopics: [{ name: "rs", partitions: [0] }] });
+        const records = producerBatch({ producerId: pid, epoch: 0, sequence: 0, values: ["r0", "r1"] });
+        await w.call(0, 9, { transactionalId: id, acks: -1, timeoutMs: 5000, topicData: [{ name: "rs", partitionData: [{ index: 0, records }] }] });
+        if (end) await w.call(26, 3, { transactionalId: id, producerId: BigInt(pid), producerEpoch: 0, committed: true });
+      }
+    } finally {
+      w.close();
+    }
+    before = await describeAll(first.port);
+    expect(before.byPid.map((p) => [p.coordinatorEpoch, Number(p.currentTxnStartOffset)])).toEqual([
+      [0, -1],
+      [-1, 3],
+    ]);
+  } finally {
+    await first.close();
+  }
+  const second = await inProcessBroker({ dataDir: dir });
+  try {
+    expect(await describeAll(second.port)).toEqual(before!);
+  } finally {
+    await second.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
