@@ -7,6 +7,7 @@ import type * as DescRes from "../../generated/DescribeTransactionsResponse.ts";
 import type * as ListReq from "../../generated/ListTransactionsRequest.ts";
 import type * as ListRes from "../../generated/ListTransactionsResponse.ts";
 import type { Broker } from "../broker.ts";
+import { compileTopicRegex } from "../groups/topic-regex.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { splitPartitionKey, type TxnMeta } from "../txn/coordinator.ts";
 import type { RequestContext } from "./registry.ts";
@@ -64,15 +65,6 @@ export function handleDescribeTransactions(broker: Broker, req: DescReq.Describe
   };
 }
 
-/** Java's Matcher.matches() semantics (the whole id must match); null when the pattern does not compile. */
-function fullMatch(pattern: string): RegExp | null {
-  try {
-    return new RegExp(`^(?:${pattern})$`);
-  } catch {
-    return null;
-  }
-}
-
 export function handleListTransactions(broker: Broker, req: ListReq.ListTransactionsRequest, _ctx: RequestContext): ListRes.ListTransactionsResponseInit {
   const unknownStateFilters = req.stateFilters.filter((s) => !KAFKA_TXN_STATES.has(s));
   const states = new Set(req.stateFilters.filter((s) => KAFKA_TXN_STATES.has(s)));
@@ -80,8 +72,10 @@ export function handleListTransactions(broker: Broker, req: ListReq.ListTransact
   const duration = Number(req.durationFilter);
   let pattern: RegExp | null = null;
   if (req.transactionalIdPattern) {
-    pattern = fullMatch(req.transactionalIdPattern);
-    if (!pattern) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, unknownStateFilters, transactionStates: [] };
+    // Whole-id match as Kafka's Matcher.matches(); the compiler refuses patterns that could backtrack for ever.
+    const compiled = compileTopicRegex(req.transactionalIdPattern);
+    if (compiled.ok) pattern = compiled.regex;
+    else return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, unknownStateFilters, transactionStates: [] };
   }
   const now = Date.now();
   const transactionStates: ListRes.TransactionStateInit[] = [];
