@@ -9,13 +9,14 @@ import manifest from "../spec/apis.json";
 import { DEFAULT_OPTIONS, splitHostPort, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
-import { TopicRegistry } from "./meta/topics.ts";
+import { TopicRegistry, type Topic } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
 import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
+import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -49,6 +50,18 @@ export function loadServedApis(): Map<number, ServedApi> {
     served.set(a.key, { key: a.key, min: a.min, max: a.max, advertisedMin });
   }
   return served;
+}
+
+/** What consumer groups see of the topic registry: names, ids, partition counts. */
+function topicView(registry: TopicRegistry): TopicView {
+  const info = (t: Topic | undefined): TopicInfo | undefined => (t ? { name: t.name, id: t.id, partitions: t.partitions.length, internal: t.internal } : undefined);
+  return {
+    byName: (name) => info(registry.get(name)),
+    byId: (id) => info(registry.getById(id)),
+    *all() {
+      for (const t of registry.all()) yield info(t)!;
+    },
+  };
 }
 
 export class Broker {
@@ -87,6 +100,7 @@ export class Broker {
       logger: this.log,
       config: { initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs },
       topicExists: (t) => this.topics.get(t) !== undefined,
+      topics: topicView(this.topics),
     });
     this.groups.load();
     this.markers.onOffsets = (group, pid, commit) =>
