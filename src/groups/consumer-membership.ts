@@ -321,7 +321,8 @@ export class ConsumerMembership {
       for (const [t, s] of g.targetAssignment.get(m.memberId) ?? []) current.set(t, [...s]);
       members.push({ memberId: m.memberId, instanceId: m.instanceId, topics: ids, current });
     }
-    const name = g.preferredAssignor(DEFAULT_ASSIGNOR);
+    // An empty group keeps naming the assignor it last used (DescribeGroups, the group record).
+    const name = g.members.size === 0 ? g.assignorName : g.preferredAssignor(DEFAULT_ASSIGNOR);
     const assignor = SERVER_ASSIGNORS.get(name) ?? SERVER_ASSIGNORS.get(DEFAULT_ASSIGNOR)!;
     const result = assignor.assign(members, topics);
     g.targetAssignment.clear();
