@@ -10,6 +10,8 @@
 // a kill -9.
 
 import { describe, expect, test } from "bun:test";
+import * as ApiVersionsRequest from "../../generated/ApiVersionsRequest.ts";
+import * as ApiVersionsResponse from "../../generated/ApiVersionsResponse.ts";
 import * as ConsumerGroupDescribeRequest from "../../generated/ConsumerGroupDescribeRequest.ts";
 import * as ConsumerGroupDescribeResponse from "../../generated/ConsumerGroupDescribeResponse.ts";
 import * as ConsumerGroupHeartbeatRequest from "../../generated/ConsumerGroupHeartbeatRequest.ts";
@@ -183,6 +185,14 @@ describe("consumer group protocol on the wire", () => {
   test("heartbeats v0/v1, describe, list by type, member-epoch commits, and the group across kill -9", async () => {
     await withSpawnedBroker({}, async (b) => {
       let c = await Conn.open(b.port);
+      // Clients look at group.version (KIP-848 needs 1) and at the two APIs.
+      const versions = ApiVersionsResponse.decode(await c.call(18, 4, ApiVersionsRequest.encode({ clientSoftwareName: "wire", clientSoftwareVersion: "1" }, 4)), 4);
+      expect(versions.supportedFeatures.find((f) => f.name === "group.version")).toMatchObject({ minVersion: 0, maxVersion: 1 });
+      expect(versions.finalizedFeatures.find((f) => f.name === "group.version")).toMatchObject({ minVersionLevel: 1, maxVersionLevel: 1 });
+      expect(versions.apiKeys.filter((k) => k.apiKey === 68 || k.apiKey === 69).map((k) => [k.apiKey, k.minVersion, k.maxVersion])).toEqual([
+        [68, 0, 1],
+        [69, 0, 1],
+      ]);
       const topicId = await c.createTopic("w", 4);
       const join = { groupId: "wg", memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ["w"], topicPartitions: [] };
 
