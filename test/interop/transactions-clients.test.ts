@@ -6,7 +6,7 @@
 // group's committed offsets move only when the transaction commits; and a
 // broker killed with -9 while transactions are open comes back with them
 // aborted (one by its client, one by the transaction timeout), committed
-// records intact.
+// records and transactional group offsets intact, staged offsets dropped.
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -56,8 +56,8 @@ class Holder {
     })();
   }
 
-  static start(bootstrap: string, topic: string, partition: number, txid: string, timeoutMs: number): Holder {
-    return new Holder(Bun.spawn([PY, join(CLIENTS, "py/txn.py"), bootstrap, "hold", topic, String(partition), txid, String(timeoutMs)], { stdin: "pipe", stdout: "pipe", stderr: "pipe" }));
+  static start(bootstrap: string, topic: string, partition: number, txid: string, timeoutMs: number, group: string): Holder {
+    return new Holder(Bun.spawn([PY, join(CLIENTS, "py/txn.py"), bootstrap, "hold", topic, String(partition), txid, String(timeoutMs), group], { stdin: "pipe", stdout: "pipe", stderr: "pipe" }));
   }
 
   private async line(n: number, what: string, timeoutMs: number): Promise<any> {
@@ -195,15 +195,19 @@ describe.concurrent("transactions with real clients", () => {
     try {
       await py(b.bootstrap, "create", "crash-txn", "2");
       // "alive" keeps running through the crash and aborts itself; "gone" dies and leaves its transaction to the 5 s timeout.
-      const alive = Holder.start(b.bootstrap, "crash-txn", 0, "alive", 60_000);
-      const gone = Holder.start(b.bootstrap, "crash-txn", 1, "gone", 5_000);
+      const alive = Holder.start(b.bootstrap, "crash-txn", 0, "alive", 60_000, "alive-g");
+      const gone = Holder.start(b.bootstrap, "crash-txn", 1, "gone", 5_000, "gone-g");
       holders.push(alive, gone);
       const [ra, rg] = await Promise.all([alive.ready(), gone.ready()]);
       const open = (p: number, txid: string) => [...recs(p, 0, keys(`${txid}-c`, 0, 5)), ...recs(p, 6, keys(`${txid}-o`, 0, 5))];
       expect(ra.delivered.map((d) => [d.partition, d.offset, d.key])).toEqual(open(0, "alive"));
       expect(rg.delivered.map((d) => [d.partition, d.offset, d.key])).toEqual(open(1, "gone"));
-      // Both transactions are open: the last stable offsets sit at their first records.
+      // Both transactions are open: the last stable offsets sit at their first records; the groups' offsets are those of the committed ones.
       expect(await py(b.bootstrap, "watermarks", "crash-txn", "0")).toEqual({ read_committed: 6, read_uncommitted: 11 });
+      // (A stable lookup would wait for the transactions to end: read_uncommitted asks without require_stable.)
+      const groupOffsets = (isolation: string) =>
+        Promise.all([py(b.bootstrap, "committed", "alive-g", "crash-txn", "0", isolation), py(b.bootstrap, "committed", "gone-g", "crash-txn", "1", isolation)]);
+      expect(await groupOffsets("read_uncommitted")).toEqual([100, 100]);
 
       await gone.kill9();
       await b.kill9();
@@ -230,6 +234,9 @@ describe.concurrent("transactions with real clients", () => {
         ...recs(1, 6, keys("gone-o", 0, 5)),
       ]);
       expect(await py(b.bootstrap, "watermarks", "crash-txn", "0")).toEqual({ read_committed: 18, read_uncommitted: 18 });
+      // Offsets staged by the aborted transactions (200) never showed; the one committed after the restart (300) did.
+      expect(await groupOffsets("read_committed")).toEqual([300, 100]);
+      expect(b.stderr()).not.toContain("ERROR");
     } finally {
       for (const h of holders) await h.kill9();
       await b.cleanup();

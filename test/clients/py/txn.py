@@ -17,10 +17,14 @@ usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
       partition 0 and sends the consumer's offsets to the transaction. First 5:
       aborted, then the same 5 committed, then the last 5 committed; the group's
       committed offset (committed()) after each end.
-  hold TOPIC PARTITION TXID TIMEOUT_MS
-      commits <txid>-c0..c4, then opens a transaction with <txid>-o0..o4 (acked),
-      prints {"ready": ...} and waits on stdin. A line "abort" aborts it, commits
-      <txid>-n0..n4 and prints the result; the test may kill -9 it instead.
+  hold TOPIC PARTITION TXID TIMEOUT_MS GROUP
+      commits <txid>-c0..c4 with GROUP's offset of TOPIC/PARTITION at 100, then
+      opens a transaction with <txid>-o0..o4 (acked) and offset 200, prints
+      {"ready": ...} and waits on stdin. A line "abort" aborts it, commits
+      <txid>-n0..n4 with offset 300 and prints the result; the test may kill -9
+      it instead.
+  committed GROUP TOPIC PARTITION [ISOLATION]   — the group's committed offset (-1001: none);
+      read_committed (default) waits for offsets no transaction holds
   watermarks TOPIC PARTITION   — high watermark as read_committed (the last stable
       offset) and as read_uncommitted sees it
 
@@ -180,18 +184,23 @@ def ctp(src, dst, group, txid):
             "after_commit": after_commit, "after_second_commit": after_second_commit, "sent": SENT}
 
 
-def hold(topic, partition, txid, timeout_ms):
+def hold(topic, partition, txid, timeout_ms, group):
     partition = int(partition)
     p = txn_producer(txid, **{"transaction.timeout.ms": int(timeout_ms), "message.timeout.ms": int(timeout_ms)})
+    # A consumer that never joins: its metadata carries generation -1 and no member id (a "simple" group).
+    idle = Consumer(conf(**{"group.id": group}))
+    meta = idle.consumer_group_metadata()
     out = []
     p.init_transactions(30)
     p.begin_transaction()
     for i in range(5):
         p.produce(topic, key=f"{txid}-c{i}", partition=partition, on_delivery=delivered_to(out))
+    p.send_offsets_to_transaction([TopicPartition(topic, partition, 100)], meta, 30)
     p.commit_transaction(30)
     p.begin_transaction()
     for i in range(5):
         p.produce(topic, key=f"{txid}-o{i}", partition=partition, on_delivery=delivered_to(out))
+    p.send_offsets_to_transaction([TopicPartition(topic, partition, 200)], meta, 30)
     if p.flush(30):
         raise SystemExit("open transaction's records not delivered")
     print(json.dumps({"ready": True, "delivered": out}), flush=True)
@@ -204,9 +213,19 @@ def hold(topic, partition, txid, timeout_ms):
     p.begin_transaction()
     for i in range(5):
         p.produce(topic, key=f"{txid}-n{i}", partition=partition, on_delivery=delivered_to(after))
+    p.send_offsets_to_transaction([TopicPartition(topic, partition, 300)], meta, 60)
     p.commit_transaction(60)
     p.flush(10)
     return {"delivered": after, "sent": SENT}
+
+
+def committed(group, topic, partition, isolation="read_committed"):
+    # read_committed asks for stable offsets (KIP-447): while a transaction holds offsets for the
+    # partition the broker answers UNSTABLE_OFFSET_COMMIT and librdkafka retries until its timeout.
+    c = Consumer(conf(**{"group.id": group, "isolation.level": isolation}))
+    offset = c.committed([TopicPartition(topic, int(partition))], timeout=10)[0].offset
+    c.close()
+    return offset
 
 
 def watermarks(topic, partition):
@@ -219,7 +238,7 @@ def watermarks(topic, partition):
     return out
 
 
-COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold,
+COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold, "committed": committed,
             "watermarks": watermarks}
 result = COMMANDS[cmd](*args)
 if result is not None:
