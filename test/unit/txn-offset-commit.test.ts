@@ -252,7 +252,7 @@ describe("transaction checks", () => {
 });
 
 describe("group checks (v3+ carry generation, member and instance id)", () => {
-  async function stableMember(broker: Broker, s: ManualScheduler, c: GroupCoordinator, groupInstanceId: string | null = null) {
+  async function stableMember(s: ManualScheduler, c: GroupCoordinator, groupInstanceId: string | null = null) {
     let memberId: string;
     let generationId: number;
     if (groupInstanceId === null) {
@@ -270,13 +270,12 @@ describe("group checks (v3+ carry generation, member and instance id)", () => {
     }
     const sync = await c.sync({ groupId: "g", generationId, memberId, groupInstanceId, protocolType: "consumer", protocolName: "range", assignments: [] });
     expect(sync.errorCode).toBe(0);
-    void broker;
     return { memberId, generationId };
   }
 
   test("a live member's generation and id are checked; v0-2 cannot carry them and pass", async () => {
     const { broker, s, c } = await setup();
-    const m = await stableMember(broker, s, c);
+    const m = await stableMember(s, c);
     const p = await initProducer(broker, "tx");
     expect(await addOffsets(broker, p, "g")).toBe(0);
     for (const v of [3, 4, 5]) {
@@ -293,7 +292,7 @@ describe("group checks (v3+ carry generation, member and instance id)", () => {
 
   test("a static member's instance id with another member id is FENCED_INSTANCE_ID", async () => {
     const { broker, s, c } = await setup();
-    const m = await stableMember(broker, s, c, "i1");
+    const m = await stableMember(s, c, "i1");
     const p = await initProducer(broker, "tx");
     expect(await addOffsets(broker, p, "g")).toBe(0);
     expect(await txnCommit(broker, 3, p, "g", { 0: 1 }, { memberId: "old-incarnation", generationId: m.generationId, groupInstanceId: "i1" })).toEqual({ 0: ErrorCode.FENCED_INSTANCE_ID });
