@@ -13,6 +13,7 @@ export {
 } from "./writer.ts";
 import { DecodeError, type TaggedField } from "./reader.ts";
 import { EncodeError, uvarintSize, Writer } from "./writer.ts";
+import { GATHER_MIN_BYTES, GatherWriter } from "./gather-writer.ts";
 
 export const ZERO_UUID = "00000000000000000000000000000000";
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
@@ -28,7 +29,10 @@ export function recordsLength(r: RecordsInit): number {
 }
 
 export function writeRecordsBody(w: Writer, r: RecordsInit): void {
-  if (r instanceof Uint8Array) w.rawBytes(r);
+  if (w instanceof GatherWriter && recordsLength(r) >= GATHER_MIN_BYTES) {
+    if (r instanceof Uint8Array) w.gather(r);
+    else for (const c of r) w.gather(c);
+  } else if (r instanceof Uint8Array) w.rawBytes(r);
   else for (const c of r) w.rawBytes(c);
 }
 

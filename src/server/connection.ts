@@ -7,14 +7,14 @@
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
 import { FrameError, FrameSplitter } from "./frames.ts";
-import { DisconnectError, handleFrame } from "./dispatch.ts";
+import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 
 const MAX_IN_FLIGHT = 64;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 
 interface Slot {
   done: boolean;
-  data: Uint8Array | null;
+  data: FrameChunks | null;
 }
 
 export interface ConnectionData {
@@ -62,9 +62,9 @@ export class Connection {
   private dispatch(frame: Uint8Array): void {
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
-    let result: Uint8Array | null | Promise<Uint8Array | null>;
+    let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
-      result = handleFrame(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame);
+      result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame, true);
     } catch (e) {
       return this.fail(e);
     }
@@ -84,13 +84,13 @@ export class Connection {
     }
   }
 
-  private complete(slot: Slot, data: Uint8Array | null): void {
+  private complete(slot: Slot, data: FrameChunks | null): void {
     if (this.closed) return;
     slot.done = true;
     slot.data = data;
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const s = this.slots.shift()!;
-      if (s.data) this.write(s.data);
+      if (s.data) for (const chunk of s.data) this.write(chunk);
     }
     this.updateFlowControl();
   }

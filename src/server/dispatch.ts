@@ -7,6 +7,7 @@ import * as RequestHeader from "../../generated/RequestHeader.ts";
 import * as ApiVersionsResponse from "../../generated/ApiVersionsResponse.ts";
 import { Reader, DecodeError } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
+import { GatherWriter } from "../protocol/gather-writer.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import type { RequestContext } from "../handlers/registry.ts";
@@ -23,8 +24,27 @@ export interface ConnectionInfo {
   remoteAddress: string;
 }
 
+/** A response frame as ordered chunks: large record sections are referenced, not copied. */
+export type FrameChunks = Uint8Array[];
+
 /** Handles one request frame; resolves to the response frame, or null when Kafka sends none (acks=0). */
 export function handleFrame(broker: Broker, conn: ConnectionInfo, frame: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
+  const out = handleFrameChunks(broker, conn, frame, false);
+  if (out instanceof Promise) return out.then((c) => (c === null ? null : c[0]!));
+  return out === null ? null : out[0]!;
+}
+
+/**
+ * As handleFrame, for a socket that writes chunks in order. With `gather`,
+ * record sections of 64 KiB and more stay where they are (mmap, read buffer);
+ * without it the response is always one chunk.
+ */
+export function handleFrameChunks(
+  broker: Broker,
+  conn: ConnectionInfo,
+  frame: Uint8Array,
+  gather: boolean,
+): FrameChunks | null | Promise<FrameChunks | null> {
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -33,7 +53,7 @@ export function handleFrame(broker: Broker, conn: ConnectionInfo, frame: Uint8Ar
 
   if (!served) throw new DisconnectError(`unsupported api key ${apiKey}`);
   if (apiVersion < served.min || apiVersion > served.max) {
-    if (apiKey === 18) return apiVersionsFallback(broker, correlationId);
+    if (apiKey === 18) return [apiVersionsFallback(broker, correlationId)];
     throw new DisconnectError(`unsupported version ${apiVersion} of api ${apiKey}`);
   }
 
@@ -58,22 +78,26 @@ export function handleFrame(broker: Broker, conn: ConnectionInfo, frame: Uint8Ar
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
   const result = entry.handle(broker, body, ctx);
-  if (result instanceof Promise) return result.then((res) => (res === null ? null : encodeResponse(ctx, res)));
-  return result === null ? null : encodeResponse(ctx, result);
+  const encode = (res: object): FrameChunks => encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+  if (result instanceof Promise) return result.then((res) => (res === null ? null : encode(res)));
+  return result === null ? null : encode(result);
 }
 
+const FETCH_KEY = 1;
+
 /** Response frame: int32 size, header (v0: correlation id; v1 adds an empty tagged section), body. */
-export function encodeResponse(ctx: RequestContext, body: object): Uint8Array {
+export function encodeResponse(ctx: RequestContext, body: object, gather = false): FrameChunks {
   const mod = apis.get(ctx.apiKey)!.response;
   const hv = responseHeaderVersion(ctx.apiKey, ctx.apiVersion);
   const bodySize = mod.size(body as never, ctx.apiVersion);
   const headerSize = hv >= 1 ? 5 : 4;
-  const w = Writer.alloc(4 + headerSize + bodySize);
+  const total = 4 + headerSize + bodySize;
+  const w = gather ? GatherWriter.alloc(total) : Writer.alloc(total);
   w.int32(headerSize + bodySize);
   w.int32(ctx.correlationId);
   if (hv >= 1) w.uvarint(0);
   mod.encodeInto(w, body as never, ctx.apiVersion);
-  return w.finish();
+  return w instanceof GatherWriter ? w.finishChunks() : [w.finish()];
 }
 
 /** ApiVersions at a version we do not know: a v0 body with UNSUPPORTED_VERSION and our ranges, so the client can retry. */

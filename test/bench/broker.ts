@@ -156,7 +156,15 @@ interface ClientResult {
   p50?: number;
   p99?: number;
   max?: number;
+  /** Consumers: the rate figures (records, bytes, elapsed) start at the first records; these cover the whole run. */
+  startup?: number;
+  totalBytes?: number;
+  totalElapsed?: number;
 }
+
+/** Wall time and bytes the CPU figures of a phase belong to: the whole client run. */
+const span = (r: ClientResult) => r.totalElapsed ?? r.elapsed;
+const spanMiB = (r: ClientResult) => (r.totalBytes ?? r.bytes) / MiB;
 
 async function client(args: string[]): Promise<ClientResult & { pid: number }> {
   const p = Bun.spawn([helper, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -426,9 +434,9 @@ const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
 
 function clientVerdict(p: Phase): string {
   const r = p.result;
-  const busiest = r.threadCpu / r.elapsed;
-  const brokerMain = p.brokerMain / r.elapsed;
-  const machine = (r.user + r.sys + p.brokerCpu + p.others) / r.elapsed / CORES;
+  const busiest = r.threadCpu / span(r);
+  const brokerMain = p.brokerMain / span(r);
+  const machine = (r.user + r.sys + p.brokerCpu + p.others) / span(r) / CORES;
   if (busiest >= 0.85 && busiest > brokerMain) return `client-bound (its thread ${r.thread} ${pct(busiest)} busy)`;
   if (brokerMain >= 0.85) return `broker-bound (JS thread ${pct(brokerMain)} busy)`;
   if (machine >= 0.85) return `machine CPU-bound (${pct(machine)} of ${CORES} cores busy; client ${r.thread} ${pct(busiest)}, broker JS ${pct(brokerMain)})`;
@@ -437,7 +445,7 @@ function clientVerdict(p: Phase): string {
 
 /** MiB/s if client and broker had every core to themselves and overlapped perfectly: their CPU per MiB against the cores. */
 function cpuBound(p: Phase): number {
-  const perMiB = (p.result.user + p.result.sys + p.brokerCpu) / (p.result.bytes / MiB);
+  const perMiB = (p.result.user + p.result.sys + p.brokerCpu) / spanMiB(p.result);
   return CORES / perMiB;
 }
 
@@ -447,13 +455,13 @@ function cpuBound(p: Phase): number {
  * figure is lower; the smaller ceiling says who is in the way.
  */
 function ceilings(p: Phase): string {
-  const mib = p.result.bytes / MiB;
+  const mib = spanMiB(p.result);
   return `CPU ceilings: broker JS thread ${fmt(mib / p.brokerMain)} MiB/s, client ${p.result.thread} ${fmt(mib / p.result.threadCpu)} MiB/s; broker page faults ${fmt(p.faultsPerMiB)}/MiB`;
 }
 
 function cpuCell(p: Phase): string {
   const r = p.result;
-  const cores = (s: number) => (s / r.elapsed).toFixed(2);
+  const cores = (s: number) => (s / span(r)).toFixed(2);
   return `client ${cores(r.user + r.sys)} · broker ${cores(p.brokerCpu)} (JS thread ${cores(p.brokerMain)}) · others ${cores(p.others)}`;
 }
 
@@ -461,7 +469,8 @@ function cpuCell(p: Phase): string {
 
 const phaseLine = (name: string, p: Phase, extra = "") => {
   const r = p.result;
-  console.log(`  ${name.padEnd(22)} ${fmt(r.records / r.elapsed).padStart(9)} rec/s ${fmt(r.bytes / MiB / r.elapsed).padStart(5)} MiB/s ${extra} ${clientVerdict(p)}`);
+  const startup = r.startup === undefined ? "" : ` (rate from the first records; ${fmt(r.startup * 1000)} ms client start-up before them)`;
+  console.log(`  ${name.padEnd(22)} ${fmt(r.records / r.elapsed).padStart(9)} rec/s ${fmt(r.bytes / MiB / r.elapsed).padStart(5)} MiB/s ${extra} ${clientVerdict(p)}${startup}`);
   console.log(`  ${"".padEnd(22)} ${ceilings(p)}; ${cpuCell(p)}`);
 };
 

@@ -1,0 +1,76 @@
+// Fetch responses hand large record sections to the socket by reference
+// (GatherWriter). The chunks must be exactly the bytes the copying encoder
+// produces, and the record chunks must be the log's own memory, not copies.
+
+import { describe, expect, test } from "bun:test";
+import * as FetchResponse from "../../generated/FetchResponse.ts";
+import { GATHER_MIN_BYTES, GatherWriter } from "../../src/protocol/gather-writer.ts";
+import { Reader } from "../../src/protocol/reader.ts";
+import { Writer } from "../../src/protocol/writer.ts";
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function filled(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+describe("GatherWriter", () => {
+  const big = filled(GATHER_MIN_BYTES + 5, 1);
+  const small = filled(100, 2);
+  const split = [filled(GATHER_MIN_BYTES, 3), filled(40_000, 4)];
+  const body: FetchResponse.FetchResponseInit = {
+    responses: [
+      {
+        topicId: "0123456789abcdef0123456789abcdef",
+        topic: "t",
+        partitions: [
+          { partitionIndex: 0, highWatermark: 10n, records: big },
+          { partitionIndex: 1, highWatermark: 1n, records: small },
+          { partitionIndex: 2, highWatermark: 5n, records: split },
+          { partitionIndex: 3, highWatermark: 0n, records: null },
+        ],
+      },
+    ],
+  };
+
+  for (const version of [4, 12, 16, 18]) {
+    test(`FetchResponse v${version}: chunks equal the copied encoding, large records by reference`, () => {
+      const n = FetchResponse.size(body, version);
+      const copy = Writer.alloc(n);
+      FetchResponse.encodeInto(copy, body, version);
+      const expected = copy.finish();
+
+      const g = GatherWriter.alloc(n);
+      FetchResponse.encodeInto(g, body, version);
+      const chunks = g.finishChunks();
+      expect(concat(chunks)).toEqual(expected);
+      // The large sections are the very same objects; the small one was copied.
+      expect(chunks.includes(big)).toBe(true);
+      expect(chunks.includes(split[0]!)).toBe(true);
+      expect(chunks.includes(split[1]!)).toBe(true);
+      expect(chunks.includes(small)).toBe(false);
+      // And the decoder reads the gathered frame back.
+      const back = FetchResponse.decode(new Reader(concat(chunks)), version);
+      expect(back.responses[0]!.partitions[0]!.records).toEqual(big);
+    });
+  }
+
+  test("a short write is refused rather than sent with unwritten bytes", () => {
+    const g = GatherWriter.alloc(10);
+    g.int32(1);
+    expect(() => g.finishChunks()).toThrow();
+    const w = Writer.alloc(5000);
+    w.int32(1);
+    expect(() => w.finish()).toThrow();
+  });
+});
