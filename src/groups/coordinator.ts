@@ -411,7 +411,9 @@ export class GroupCoordinator implements MembershipHost, ConsumerMembershipHost 
     const fail = (errorCode: number): ConsumerHeartbeatResult => ({ errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (!this.loaded) return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     if (this.membershipStopped) return fail(ErrorCode.NOT_COORDINATOR);
-    return this.consumer.heartbeat(req);
+    const r = this.consumer.heartbeat(req);
+    if (r.errorCode === ErrorCode.GROUP_ID_NOT_FOUND && this.groups.has(req.groupId)) r.errorMessage = `Group ${req.groupId} is not a consumer group.`;
+    return r;
   }
 
   describeConsumerGroups(groupIds: readonly string[]): DescribedConsumerGroup[] {

@@ -447,7 +447,7 @@ describe("consumer group heartbeat", () => {
   });
 
   test("classic and consumer groups share one namespace", async () => {
-    const { c, topics } = setup();
+    const { c, s, topics } = setup();
     topics.add("t", 1);
     new Member(c, "A", { groupId: "cg" }).join();
     expect(c.listGroups([], ["consumer"])).toEqual([{ groupId: "cg", protocolType: "consumer", groupState: "Stable", groupType: "consumer" }]);
@@ -455,6 +455,11 @@ describe("consumer group heartbeat", () => {
     expect(c.describeGroups(["cg"])[0]!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
     const j = await c.join({ groupId: "cg", memberId: "", groupInstanceId: null, clientId: "x", clientHost: "/h", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer", protocols: [{ name: "range", metadata: new Uint8Array(0) }], requireKnownMemberId: false, supportsSkipAssignment: false });
     expect(j.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    // A classic group with members cannot be joined with the consumer protocol.
+    const parked = c.join({ groupId: "cl", memberId: "", groupInstanceId: null, clientId: "x", clientHost: "/h", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer", protocols: [{ name: "range", metadata: new Uint8Array(0) }], requireKnownMemberId: false, supportsSkipAssignment: false });
+    s.advance(1);
+    expect((await parked).errorCode).toBe(ErrorCode.NONE);
+    expect(new Member(c, "C", { groupId: "cl" }).join()).toMatchObject({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: "Group cl is not a consumer group." });
     // An empty classic group (only offsets) turns into a consumer group, offsets kept.
     await c.commitOffsets({ groupId: "old", memberId: "", groupInstanceId: null, generationIdOrMemberEpoch: -1, retentionTimeMs: -1, apiVersion: 9 }, [{ topic: "t", partition: 0, offset: 42n, leaderEpoch: -1, metadata: null }]);
     new Member(c, "B", { groupId: "old" }).join();
