@@ -7,9 +7,11 @@
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
 import { FrameError, FrameSplitter } from "./frames.ts";
+import { giveBackFrame } from "./frame-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 
 const MAX_IN_FLIGHT = 64;
+const PRODUCE_KEY = 0;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 
 interface Slot {
@@ -70,10 +72,27 @@ export class Connection {
     }
     if (result instanceof Promise) {
       result.then(
-        (data) => this.complete(slot, data),
+        (data) => {
+          this.recycle(frame);
+          this.complete(slot, data);
+        },
         (e) => this.fail(e),
       );
-    } else this.complete(slot, result);
+    } else {
+      this.recycle(frame);
+      this.complete(slot, result);
+    }
+  }
+
+  /**
+   * Produce is the one API whose frames run to megabytes and whose handler
+   * keeps nothing of the request once it has answered: the log writes the
+   * batches out synchronously and the response holds no views. Other
+   * handlers may keep views (group member metadata, say), so their frames
+   * are left to the garbage collector.
+   */
+  private recycle(frame: Uint8Array): void {
+    if (frame.length >= 2 && frame[0] === 0 && frame[1] === PRODUCE_KEY) giveBackFrame(frame);
   }
 
   private fail(e: unknown): void {

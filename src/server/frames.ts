@@ -2,6 +2,8 @@
 // with partial and coalesced reads. The size prefix is checked before any
 // payload is buffered, so an oversize or negative length costs nothing.
 
+import { takeFrame } from "./frame-pool.ts";
+
 export class FrameError extends Error {
   override name = "FrameError";
 }
@@ -65,7 +67,8 @@ export class FrameSplitter {
       this.buffered -= n;
       return v;
     }
-    const out = new Uint8Array(n);
+    // Every byte is overwritten below; large frames come from a pool of reused buffers.
+    const out = takeFrame(n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0]!;
