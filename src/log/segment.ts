@@ -11,6 +11,7 @@
 // alive), and truncating a sealed segment writes a shortened copy and renames
 // it into place.
 
+import { takeBuffer } from "../util/buffer-pool.ts";
 import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { DataFile } from "./data-file.ts";
 import { writeFilesAtomic } from "./atomic-file.ts";
@@ -362,7 +363,8 @@ export class Segment {
       return this.map!.subarray(first.position, end);
     }
     const want = Math.max(first.size, Math.min(budget, this.size - first.position, readCap));
-    const buf = Buffer.allocUnsafe(want);
+    // A recycled buffer: the connection gives it back once the socket has taken the bytes.
+    const buf = takeBuffer(want);
     const got = this.file.read(buf, first.position, want);
     const view = viewOf(buf);
     let end = 0;

@@ -7,7 +7,7 @@
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
 import { FrameError, FrameSplitter } from "./frames.ts";
-import { giveBackFrame } from "./frame-pool.ts";
+import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 
 const MAX_IN_FLIGHT = 64;
@@ -92,7 +92,7 @@ export class Connection {
    * are left to the garbage collector.
    */
   private recycle(frame: Uint8Array): void {
-    if (frame.length >= 2 && frame[0] === 0 && frame[1] === PRODUCE_KEY) giveBackFrame(frame);
+    if (frame.length >= 2 && frame[0] === 0 && frame[1] === PRODUCE_KEY) giveBack(frame);
   }
 
   private fail(e: unknown): void {
@@ -114,10 +114,11 @@ export class Connection {
     this.updateFlowControl();
   }
 
+  /** Queues one chunk; pooled buffers (active-segment reads) go back once the socket has all their bytes. */
   private write(data: Uint8Array): void {
     if (this.output.length === 0) {
       const n = this.socket.write(data);
-      if (n === data.length) return;
+      if (n === data.length) return giveBack(data);
       data = data.subarray(Math.max(0, n));
     }
     this.output.push(data);
@@ -135,6 +136,7 @@ export class Connection {
       }
       this.output.shift();
       this.outputBytes -= data.length;
+      giveBack(data);
     }
     this.updateFlowControl();
   }

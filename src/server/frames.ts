@@ -2,7 +2,7 @@
 // with partial and coalesced reads. The size prefix is checked before any
 // payload is buffered, so an oversize or negative length costs nothing.
 
-import { takeFrame } from "./frame-pool.ts";
+import { takeBuffer } from "../util/buffer-pool.ts";
 
 export class FrameError extends Error {
   override name = "FrameError";
@@ -68,7 +68,7 @@ export class FrameSplitter {
       return v;
     }
     // Every byte is overwritten below; large frames come from a pool of reused buffers.
-    const out = takeFrame(n);
+    const out = takeBuffer(n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0]!;

@@ -3,31 +3,31 @@
 // (socket views, small frames) are never taken in.
 
 import { expect, test } from "bun:test";
-import { giveBackFrame, pooledFrames, takeFrame } from "../../src/server/frame-pool.ts";
+import { giveBack, pooledBuffers, takeBuffer } from "../../src/util/buffer-pool.ts";
 import { FrameSplitter } from "../../src/server/frames.ts";
 
 test("a given-back frame buffer is reused; one still out never is", () => {
-  const a = takeFrame(300_000);
-  const b = takeFrame(300_000);
+  const a = takeBuffer(300_000);
+  const b = takeBuffer(300_000);
   expect(a.length).toBe(300_000);
   expect(a.buffer).not.toBe(b.buffer);
-  const before = pooledFrames();
-  giveBackFrame(a);
-  expect(pooledFrames()).toBe(before + 1);
-  giveBackFrame(a); // twice is harmless: the second time it is no longer owned
-  expect(pooledFrames()).toBe(before + 1);
-  const c = takeFrame(290_000);
+  const before = pooledBuffers();
+  giveBack(a);
+  expect(pooledBuffers()).toBe(before + 1);
+  giveBack(a); // twice is harmless: the second time it is no longer owned
+  expect(pooledBuffers()).toBe(before + 1);
+  const c = takeBuffer(290_000);
   expect(c.buffer).toBe(a.buffer);
   expect(c.buffer).not.toBe(b.buffer);
-  giveBackFrame(b);
-  giveBackFrame(c);
+  giveBack(b);
+  giveBack(c);
 });
 
 test("buffers the pool did not hand out are ignored", () => {
-  const before = pooledFrames();
-  giveBackFrame(new Uint8Array(1 << 20));
-  giveBackFrame(takeFrame(100)); // below the pooled sizes
-  expect(pooledFrames()).toBe(before);
+  const before = pooledBuffers();
+  giveBack(new Uint8Array(1 << 20));
+  giveBack(takeBuffer(100)); // below the pooled sizes
+  expect(pooledBuffers()).toBe(before);
 });
 
 test("frames spanning reads are assembled byte-exact in pooled buffers", () => {
@@ -42,6 +42,6 @@ test("frames spanning reads are assembled byte-exact in pooled buffers", () => {
     for (let at = 0; at < wire.length; at += 65_536) s.push(wire.slice(at, at + 65_536), out);
     expect(out.length).toBe(1);
     expect(out[0]).toEqual(payload);
-    giveBackFrame(out[0]!);
+    giveBack(out[0]!);
   }
 });
