@@ -7,8 +7,10 @@
 
 const MIN_POOLED = 64 * 1024;
 const MAX_POOLED = 16 * 1024 * 1024;
-/** Free buffers kept per size class (powers of two). */
+/** Free buffers kept per size class (powers of two), and in all: the pool must not become RSS of its own. */
 const PER_CLASS = 8;
+const MAX_FREE_BYTES = 32 * 1024 * 1024;
+let freeBytes = 0;
 
 const classes = new Map<number, ArrayBuffer[]>();
 const owned = new WeakSet<ArrayBuffer>();
@@ -21,7 +23,9 @@ function classOf(n: number): number {
 export function takeBuffer(n: number): Uint8Array {
   if (n < MIN_POOLED || n > MAX_POOLED) return n >= 4096 ? Buffer.allocUnsafeSlow(n) : new Uint8Array(n);
   const size = classOf(n);
-  const ab = classes.get(size)?.pop() ?? new ArrayBuffer(size);
+  let ab = classes.get(size)?.pop();
+  if (ab) freeBytes -= size;
+  else ab = new ArrayBuffer(size);
   owned.add(ab);
   return new Uint8Array(ab, 0, n);
 }
@@ -37,7 +41,10 @@ export function giveBack(view: Uint8Array): void {
   owned.delete(ab);
   let free = classes.get(ab.byteLength);
   if (!free) classes.set(ab.byteLength, (free = []));
-  if (free.length < PER_CLASS) free.push(ab);
+  if (free.length < PER_CLASS && freeBytes + ab.byteLength <= MAX_FREE_BYTES) {
+    free.push(ab);
+    freeBytes += ab.byteLength;
+  }
 }
 
 /** Buffers currently held for reuse (for tests). */
