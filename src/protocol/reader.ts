@@ -118,11 +118,25 @@ export class Reader {
   }
   /** Zigzag signed varint (32 bits). */
   varint(): number {
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos]!;
+      if (b0 < 0x80) {
+        this.pos++;
+        return (b0 >>> 1) ^ -(b0 & 1);
+      }
+    }
     const u = this.uvarint();
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
   /** Zigzag signed varlong (64 bits), as a number: exact within ±2^53, which covers record fields. */
   varlong(): number {
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos]!;
+      if (b0 < 0x80) {
+        this.pos++;
+        return (b0 >>> 1) ^ -(b0 & 1);
+      }
+    }
     let u = 0;
     let scale = 1;
     for (let i = 0; i < 10; i++) {
