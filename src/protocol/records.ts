@@ -530,14 +530,19 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
     if (ts > maxTimestamp) maxTimestamp = ts;
     const key = toBytes(rec.key);
     const value = toBytes(rec.value);
-    const headers = (rec.headers ?? []).map((h) => ({ key: utf8Encoder.encode(h.key), value: toBytes(h.value) }));
+    const headers = rec.headers && rec.headers.length > 0 ? rec.headers.map((h) => ({ key: utf8Encoder.encode(h.key), value: toBytes(h.value) })) : NO_HEADERS;
     const timestampDelta = ts - baseTimestamp;
     let bodySize = 1 + varlongSize(timestampDelta) + varintSize(i) + nullableSize(key) + nullableSize(value) + varintSize(headers.length);
     for (const h of headers) bodySize += varintSize(h.key.length) + h.key.length + nullableSize(h.value);
     prepared.push({ key, value, headers, timestampDelta, bodySize });
     recordsSize += varintSize(bodySize) + bodySize;
   }
-  const w = Writer.alloc(recordsSize);
+  const codec = opts.codec ?? 0;
+  if (!isKnownCodec(codec)) throw new RecordsError(`unknown compression codec ${codec}`, ErrorCode.CORRUPT_MESSAGE);
+  // Uncompressed records are written in place after room for the header: one buffer, no copy.
+  const inPlace = codec === 0;
+  const w = Writer.alloc(inPlace ? HEADER_SIZE + recordsSize : recordsSize);
+  if (inPlace) w.pos = HEADER_SIZE;
   for (let i = 0; i < n; i++) {
     const p = prepared[i]!;
     w.varint(p.bodySize);
@@ -553,29 +558,32 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
       writeNullable(w, h.value);
     }
   }
-  const codec = opts.codec ?? 0;
-  if (!isKnownCodec(codec)) throw new RecordsError(`unknown compression codec ${codec}`, ErrorCode.CORRUPT_MESSAGE);
   let attributes = codec;
   if (opts.logAppendTime !== undefined) attributes |= Attr.LOG_APPEND_TIME;
   if (opts.transactional) attributes |= Attr.TRANSACTIONAL;
   if (opts.control) attributes |= Attr.CONTROL;
   if (opts.deleteHorizonMs !== undefined) attributes |= Attr.DELETE_HORIZON;
-  return assemble(
-    {
-      baseOffset: opts.baseOffset ?? 0,
-      partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
-      attributes,
-      lastOffsetDelta: n - 1,
-      baseTimestamp,
-      maxTimestamp: opts.logAppendTime ?? maxTimestamp,
-      producerId: opts.producerId ?? -1,
-      producerEpoch: opts.producerEpoch ?? -1,
-      baseSequence: opts.baseSequence ?? -1,
-      recordCount: n,
-    },
-    compress(codec, w.buf),
-  );
+  const fields: HeaderFields = {
+    baseOffset: opts.baseOffset ?? 0,
+    partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
+    attributes,
+    lastOffsetDelta: n - 1,
+    baseTimestamp,
+    maxTimestamp: opts.logAppendTime ?? maxTimestamp,
+    producerId: opts.producerId ?? -1,
+    producerEpoch: opts.producerEpoch ?? -1,
+    baseSequence: opts.baseSequence ?? -1,
+    recordCount: n,
+  };
+  if (inPlace) {
+    const batch = w.finish();
+    signHeader(batch, fields);
+    return batch;
+  }
+  return assemble(fields, compress(codec, w.finish()));
 }
+
+const NO_HEADERS: { key: Uint8Array; value: Uint8Array | null }[] = [];
 
 interface HeaderFields {
   baseOffset: number;
@@ -592,8 +600,16 @@ interface HeaderFields {
 
 /** Header + records section, signed. */
 function assemble(f: HeaderFields, records: Uint8Array): Uint8Array {
-  const size = HEADER_SIZE + records.length;
-  const w = Writer.alloc(size);
+  const batch = Writer.alloc(HEADER_SIZE + records.length).buf;
+  batch.set(records, HEADER_SIZE);
+  signHeader(batch, f);
+  return batch;
+}
+
+/** Writes the header into the first HEADER_SIZE bytes of a whole batch, then its CRC over the rest. */
+function signHeader(batch: Uint8Array, f: HeaderFields): void {
+  const size = batch.length;
+  const w = new Writer(batch);
   w.int64n(f.baseOffset);
   w.int32(size - LOG_OVERHEAD);
   w.int32(f.partitionLeaderEpoch);
@@ -607,9 +623,7 @@ function assemble(f: HeaderFields, records: Uint8Array): Uint8Array {
   w.int16(f.producerEpoch);
   w.int32(f.baseSequence);
   w.int32(f.recordCount);
-  w.rawBytes(records);
-  w.view.setUint32(OFF_CRC, crc32c(w.buf.subarray(OFF_ATTRIBUTES)));
-  return w.buf;
+  w.view.setUint32(OFF_CRC, crc32c(batch.subarray(OFF_ATTRIBUTES)));
 }
 
 export interface ControlBatchOptions {

@@ -76,6 +76,7 @@ export function taggedFieldsSize(unknown: TaggedField[] | undefined): number {
 }
 
 const UNSAFE_ALLOC_MIN = 4096;
+const ZERO_UUID_HEX = "00000000000000000000000000000000";
 
 export class Writer {
   readonly buf: Uint8Array;
@@ -173,6 +174,12 @@ export class Writer {
   }
   uuid(v: string): void {
     if (v.length !== 32) throw new EncodeError(`bad uuid ${v}`);
+    // The all-zero id (topic by name) is the common value in requests.
+    if (v === ZERO_UUID_HEX) {
+      this.buf.fill(0, this.pos, this.pos + 16);
+      this.pos += 16;
+      return;
+    }
     for (let i = 0; i < 32; i += 2) {
       const hi = hexValue(v.charCodeAt(i));
       const lo = hexValue(v.charCodeAt(i + 1));
