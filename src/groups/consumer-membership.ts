@@ -134,7 +134,10 @@ export class ConsumerMembership {
     const owned = req.topicPartitions === null ? null : toPartitions(req.topicPartitions);
 
     const found = this.memberFor(g, req, owned);
-    if (typeof found === "number") return this.error(found);
+    if (typeof found === "number") {
+      this.host.debug(`consumer group ${req.groupId}: heartbeat of ${req.memberId} (instance ${req.instanceId}, epoch ${req.memberEpoch}) refused with error ${found}`);
+      return this.error(found);
+    }
     const { member: m, isNew } = found;
     const assignedBefore = m.assigned;
 
@@ -197,7 +200,7 @@ export class ConsumerMembership {
         g.addMember(fresh);
         return { member: fresh, isNew: true };
       }
-      if (m.instanceId !== null) return ErrorCode.UNKNOWN_MEMBER_ID;
+      // Static members send their instance id only when it changes: later heartbeats name them by member id alone.
       if (joining) return { member: this.rejoin(g, m), isNew: false };
       const e = g.validateMemberEpoch(m, req.memberEpoch, owned);
       return e === ErrorCode.NONE ? { member: m, isNew: false } : e;

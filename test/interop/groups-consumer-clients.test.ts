@@ -3,8 +3,8 @@
 // the uniform and the range server assignor: two members split a 6-partition
 // topic, one leaves and the other takes everything over, a third resumes from
 // the committed offsets with nothing lost or repeated; a regex subscription
-// picks up a topic created later; the admin API describes and lists the group
-// as a consumer group. Then the wire itself with the generated codecs:
+// picks up a topic created later; static members come back to their
+// partitions; the admin API describes and lists the group as a consumer group. Then the wire itself with the generated codecs:
 // ConsumerGroupHeartbeat v0/v1, ConsumerGroupDescribe, ListGroups v5 type
 // filter, OffsetCommit v9 member epochs, and the group and its offsets across
 // a kill -9.
@@ -46,6 +46,13 @@ interface Takeover {
   committed: { partition: number; offset: number }[];
 }
 
+interface StaticRun {
+  first: { a: number[]; b: number[] };
+  whileAway: string[];
+  back: number[];
+  bAssignments: string[];
+}
+
 interface RegexRun {
   before: string[];
   after: string[];
@@ -76,10 +83,11 @@ describe("librdkafka with group.protocol=consumer", () => {
     async () => {
       const b = await inProcessBroker();
       try {
-        const [uniform, rangeRun, regex] = await Promise.all([
+        const [uniform, rangeRun, regex, statics] = await Promise.all([
           nodeClient<Takeover>("ckjs", "groups-consumer.mjs", b.bootstrap, ["takeover", "cu", "cug", "uniform"]),
           nodeClient<Takeover>("ckjs", "groups-consumer.mjs", b.bootstrap, ["takeover", "cr", "crg", "range"]),
           nodeClient<RegexRun>("ckjs", "groups-consumer.mjs", b.bootstrap, ["regex", "rx", "rxg"]),
+          nodeClient<StaticRun>("ckjs", "groups-consumer.mjs", b.bootstrap, ["static", "st", "stg"]),
         ]);
         checkTakeover(uniform, "cug");
         // Uniform is sticky: the first member keeps half of what it had, the newcomer takes the rest.
@@ -88,6 +96,11 @@ describe("librdkafka with group.protocol=consumer", () => {
         // Range hands out contiguous ranges.
         expect([rangeRun.split.a, rangeRun.split.b].map((p) => p.join(",")).sort()).toEqual(["0,1,2", "3,4,5"]);
         expect(regex).toEqual({ before: ["rx-a"], after: ["rx-a", "rx-b"], byTopic: { "rx-a": range(0, 4), "rx-b": sorted(range(10, 16)) } });
+        // A static member that closes keeps its place; its instance comes back to the same partitions, the other member never moves.
+        expect(sorted([...statics.first.a, ...statics.first.b].map(String))).toEqual(["0", "1", "2", "3"]);
+        expect(statics.whileAway).toEqual(["inst-a", "inst-b"]);
+        expect(statics.back).toEqual(statics.first.a);
+        expect(statics.bAssignments).toEqual([JSON.stringify(statics.first.b)]);
         // The broker's own view matches what the clients saw.
         const groups = b.broker.groups.describeConsumerGroups(["cug", "crg", "rxg"]);
         expect(groups.map((g) => [g.groupId, g.groupState, g.assignorName])).toEqual([

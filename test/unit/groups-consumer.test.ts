@@ -426,6 +426,8 @@ describe("consumer group heartbeat", () => {
     b.join();
     settle(a, b);
     const aParts = a.partitions(t);
+    // Later heartbeats leave the instance id out (null: unchanged), as clients do.
+    expect(c.consumerHeartbeat(hb({ memberId: "A1", memberEpoch: a.epoch, instanceId: null })).errorCode).toBe(ErrorCode.NONE);
     const epoch = group(c).groupEpoch;
     expect(c.consumerHeartbeat(hb({ memberId: "A1", memberEpoch: -2, instanceId: "ia" }))).toMatchObject({ errorCode: 0, memberEpoch: -2 });
     // Nobody else gets A's partitions meanwhile.

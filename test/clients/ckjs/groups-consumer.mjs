@@ -6,6 +6,10 @@
 //     two members share a 6-partition topic; both commit; one leaves and the
 //     other takes over everything; it commits and leaves; a third member
 //     resumes from the committed offsets. Admin describe/list while two are in.
+//   node groups-consumer.mjs BOOTSTRAP static TOPIC GROUP
+//     two static members (group.instance.id) split a 4-partition topic; one
+//     closes (a temporary leave) and a new consumer with its instance id gets
+//     the same partitions back while the other member's never change.
 //   node groups-consumer.mjs BOOTSTRAP regex PREFIX GROUP
 //     subscribes to ^PREFIX.*; a matching topic created later is picked up,
 //     a non-matching one never is.
@@ -27,11 +31,12 @@ async function waitFor(cond, what, ms = 60_000) {
   }
 }
 
-async function member(name, subscription, groupId, seen, assignor) {
+async function member(name, subscription, groupId, seen, assignor, instanceId) {
   const c = kafka.consumer({
     kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
     "group.protocol": "consumer",
     ...(assignor ? { "group.remote.assignor": assignor } : {}),
+    ...(instanceId ? { "group.instance.id": instanceId } : {}),
   });
   await c.connect();
   await c.subscribe({ topics: [subscription] });
@@ -142,7 +147,32 @@ async function regex(prefix, groupId) {
   return { before, after, byTopic };
 }
 
-const commands = { takeover, regex };
+async function staticMembers(topic, groupId) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+  const seen = [];
+  const a = await member("a", topic, groupId, seen, undefined, "inst-a");
+  const b = await member("b", topic, groupId, seen, undefined, "inst-b");
+  await waitFor(() => a.partitions(topic).length === 2 && b.partitions(topic).length === 2, "a 2/2 split");
+  const first = { a: a.partitions(topic), b: b.partitions(topic) };
+  // Every assignment b is seen with from here on.
+  const bSeen = new Set([JSON.stringify(b.partitions(topic))]);
+  const watch = setInterval(() => bSeen.add(JSON.stringify(b.partitions(topic))), 20);
+  await a.c.disconnect();
+  const whileAway = (await admin.describeGroups([groupId])).groups[0].members.map((m) => m.groupInstanceId).sort();
+  const a2 = await member("a2", topic, groupId, seen, undefined, "inst-a");
+  await waitFor(() => a2.partitions(topic).length === 2, "the returning instance's partitions");
+  const back = a2.partitions(topic);
+  clearInterval(watch);
+  bSeen.add(JSON.stringify(b.partitions(topic)));
+  await a2.c.disconnect();
+  await b.c.disconnect();
+  await admin.disconnect();
+  return { first, whileAway, back, bAssignments: [...bSeen] };
+}
+
+const commands = { takeover, regex, static: staticMembers };
 try {
   const out = await commands[cmd](...args);
   process.stdout.write(JSON.stringify(out) + "\n");
