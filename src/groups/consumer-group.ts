@@ -140,9 +140,17 @@ export class ConsumerGroup implements Group {
   /** A static member back under a new member id: it takes over the old one's partitions and target, nothing moves. */
   replaceStaticMember(old: ConsumerMember, newMemberId: string): ConsumerMember {
     const m = new ConsumerMember(newMemberId);
-    Object.assign(m, { ...old, memberId: newMemberId });
-    m.memberEpoch = 0;
-    m.previousMemberEpoch = -1;
+    m.state = old.state;
+    m.instanceId = old.instanceId;
+    m.rackId = old.rackId;
+    m.clientId = old.clientId;
+    m.clientHost = old.clientHost;
+    m.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
+    m.serverAssignor = old.serverAssignor;
+    m.subscribedTopicNames = old.subscribedTopicNames;
+    m.subscribedTopicRegex = old.subscribedTopicRegex;
+    m.assigned = old.assigned;
+    m.pendingRevocation = old.pendingRevocation;
     this.members.delete(old.memberId);
     const target = this.targetAssignment.get(old.memberId);
     this.targetAssignment.delete(old.memberId);

@@ -241,6 +241,8 @@ describe("consumer group heartbeat", () => {
     expect(code({ memberEpoch: -2 })).toBe(ErrorCode.INVALID_REQUEST); // needs an instance id
     expect(code({ serverAssignor: "sticky" })).toBe(ErrorCode.UNSUPPORTED_ASSIGNOR);
     expect(code({ subscribedTopicRegex: "(" })).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
+    expect(code({ subscribedTopicRegex: "(a+)+$" })).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
+    expect(code({ subscribedTopicRegex: "a".repeat(5000) })).toBe(ErrorCode.INVALID_REGULAR_EXPRESSION);
     expect(code({ memberEpoch: 5, apiVersion: 0, memberId: "" })).toBe(ErrorCode.INVALID_REQUEST);
     // Not joined: unknown group, unknown member.
     expect(code({ memberEpoch: 3, topicPartitions: null })).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
