@@ -38,6 +38,8 @@ function and(a: string, b: string): string {
   if (a === "false" || b === "false") return "false";
   if (a === "true") return b;
   if (b === "true") return a;
+  // A field tagged in every version it exists in is never a regular field.
+  if (b === `!(${a})` || a === `!(${b})`) return "false";
   return `${a} && ${b}`;
 }
 function not(a: string): string {

@@ -88,40 +88,6 @@ function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsRespo
   if (version >= 1) {
     f_throttleTimeMs = r.int32();
   }
-  if (version >= 3 && !(version >= 3)) {
-    {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: SupportedFeatureKey[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeSupportedFeatureKey(r, version);
-        }
-        f_supportedFeatures = a0;
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    f_finalizedFeaturesEpoch = r.int64();
-  }
-  if (version >= 3 && !(version >= 3)) {
-    {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: FinalizedFeatureKey[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeFinalizedFeatureKey(r, version);
-        }
-        f_finalizedFeatures = a0;
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    f_zkMigrationReady = r.bool();
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 3) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -195,34 +161,6 @@ function sizeApiVersionsResponse(m: ApiVersionsResponseInit, version: number): n
   if (version >= 1) {
     const v_throttleTimeMs = (m.throttleTimeMs ?? 0);
     n += 4;
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_supportedFeatures = (m.supportedFeatures ?? []);
-    if (v_supportedFeatures === null) n += (version >= 3 ? 1 : 4);
-    else {
-      n += (version >= 3 ? uvarintSize(v_supportedFeatures.length + 1) : 4);
-      for (const e0 of v_supportedFeatures) {
-        n += sizeSupportedFeatureKey(e0!, version);
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_finalizedFeaturesEpoch = (m.finalizedFeaturesEpoch ?? -1n);
-    n += 8;
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_finalizedFeatures = (m.finalizedFeatures ?? []);
-    if (v_finalizedFeatures === null) n += (version >= 3 ? 1 : 4);
-    else {
-      n += (version >= 3 ? uvarintSize(v_finalizedFeatures.length + 1) : 4);
-      for (const e0 of v_finalizedFeatures) {
-        n += sizeFinalizedFeatureKey(e0!, version);
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_zkMigrationReady = (m.zkMigrationReady ?? false);
-    n += 1;
   }
   if (version >= 3) n += taggedSectionSize(taggedApiVersionsResponse(m, version), m._unknownTaggedFields);
   return n;
@@ -303,34 +241,6 @@ function encodeApiVersionsResponse(w: Writer, version: number, m: ApiVersionsRes
   if (version >= 1) {
     const v_throttleTimeMs = (m.throttleTimeMs ?? 0);
     w.int32(v_throttleTimeMs);
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_supportedFeatures = (m.supportedFeatures ?? []);
-    if (v_supportedFeatures === null) { if (version >= 3) w.uvarint(0); else w.int32(-1); }
-    else {
-      if (version >= 3) w.uvarint(v_supportedFeatures.length + 1); else w.int32(v_supportedFeatures.length);
-      for (const e0 of v_supportedFeatures) {
-        encodeSupportedFeatureKey(w, version, e0!);
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_finalizedFeaturesEpoch = (m.finalizedFeaturesEpoch ?? -1n);
-    w.int64(v_finalizedFeaturesEpoch);
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_finalizedFeatures = (m.finalizedFeatures ?? []);
-    if (v_finalizedFeatures === null) { if (version >= 3) w.uvarint(0); else w.int32(-1); }
-    else {
-      if (version >= 3) w.uvarint(v_finalizedFeatures.length + 1); else w.int32(v_finalizedFeatures.length);
-      for (const e0 of v_finalizedFeatures) {
-        encodeFinalizedFeatureKey(w, version, e0!);
-      }
-    }
-  }
-  if (version >= 3 && !(version >= 3)) {
-    const v_zkMigrationReady = (m.zkMigrationReady ?? false);
-    w.bool(v_zkMigrationReady);
   }
   if (version >= 3) writeTaggedSection(w, taggedApiVersionsResponse(m, version), m._unknownTaggedFields);
 }

@@ -65,20 +65,6 @@ function decodeBeginQuorumEpochResponse(r: Reader, version: number): BeginQuorum
       f_topics = a0;
     }
   }
-  if (version >= 1 && !(version >= 1)) {
-    {
-      const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: NodeEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeNodeEndpoint(r, version);
-        }
-        f_nodeEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 1) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -123,16 +109,6 @@ function sizeBeginQuorumEpochResponse(m: BeginQuorumEpochResponseInit, version: 
     }
   }
   if (!(version >= 1) && !(m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0))) cannotEncode("BeginQuorumEpochResponse", "NodeEndpoints", version, "a non-default value this version cannot carry");
-  if (version >= 1 && !(version >= 1)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) n += (version >= 1 ? 1 : 4);
-    else {
-      n += (version >= 1 ? uvarintSize(v_nodeEndpoints.length + 1) : 4);
-      for (const e0 of v_nodeEndpoints) {
-        n += sizeNodeEndpoint(e0!, version);
-      }
-    }
-  }
   if (version >= 1) n += taggedSectionSize(taggedBeginQuorumEpochResponse(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -171,16 +147,6 @@ function encodeBeginQuorumEpochResponse(w: Writer, version: number, m: BeginQuor
     if (version >= 1) w.uvarint(v_topics.length + 1); else w.int32(v_topics.length);
     for (const e0 of v_topics) {
       encodeTopicData(w, version, e0!);
-    }
-  }
-  if (version >= 1 && !(version >= 1)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) { if (version >= 1) w.uvarint(0); else w.int32(-1); }
-    else {
-      if (version >= 1) w.uvarint(v_nodeEndpoints.length + 1); else w.int32(v_nodeEndpoints.length);
-      for (const e0 of v_nodeEndpoints) {
-        encodeNodeEndpoint(w, version, e0!);
-      }
     }
   }
   if (version >= 1) writeTaggedSection(w, taggedBeginQuorumEpochResponse(m, version), m._unknownTaggedFields);

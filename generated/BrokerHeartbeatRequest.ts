@@ -77,35 +77,6 @@ function decodeBrokerHeartbeatRequest(r: Reader, version: number): BrokerHeartbe
   f_currentMetadataOffset = r.int64();
   f_wantFence = r.bool();
   f_wantShutDown = r.bool();
-  if (version >= 1 && !(version >= 1)) {
-    {
-      const n0 = r.compactArrayLength();
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: string[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = r.uuid();
-        }
-        f_offlineLogDirs = a0;
-      }
-    }
-  }
-  if (version >= 2 && !(version >= 2)) {
-    {
-      const n0 = r.compactArrayLength();
-      if (n0 < 0) {
-        if (!(version >= 2)) throw new DecodeError("null array where non-nullable");
-        f_cordonedLogDirs = null;
-      } else {
-        const a0: string[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = r.uuid();
-        }
-        f_cordonedLogDirs = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (true) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -170,24 +141,7 @@ function sizeBrokerHeartbeatRequest(m: BrokerHeartbeatRequestInit, version: numb
   const v_wantShutDown = (m.wantShutDown ?? false);
   n += 1;
   if (!(version >= 1) && !(m.offlineLogDirs === undefined || (m.offlineLogDirs !== null && m.offlineLogDirs.length === 0))) cannotEncode("BrokerHeartbeatRequest", "OfflineLogDirs", version, "a non-default value this version cannot carry");
-  if (version >= 1 && !(version >= 1)) {
-    const v_offlineLogDirs = (m.offlineLogDirs ?? []);
-    if (v_offlineLogDirs === null) n += 1;
-    else {
-      n += uvarintSize(v_offlineLogDirs.length + 1);
-      n += v_offlineLogDirs.length * 16;
-    }
-  }
   if (!(version >= 2) && !(m.cordonedLogDirs === undefined || m.cordonedLogDirs === null)) cannotEncode("BrokerHeartbeatRequest", "CordonedLogDirs", version, "a non-default value this version cannot carry");
-  if (version >= 2 && !(version >= 2)) {
-    const v_cordonedLogDirs = (m.cordonedLogDirs === undefined ? null : m.cordonedLogDirs);
-    if (v_cordonedLogDirs === null && !(version >= 2)) cannotEncode("BrokerHeartbeatRequest", "CordonedLogDirs", version, "null is not allowed");
-    if (v_cordonedLogDirs === null) n += 1;
-    else {
-      n += uvarintSize(v_cordonedLogDirs.length + 1);
-      n += v_cordonedLogDirs.length * 16;
-    }
-  }
   if (true) n += taggedSectionSize(taggedBrokerHeartbeatRequest(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -245,26 +199,6 @@ function encodeBrokerHeartbeatRequest(w: Writer, version: number, m: BrokerHeart
   w.bool(v_wantFence);
   const v_wantShutDown = (m.wantShutDown ?? false);
   w.bool(v_wantShutDown);
-  if (version >= 1 && !(version >= 1)) {
-    const v_offlineLogDirs = (m.offlineLogDirs ?? []);
-    if (v_offlineLogDirs === null) { w.uvarint(0); }
-    else {
-      w.uvarint(v_offlineLogDirs.length + 1);
-      for (const e0 of v_offlineLogDirs) {
-        w.uuid(e0);
-      }
-    }
-  }
-  if (version >= 2 && !(version >= 2)) {
-    const v_cordonedLogDirs = (m.cordonedLogDirs === undefined ? null : m.cordonedLogDirs);
-    if (v_cordonedLogDirs === null) { w.uvarint(0); }
-    else {
-      w.uvarint(v_cordonedLogDirs.length + 1);
-      for (const e0 of v_cordonedLogDirs) {
-        w.uuid(e0);
-      }
-    }
-  }
   if (true) writeTaggedSection(w, taggedBrokerHeartbeatRequest(m, version), m._unknownTaggedFields);
 }
 

@@ -249,9 +249,6 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
   }
   f_errorCode = r.int16();
   f_errorMessage = (version >= 5 ? r.compactNullableString() : r.nullableString());
-  if (version >= 5 && !(version >= 5)) {
-    f_topicConfigErrorCode = r.int16();
-  }
   if (version >= 5) {
     f_numPartitions = r.int32();
   }
@@ -310,10 +307,6 @@ function sizeCreatableTopicResult(m: CreatableTopicResultInit, version: number):
   n += 2;
   const v_errorMessage = (m.errorMessage === undefined ? "" : m.errorMessage);
   n += (version >= 5 ? compactStringSize(v_errorMessage) : stringSize(v_errorMessage));
-  if (version >= 5 && !(version >= 5)) {
-    const v_topicConfigErrorCode = (m.topicConfigErrorCode ?? 0);
-    n += 2;
-  }
   if (version >= 5) {
     const v_numPartitions = (m.numPartitions ?? -1);
     n += 4;
@@ -361,10 +354,6 @@ function encodeCreatableTopicResult(w: Writer, version: number, m: CreatableTopi
   w.int16(v_errorCode);
   const v_errorMessage = (m.errorMessage === undefined ? "" : m.errorMessage);
   if (version >= 5) w.compactNullableString(v_errorMessage); else w.nullableString(v_errorMessage);
-  if (version >= 5 && !(version >= 5)) {
-    const v_topicConfigErrorCode = (m.topicConfigErrorCode ?? 0);
-    w.int16(v_topicConfigErrorCode);
-  }
   if (version >= 5) {
     const v_numPartitions = (m.numPartitions ?? -1);
     w.int32(v_numPartitions);

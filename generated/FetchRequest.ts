@@ -97,14 +97,8 @@ function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   let f_topics: FetchTopic[];
   let f_forgottenTopicsData: ForgottenTopic[] = [];
   let f_rackId: string = "";
-  if (version >= 12 && !(version >= 12)) {
-    f_clusterId = (version >= 12 ? (version >= 12 ? r.compactNullableString() : r.compactString()) : (version >= 12 ? r.nullableString() : r.string()));
-  }
   if (version <= 14) {
     f_replicaId = r.int32();
-  }
-  if (version >= 15 && !(version >= 15)) {
-    f_replicaState = decodeReplicaState(r, version);
   }
   f_maxWaitMs = r.int32();
   f_minBytes = r.int32();
@@ -180,21 +174,12 @@ function decodeFetchRequest(r: Reader, version: number): FetchRequest {
 
 function sizeFetchRequest(m: FetchRequestInit, version: number): number {
   let n = 0;
-  if (version >= 12 && !(version >= 12)) {
-    const v_clusterId = (m.clusterId === undefined ? null : m.clusterId);
-    if (v_clusterId === null && !(version >= 12)) cannotEncode("FetchRequest", "ClusterId", version, "null is not allowed");
-    n += (version >= 12 ? compactStringSize(v_clusterId) : stringSize(v_clusterId));
-  }
   if (!(version <= 14) && !(m.replicaId === undefined || m.replicaId === -1)) cannotEncode("FetchRequest", "ReplicaId", version, "a non-default value this version cannot carry");
   if (version <= 14) {
     const v_replicaId = (m.replicaId ?? -1);
     n += 4;
   }
   if (!(version >= 15) && !(m.replicaState === undefined || (m.replicaState !== null && isDefaultReplicaState(m.replicaState)))) cannotEncode("FetchRequest", "ReplicaState", version, "a non-default value this version cannot carry");
-  if (version >= 15 && !(version >= 15)) {
-    const v_replicaState = (m.replicaState ?? defaultReplicaState());
-    n += sizeReplicaState(v_replicaState!, version);
-  }
   const v_maxWaitMs = (m.maxWaitMs ?? 0);
   n += 4;
   const v_minBytes = (m.minBytes ?? 0);
@@ -261,17 +246,9 @@ function taggedFetchRequest(m: FetchRequestInit, version: number): TaggedEntry[]
 }
 
 function encodeFetchRequest(w: Writer, version: number, m: FetchRequestInit): void {
-  if (version >= 12 && !(version >= 12)) {
-    const v_clusterId = (m.clusterId === undefined ? null : m.clusterId);
-    if (version >= 12) w.compactNullableString(v_clusterId); else w.nullableString(v_clusterId);
-  }
   if (version <= 14) {
     const v_replicaId = (m.replicaId ?? -1);
     w.int32(v_replicaId);
-  }
-  if (version >= 15 && !(version >= 15)) {
-    const v_replicaState = (m.replicaState ?? defaultReplicaState());
-    encodeReplicaState(w, version, v_replicaState!);
   }
   const v_maxWaitMs = (m.maxWaitMs ?? 0);
   w.int32(v_maxWaitMs);
@@ -437,12 +414,6 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
     f_logStartOffset = r.int64();
   }
   f_partitionMaxBytes = r.int32();
-  if (version >= 17 && !(version >= 17)) {
-    f_replicaDirectoryId = r.uuid();
-  }
-  if (version >= 18 && !(version >= 18)) {
-    f_highWatermark = r.int64();
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 12) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -493,14 +464,6 @@ function sizeFetchPartition(m: FetchPartitionInit, version: number): number {
   }
   const v_partitionMaxBytes = (m.partitionMaxBytes ?? 0);
   n += 4;
-  if (version >= 17 && !(version >= 17)) {
-    const v_replicaDirectoryId = (m.replicaDirectoryId ?? ZERO_UUID);
-    n += 16;
-  }
-  if (version >= 18 && !(version >= 18)) {
-    const v_highWatermark = (m.highWatermark ?? 9223372036854775807n);
-    n += 8;
-  }
   if (version >= 12) n += taggedSectionSize(taggedFetchPartition(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -545,14 +508,6 @@ function encodeFetchPartition(w: Writer, version: number, m: FetchPartitionInit)
   }
   const v_partitionMaxBytes = (m.partitionMaxBytes ?? 0);
   w.int32(v_partitionMaxBytes);
-  if (version >= 17 && !(version >= 17)) {
-    const v_replicaDirectoryId = (m.replicaDirectoryId ?? ZERO_UUID);
-    w.uuid(v_replicaDirectoryId);
-  }
-  if (version >= 18 && !(version >= 18)) {
-    const v_highWatermark = (m.highWatermark ?? 9223372036854775807n);
-    w.int64(v_highWatermark);
-  }
   if (version >= 12) writeTaggedSection(w, taggedFetchPartition(m, version), m._unknownTaggedFields);
 }
 

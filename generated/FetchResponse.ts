@@ -81,20 +81,6 @@ function decodeFetchResponse(r: Reader, version: number): FetchResponse {
       f_responses = a0;
     }
   }
-  if (version >= 16 && !(version >= 16)) {
-    {
-      const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: NodeEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeNodeEndpoint(r, version);
-        }
-        f_nodeEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 12) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -150,16 +136,6 @@ function sizeFetchResponse(m: FetchResponseInit, version: number): number {
     }
   }
   if (!(version >= 16) && !(m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0))) cannotEncode("FetchResponse", "NodeEndpoints", version, "a non-default value this version cannot carry");
-  if (version >= 16 && !(version >= 16)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) n += (version >= 12 ? 1 : 4);
-    else {
-      n += (version >= 12 ? uvarintSize(v_nodeEndpoints.length + 1) : 4);
-      for (const e0 of v_nodeEndpoints) {
-        n += sizeNodeEndpoint(e0!, version);
-      }
-    }
-  }
   if (version >= 12) n += taggedSectionSize(taggedFetchResponse(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -206,16 +182,6 @@ function encodeFetchResponse(w: Writer, version: number, m: FetchResponseInit): 
     if (version >= 12) w.uvarint(v_responses.length + 1); else w.int32(v_responses.length);
     for (const e0 of v_responses) {
       encodeFetchableTopicResponse(w, version, e0!);
-    }
-  }
-  if (version >= 16 && !(version >= 16)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) { if (version >= 12) w.uvarint(0); else w.int32(-1); }
-    else {
-      if (version >= 12) w.uvarint(v_nodeEndpoints.length + 1); else w.int32(v_nodeEndpoints.length);
-      for (const e0 of v_nodeEndpoints) {
-        encodeNodeEndpoint(w, version, e0!);
-      }
     }
   }
   if (version >= 12) writeTaggedSection(w, taggedFetchResponse(m, version), m._unknownTaggedFields);
@@ -519,15 +485,6 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   if (version >= 5) {
     f_logStartOffset = r.int64();
   }
-  if (version >= 12 && !(version >= 12)) {
-    f_divergingEpoch = decodeEpochEndOffset(r, version);
-  }
-  if (version >= 12 && !(version >= 12)) {
-    f_currentLeader = decodeLeaderIdAndEpoch(r, version);
-  }
-  if (version >= 12 && !(version >= 12)) {
-    f_snapshotId = decodeSnapshotId(r, version);
-  }
   {
     const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
     if (n0 < 0) {
@@ -596,20 +553,8 @@ function sizePartitionData(m: PartitionDataInit, version: number): number {
     n += 8;
   }
   if (!(version >= 12) && !(m.divergingEpoch === undefined || (m.divergingEpoch !== null && isDefaultEpochEndOffset(m.divergingEpoch)))) cannotEncode("PartitionData", "DivergingEpoch", version, "a non-default value this version cannot carry");
-  if (version >= 12 && !(version >= 12)) {
-    const v_divergingEpoch = (m.divergingEpoch ?? defaultEpochEndOffset());
-    n += sizeEpochEndOffset(v_divergingEpoch!, version);
-  }
   if (!(version >= 12) && !(m.currentLeader === undefined || (m.currentLeader !== null && isDefaultLeaderIdAndEpoch(m.currentLeader)))) cannotEncode("PartitionData", "CurrentLeader", version, "a non-default value this version cannot carry");
-  if (version >= 12 && !(version >= 12)) {
-    const v_currentLeader = (m.currentLeader ?? defaultLeaderIdAndEpoch());
-    n += sizeLeaderIdAndEpoch(v_currentLeader!, version);
-  }
   if (!(version >= 12) && !(m.snapshotId === undefined || (m.snapshotId !== null && isDefaultSnapshotId(m.snapshotId)))) cannotEncode("PartitionData", "SnapshotId", version, "a non-default value this version cannot carry");
-  if (version >= 12 && !(version >= 12)) {
-    const v_snapshotId = (m.snapshotId ?? defaultSnapshotId());
-    n += sizeSnapshotId(v_snapshotId!, version);
-  }
   const v_abortedTransactions = (m.abortedTransactions === undefined ? [] : m.abortedTransactions);
   if (v_abortedTransactions === null) n += (version >= 12 ? 1 : 4);
   else {
@@ -670,18 +615,6 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInit): 
   if (version >= 5) {
     const v_logStartOffset = (m.logStartOffset ?? -1n);
     w.int64(v_logStartOffset);
-  }
-  if (version >= 12 && !(version >= 12)) {
-    const v_divergingEpoch = (m.divergingEpoch ?? defaultEpochEndOffset());
-    encodeEpochEndOffset(w, version, v_divergingEpoch!);
-  }
-  if (version >= 12 && !(version >= 12)) {
-    const v_currentLeader = (m.currentLeader ?? defaultLeaderIdAndEpoch());
-    encodeLeaderIdAndEpoch(w, version, v_currentLeader!);
-  }
-  if (version >= 12 && !(version >= 12)) {
-    const v_snapshotId = (m.snapshotId ?? defaultSnapshotId());
-    encodeSnapshotId(w, version, v_snapshotId!);
   }
   const v_abortedTransactions = (m.abortedTransactions === undefined ? [] : m.abortedTransactions);
   if (v_abortedTransactions === null) { if (version >= 12) w.uvarint(0); else w.int32(-1); }

@@ -239,9 +239,6 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
   f_currentLeaderEpoch = r.int32();
   f_snapshotId = decodeSnapshotId(r, version);
   f_position = r.int64();
-  if (version >= 1 && !(version >= 1)) {
-    f_replicaDirectoryId = r.uuid();
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (true) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -274,10 +271,6 @@ function sizePartitionSnapshot(m: PartitionSnapshotInit, version: number): numbe
   n += sizeSnapshotId(v_snapshotId!, version);
   const v_position = (m.position ?? 0n);
   n += 8;
-  if (version >= 1 && !(version >= 1)) {
-    const v_replicaDirectoryId = (m.replicaDirectoryId ?? ZERO_UUID);
-    n += 16;
-  }
   if (true) n += taggedSectionSize(taggedPartitionSnapshot(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -304,10 +297,6 @@ function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapsho
   encodeSnapshotId(w, version, v_snapshotId!);
   const v_position = (m.position ?? 0n);
   w.int64(v_position);
-  if (version >= 1 && !(version >= 1)) {
-    const v_replicaDirectoryId = (m.replicaDirectoryId ?? ZERO_UUID);
-    w.uuid(v_replicaDirectoryId);
-  }
   if (true) writeTaggedSection(w, taggedPartitionSnapshot(m, version), m._unknownTaggedFields);
 }
 

@@ -71,20 +71,6 @@ function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotR
       f_topics = a0;
     }
   }
-  if (version >= 1 && !(version >= 1)) {
-    {
-      const n0 = r.compactArrayLength();
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: NodeEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeNodeEndpoint(r, version);
-        }
-        f_nodeEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (true) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -132,16 +118,6 @@ function sizeFetchSnapshotResponse(m: FetchSnapshotResponseInit, version: number
     }
   }
   if (!(version >= 1) && !(m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0))) cannotEncode("FetchSnapshotResponse", "NodeEndpoints", version, "a non-default value this version cannot carry");
-  if (version >= 1 && !(version >= 1)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) n += 1;
-    else {
-      n += uvarintSize(v_nodeEndpoints.length + 1);
-      for (const e0 of v_nodeEndpoints) {
-        n += sizeNodeEndpoint(e0!, version);
-      }
-    }
-  }
   if (true) n += taggedSectionSize(taggedFetchSnapshotResponse(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -182,16 +158,6 @@ function encodeFetchSnapshotResponse(w: Writer, version: number, m: FetchSnapsho
     w.uvarint(v_topics.length + 1);
     for (const e0 of v_topics) {
       encodeTopicSnapshot(w, version, e0!);
-    }
-  }
-  if (version >= 1 && !(version >= 1)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) { w.uvarint(0); }
-    else {
-      w.uvarint(v_nodeEndpoints.length + 1);
-      for (const e0 of v_nodeEndpoints) {
-        encodeNodeEndpoint(w, version, e0!);
-      }
     }
   }
   if (true) writeTaggedSection(w, taggedFetchSnapshotResponse(m, version), m._unknownTaggedFields);

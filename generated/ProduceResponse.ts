@@ -65,20 +65,6 @@ function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
     }
   }
   f_throttleTimeMs = r.int32();
-  if (version >= 10 && !(version >= 10)) {
-    {
-      const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: NodeEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeNodeEndpoint(r, version);
-        }
-        f_nodeEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 9) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -123,16 +109,6 @@ function sizeProduceResponse(m: ProduceResponseInit, version: number): number {
   const v_throttleTimeMs = (m.throttleTimeMs ?? 0);
   n += 4;
   if (!(version >= 10) && !(m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0))) cannotEncode("ProduceResponse", "NodeEndpoints", version, "a non-default value this version cannot carry");
-  if (version >= 10 && !(version >= 10)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) n += (version >= 9 ? 1 : 4);
-    else {
-      n += (version >= 9 ? uvarintSize(v_nodeEndpoints.length + 1) : 4);
-      for (const e0 of v_nodeEndpoints) {
-        n += sizeNodeEndpoint(e0!, version);
-      }
-    }
-  }
   if (version >= 9) n += taggedSectionSize(taggedProduceResponse(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -173,16 +149,6 @@ function encodeProduceResponse(w: Writer, version: number, m: ProduceResponseIni
   }
   const v_throttleTimeMs = (m.throttleTimeMs ?? 0);
   w.int32(v_throttleTimeMs);
-  if (version >= 10 && !(version >= 10)) {
-    const v_nodeEndpoints = (m.nodeEndpoints ?? []);
-    if (v_nodeEndpoints === null) { if (version >= 9) w.uvarint(0); else w.int32(-1); }
-    else {
-      if (version >= 9) w.uvarint(v_nodeEndpoints.length + 1); else w.int32(v_nodeEndpoints.length);
-      for (const e0 of v_nodeEndpoints) {
-        encodeNodeEndpoint(w, version, e0!);
-      }
-    }
-  }
   if (version >= 9) writeTaggedSection(w, taggedProduceResponse(m, version), m._unknownTaggedFields);
 }
 
@@ -376,9 +342,6 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
   if (version >= 8) {
     f_errorMessage = (version >= 9 ? (version >= 8 ? r.compactNullableString() : r.compactString()) : (version >= 8 ? r.nullableString() : r.string()));
   }
-  if (version >= 10 && !(version >= 10)) {
-    f_currentLeader = decodeLeaderIdAndEpoch(r, version);
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
   if (version >= 9) {
     _unknownTaggedFields = r.taggedFields((tag) => {
@@ -434,10 +397,6 @@ function sizePartitionProduceResponse(m: PartitionProduceResponseInit, version: 
     n += (version >= 9 ? compactStringSize(v_errorMessage) : stringSize(v_errorMessage));
   }
   if (!(version >= 10) && !(m.currentLeader === undefined || (m.currentLeader !== null && isDefaultLeaderIdAndEpoch(m.currentLeader)))) cannotEncode("PartitionProduceResponse", "CurrentLeader", version, "a non-default value this version cannot carry");
-  if (version >= 10 && !(version >= 10)) {
-    const v_currentLeader = (m.currentLeader ?? defaultLeaderIdAndEpoch());
-    n += sizeLeaderIdAndEpoch(v_currentLeader!, version);
-  }
   if (version >= 9) n += taggedSectionSize(taggedPartitionProduceResponse(m, version), m._unknownTaggedFields);
   return n;
 }
@@ -481,10 +440,6 @@ function encodePartitionProduceResponse(w: Writer, version: number, m: Partition
   if (version >= 8) {
     const v_errorMessage = (m.errorMessage === undefined ? null : m.errorMessage);
     if (version >= 9) w.compactNullableString(v_errorMessage); else w.nullableString(v_errorMessage);
-  }
-  if (version >= 10 && !(version >= 10)) {
-    const v_currentLeader = (m.currentLeader ?? defaultLeaderIdAndEpoch());
-    encodeLeaderIdAndEpoch(w, version, v_currentLeader!);
   }
   if (version >= 9) writeTaggedSection(w, taggedPartitionProduceResponse(m, version), m._unknownTaggedFields);
 }
