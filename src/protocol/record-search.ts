@@ -1,39 +1,23 @@
-// Record-level searches inside a stored batch, for ListOffsets.
+// Record-level searches inside a stored batch, for ListOffsets. Compressed
+// batches are decompressed (within the usual output cap), so a timestamp
+// lookup lands on the record Kafka would name, not on its batch.
 
 import type { RecordMatch } from "../log/partition-log.ts";
-import { Reader } from "./reader.ts";
+import { RecordsError, readBatchHeader, recordTimestamps } from "./records.ts";
 
-function readInt64(v: DataView, pos: number): number {
-  return v.getInt32(pos) * 4294967296 + v.getUint32(pos + 4);
-}
-
-/** Walks an uncompressed batch's records as (offset, timestamp); compressed batches yield nothing. */
+/** Records of a batch as (offset, timestamp); a batch that cannot be read falls back to its header. */
 function* recordTimes(batch: Uint8Array): Generator<{ offset: number; timestamp: number }> {
-  const v = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  const attributes = v.getInt16(21);
-  if ((attributes & 0x07) !== 0) return;
-  const base = readInt64(v, 0);
-  const baseTs = readInt64(v, 27);
-  const count = v.getInt32(57);
-  const logAppend = (attributes & 0x08) !== 0;
-  const r = new Reader(batch, 61);
-  for (let i = 0; i < count; i++) {
-    const len = r.varint();
-    const start = r.pos;
-    r.int8();
-    const tsDelta = r.varlong();
-    const offDelta = r.varint();
-    yield { offset: base + offDelta, timestamp: logAppend ? readInt64(v, 35) : baseTs + tsDelta };
-    r.pos = start + len;
+  try {
+    yield* recordTimestamps(batch);
+  } catch (e) {
+    if (!(e instanceof RecordsError)) throw e;
+    const h = readBatchHeader(batch, 0);
+    yield { offset: h.baseOffset, timestamp: h.maxTimestamp };
   }
 }
 
-/** First record with timestamp >= target (at or above minOffset); for compressed batches, the batch itself. */
+/** First record with timestamp >= target at or above minOffset. */
 export function firstRecordAtOrAfter(batch: Uint8Array, target: number, minOffset = 0): RecordMatch {
-  const v = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  if ((v.getInt16(21) & 0x07) !== 0) {
-    return { offset: Math.max(readInt64(v, 0), minOffset), timestamp: readInt64(v, 35) };
-  }
   for (const r of recordTimes(batch)) if (r.offset >= minOffset && r.timestamp >= target) return r;
   return null;
 }
