@@ -11,7 +11,7 @@ import type { AssignorMember } from "./assignors/assignor.ts";
 import { DEFAULT_ASSIGNOR, SERVER_ASSIGNORS } from "./assignors/index.ts";
 import { ConsumerGroup, ConsumerMember, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, partitionsEqual, type Partitions } from "./consumer-group.ts";
 import type { Scheduler } from "./scheduler.ts";
-import { compileTopicRegex } from "./topic-regex.ts";
+import { compileTopicRegex, type TopicMatcher } from "./topic-regex.ts";
 import type { TopicView } from "./topic-view.ts";
 
 export interface ConsumerMembershipConfig {
@@ -63,6 +63,9 @@ export interface ConsumerMembershipHost {
   debug(msg: string): void;
 }
 
+/** RE2/J accepts (a+)+ and the engine is linear, so subscriptions may use it. */
+const SUBSCRIPTION_REGEX = { refuseNestedQuantifiers: false };
+
 const KEY_SEP = "\u0000";
 const sessionKey = (g: string, m: string) => `cg-session${KEY_SEP}${g}${KEY_SEP}${m}`;
 const rebalanceKey = (g: string, m: string) => `cg-rebalance${KEY_SEP}${g}${KEY_SEP}${m}`;
@@ -90,7 +93,7 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 export class ConsumerMembership {
   /** Compiled subscription regexes, by pattern (patterns come from a handful of clients; the cache is capped anyway). */
-  private readonly regexes = new Map<string, RegExp>();
+  private readonly regexes = new Map<string, TopicMatcher>();
 
   constructor(private readonly host: ConsumerMembershipHost) {}
 
@@ -114,7 +117,7 @@ export class ConsumerMembership {
     }
     if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && req.instanceId === null) return bad("InstanceId can't be null.");
     if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== "") {
-      const c = compileTopicRegex(req.subscribedTopicRegex);
+      const c = compileTopicRegex(req.subscribedTopicRegex, SUBSCRIPTION_REGEX);
       if (!c.ok) return this.error(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${req.subscribedTopicRegex}\` is not a valid regular expression: ${c.message}.`);
     }
     if (req.serverAssignor !== null && !SERVER_ASSIGNORS.has(req.serverAssignor)) {
@@ -261,10 +264,10 @@ export class ConsumerMembership {
 
   // ------------------------------------------------------------ epochs and assignment
 
-  private compiled(pattern: string): RegExp | null {
+  private compiled(pattern: string): TopicMatcher | null {
     let r = this.regexes.get(pattern);
     if (!r) {
-      const c = compileTopicRegex(pattern);
+      const c = compileTopicRegex(pattern, SUBSCRIPTION_REGEX);
       if (!c.ok) return null;
       if (this.regexes.size >= 1000) this.regexes.clear();
       this.regexes.set(pattern, (r = c.regex));
