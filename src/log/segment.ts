@@ -53,6 +53,23 @@ function unlinkIfExists(path: string): void {
   }
 }
 
+// A mapping's resident pages count as the broker's memory for as long as the
+// mapping lives, so a consumer reading through gigabytes of sealed segments
+// would grow RSS with the data read. Every MAP_RELEASE_BYTES read through maps,
+// all log mappings are let go (the GC unmaps them once in-flight responses are
+// written) and the next read maps afresh: residency stays bounded by this.
+const MAP_RELEASE_BYTES = 64 * 1024 * 1024;
+const mappedSegments = new Set<Segment>();
+let bytesSinceRelease = 0;
+
+function readThroughMap(n: number): void {
+  bytesSinceRelease += n;
+  if (bytesSinceRelease < MAP_RELEASE_BYTES) return;
+  bytesSinceRelease = 0;
+  for (const s of mappedSegments) s.releaseLogMap();
+  mappedSegments.clear();
+}
+
 function mapFile(path: string, size: number): Uint8Array {
   // mmap refuses empty files; an empty file is simply no bytes.
   return size === 0 ? EMPTY : Bun.mmap(path, { size });
@@ -284,6 +301,7 @@ export class Segment {
     if (!this.mapView) {
       this.map = mapFile(this.logPath, this.size);
       this.mapView = viewOf(this.map);
+      mappedSegments.add(this);
     }
     return this.mapView;
   }
@@ -338,7 +356,9 @@ export class Segment {
   batchBytes(h: BatchHeader): Uint8Array {
     if (!this.file) {
       this.mapped();
-      return this.map!.subarray(h.position, h.position + h.size);
+      const bytes = this.map!.subarray(h.position, h.position + h.size);
+      readThroughMap(bytes.length);
+      return bytes;
     }
     const buf = Buffer.allocUnsafe(h.size);
     const n = this.file.read(buf, h.position);
@@ -360,7 +380,9 @@ export class Segment {
         if (!h || end + h.size - first.position > budget) break;
         end += h.size;
       }
-      return this.map!.subarray(first.position, end);
+      const bytes = this.map!.subarray(first.position, end);
+      readThroughMap(bytes.length);
+      return bytes;
     }
     const want = Math.max(first.size, Math.min(budget, this.size - first.position, readCap));
     // A recycled buffer: the connection gives it back once the socket has taken the bytes.
@@ -423,6 +445,12 @@ export class Segment {
     }
     this.size = position;
     return this.reindex(intervalBytes);
+  }
+
+  /** Lets go of the log mapping (not the indexes); the next read maps the file again. */
+  releaseLogMap(): void {
+    this.map = null;
+    this.mapView = null;
   }
 
   private dropMaps(): void {
