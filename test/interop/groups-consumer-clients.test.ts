@@ -57,11 +57,15 @@ interface RegexRun {
   before: string[];
   after: string[];
   byTopic: Record<string, string[]>;
+  emptyState: number;
+  deleted: { groupId: string; errorCode: number }[];
+  listedAfterDelete: number;
 }
 
 /** librdkafka's rd_kafka_consumer_group_type_t and rd_kafka_consumer_group_state_t values. */
 const RD_GROUP_TYPE_CONSUMER = 1;
 const RD_GROUP_STATE_STABLE = 3;
+const RD_GROUP_STATE_EMPTY = 5;
 
 function checkTakeover(r: Takeover, groupId: string): void {
   expect(sorted([...r.split.a, ...r.split.b].map(String))).toEqual(["0", "1", "2", "3", "4", "5"]);
@@ -95,18 +99,31 @@ describe("librdkafka with group.protocol=consumer", () => {
         checkTakeover(rangeRun, "crg");
         // Range hands out contiguous ranges.
         expect([rangeRun.split.a, rangeRun.split.b].map((p) => p.join(",")).sort()).toEqual(["0,1,2", "3,4,5"]);
-        expect(regex).toEqual({ before: ["rx-a"], after: ["rx-a", "rx-b"], byTopic: { "rx-a": range(0, 4), "rx-b": sorted(range(10, 16)) } });
+        expect(regex).toEqual({
+          before: ["rx-a"],
+          after: ["rx-a", "rx-b"],
+          byTopic: { "rx-a": range(0, 4), "rx-b": sorted(range(10, 16)) },
+          emptyState: RD_GROUP_STATE_EMPTY,
+          deleted: [{ groupId: "rxg", errorCode: 0 }],
+          listedAfterDelete: 0,
+        });
         // A static member that closes keeps its place; its instance comes back to the same partitions, the other member never moves.
         expect(sorted([...statics.first.a, ...statics.first.b].map(String))).toEqual(["0", "1", "2", "3"]);
         expect(statics.whileAway).toEqual(["inst-a", "inst-b"]);
         expect(statics.back).toEqual(statics.first.a);
         expect(statics.bAssignments).toEqual([JSON.stringify(statics.first.b)]);
         // The broker's own view matches what the clients saw.
-        const groups = b.broker.groups.describeConsumerGroups(["cug", "crg", "rxg"]);
-        expect(groups.map((g) => [g.groupId, g.groupState, g.assignorName])).toEqual([
-          ["cug", "Empty", "uniform"],
-          ["crg", "Empty", "range"],
-          ["rxg", "Empty", "uniform"],
+        const groups = b.broker.groups.describeConsumerGroups(["cug", "crg", "rxg", "stg"]);
+        expect(groups.map((g) => [g.groupId, g.groupState, g.assignorName, g.errorCode])).toEqual([
+          ["cug", "Empty", "uniform", 0],
+          ["crg", "Empty", "range", 0],
+          ["rxg", "Dead", "", ErrorCode.GROUP_ID_NOT_FOUND],
+          // Static members that closed left for a while (epoch -2): they stay until their session runs out.
+          ["stg", "Stable", "uniform", 0],
+        ]);
+        expect(groups[3]!.members.map((m) => [m.instanceId, m.memberEpoch]).sort()).toEqual([
+          ["inst-a", -2],
+          ["inst-b", -2],
         ]);
       } finally {
         await b.cleanup();

@@ -12,7 +12,7 @@
 //     the same partitions back while the other member's never change.
 //   node groups-consumer.mjs BOOTSTRAP regex PREFIX GROUP
 //     subscribes to ^PREFIX.*; a matching topic created later is picked up,
-//     a non-matching one never is.
+//     a non-matching one never is; then the empty group is described and deleted.
 // Commits and disconnects happen outside the message callback (DESIGN.md).
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
@@ -140,11 +140,15 @@ async function regex(prefix, groupId) {
   await produce(`${prefix}-b`, 10, 6, 3);
   await waitFor(() => seen.length >= 10, "records of the topic created later");
   await m.c.disconnect();
+  // Admin operations on the now empty consumer group.
+  const emptyState = (await admin.describeGroups([groupId])).groups[0].state;
+  const deleted = await admin.deleteGroups([groupId]);
+  const listedAfterDelete = (await admin.listGroups()).groups.filter((g) => g.groupId === groupId).length;
   await admin.disconnect();
   const byTopic = {};
   for (const s of seen) (byTopic[s.topic] ??= []).push(s.value);
   for (const k of Object.keys(byTopic)) byTopic[k].sort();
-  return { before, after, byTopic };
+  return { before, after, byTopic, emptyState, deleted: deleted.map((d) => ({ groupId: d.groupId, errorCode: d.errorCode ?? d.error?.code ?? 0 })), listedAfterDelete };
 }
 
 async function staticMembers(topic, groupId) {
