@@ -217,10 +217,13 @@ export class ConsumerMembership {
         g.addMember(fresh);
         return { member: fresh, isNew: true };
       }
+      if (existing.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        // The instance is back (under a new member id or its old one): it takes over its partitions, nothing else moves.
+        this.cancelTimers(g.groupId, existing.memberId);
+        return { member: g.replaceStaticMember(existing, memberId), isNew: false };
+      }
       if (existing.memberId === memberId) return { member: this.rejoin(g, existing), isNew: false };
-      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) return ErrorCode.UNRELEASED_INSTANCE_ID;
-      this.cancelTimers(g.groupId, existing.memberId);
-      return { member: g.replaceStaticMember(existing, memberId), isNew: false };
+      return ErrorCode.UNRELEASED_INSTANCE_ID;
     }
     if (!existing) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (existing.memberId !== memberId) return ErrorCode.FENCED_INSTANCE_ID;

@@ -499,6 +499,13 @@ describe("consumer group heartbeat", () => {
     // A live static member's instance id cannot be taken.
     const thief = c.consumerHeartbeat(hb({ memberId: "A3", instanceId: "ia", rebalanceTimeoutMs: 1, subscribedTopicNames: ["t"], topicPartitions: [] }));
     expect(thief.errorCode).toBe(ErrorCode.UNRELEASED_INSTANCE_ID);
+    // Back under the same member id after a temporary leave: the same partitions.
+    a2.beat();
+    expect(c.consumerHeartbeat(hb({ memberId: "A2", memberEpoch: -2, instanceId: "ia" })).errorCode).toBe(ErrorCode.NONE);
+    a2.epoch = 0;
+    const back = a2.join();
+    expect(back.errorCode).toBe(ErrorCode.NONE);
+    expect(back.assignment).toEqual([{ topicId: t, partitions: aParts }]);
     expect(group(c).groupEpoch).toBeGreaterThanOrEqual(epoch);
   });
 
