@@ -16,6 +16,8 @@ import * as ConsumerGroupDescribeRequest from "../../generated/ConsumerGroupDesc
 import * as ConsumerGroupDescribeResponse from "../../generated/ConsumerGroupDescribeResponse.ts";
 import * as ConsumerGroupHeartbeatRequest from "../../generated/ConsumerGroupHeartbeatRequest.ts";
 import * as ConsumerGroupHeartbeatResponse from "../../generated/ConsumerGroupHeartbeatResponse.ts";
+import * as CreatePartitionsRequest from "../../generated/CreatePartitionsRequest.ts";
+import * as CreatePartitionsResponse from "../../generated/CreatePartitionsResponse.ts";
 import * as CreateTopicsRequest from "../../generated/CreateTopicsRequest.ts";
 import * as CreateTopicsResponse from "../../generated/CreateTopicsResponse.ts";
 import * as ListGroupsRequest from "../../generated/ListGroupsRequest.ts";
@@ -206,6 +208,11 @@ class Conn {
     return r.topics[0]!.topicId;
   }
 
+  async addPartitions(name: string, count: number) {
+    const body = CreatePartitionsRequest.encode({ topics: [{ name, count, assignments: null }], timeoutMs: 5000, validateOnly: false }, 3);
+    expect(CreatePartitionsResponse.decode(await this.call(37, 3, body), 3).results[0]!.errorCode).toBe(0);
+  }
+
   close(): void {
     this.sock.end();
   }
@@ -283,6 +290,13 @@ describe("consumer group protocol on the wire", () => {
       expect((await c.heartbeat(1, { groupId: "wg", memberId: "member-b", memberEpoch: 2 })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
       const rejoined = await c.heartbeat(1, { ...join, memberId: "member-b" });
       expect(rejoined).toMatchObject({ errorCode: 0, memberEpoch: 3, assignment: { topicPartitions: [{ topicId, partitions: [0, 1, 2, 3] }] } });
+      // More partitions: a new group epoch at the next heartbeat, with the new partitions in it.
+      await c.addPartitions("w", 6);
+      const grown = await c.heartbeat(1, { groupId: "wg", memberId: "member-b", memberEpoch: 3 });
+      expect(grown).toMatchObject({ errorCode: 0, memberEpoch: 4, assignment: { topicPartitions: [{ topicId, partitions: [0, 1, 2, 3, 4, 5] }] } });
+      const leave = await c.heartbeat(1, { groupId: "wg", memberId: "member-b", memberEpoch: -1 });
+      expect(leave).toMatchObject({ errorCode: 0, memberId: "member-b", memberEpoch: -1 });
+      expect((await c.listGroups([])).groups.map((g) => [g.groupId, g.groupState])).toEqual([["wg", "Empty"]]);
       c.close();
     });
   }, 60_000);
