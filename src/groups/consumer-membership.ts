@@ -91,6 +91,24 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => s.has(x));
 }
 
+/** The reason for a refused heartbeat, in words close to Kafka's, so client logs say what happened. */
+function refusal(code: number, req: ConsumerHeartbeatRequest, g: ConsumerGroup): string | null {
+  switch (code) {
+    case ErrorCode.UNKNOWN_MEMBER_ID:
+      return `Member ${req.memberId} is not a member of group ${req.groupId}.`;
+    case ErrorCode.FENCED_MEMBER_EPOCH: {
+      const known = g.members.get(req.memberId)?.memberEpoch;
+      return `The consumer group member has a ${known !== undefined && req.memberEpoch > known ? "greater" : "smaller"} member epoch (${req.memberEpoch}) than the one known by the group coordinator (${known}). The member must abandon all its partitions and rejoin.`;
+    }
+    case ErrorCode.UNRELEASED_INSTANCE_ID:
+      return `Static member ${req.memberId} with instance id ${req.instanceId} cannot join the group because the instance id is owned by another member.`;
+    case ErrorCode.FENCED_INSTANCE_ID:
+      return `Static member ${req.memberId} with instance id ${req.instanceId} was fenced by another member.`;
+    default:
+      return null;
+  }
+}
+
 export class ConsumerMembership {
   /** Compiled subscription regexes, by pattern (patterns come from a handful of clients; the cache is capped anyway). */
   private readonly regexes = new Map<string, TopicMatcher>();
@@ -139,7 +157,7 @@ export class ConsumerMembership {
     const found = this.memberFor(g, req, owned);
     if (typeof found === "number") {
       this.host.debug(`consumer group ${req.groupId}: heartbeat of ${req.memberId} (instance ${req.instanceId}, epoch ${req.memberEpoch}) refused with error ${found}`);
-      return this.error(found);
+      return this.error(found, refusal(found, req, g));
     }
     const { member: m, isNew } = found;
     const assignedBefore = m.assigned;

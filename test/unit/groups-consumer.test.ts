@@ -301,6 +301,8 @@ describe("consumer group heartbeat", () => {
     expect(code({ serverAssignor: "range" })).toBe(ErrorCode.NONE);
     expect(code({ memberId: "other", memberEpoch: 3, topicPartitions: null })).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(code({ memberId: "m", memberEpoch: 7, topicPartitions: null })).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    expect(c.consumerHeartbeat(hb({ memberId: "m", memberEpoch: 7 })).errorMessage).toContain("greater member epoch (7)");
+    expect(c.consumerHeartbeat(hb({ memberId: "zz", memberEpoch: 7 })).errorMessage).toBe("Member zz is not a member of group g.");
     expect(c.consumerHeartbeat(hb({ memberId: "m", memberEpoch: -1 })).errorCode).toBe(ErrorCode.NONE);
     expect(c.consumerHeartbeat(hb({ memberId: "m", memberEpoch: -1 })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
