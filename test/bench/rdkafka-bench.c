@@ -334,6 +334,112 @@ static int loopback(int argc, char **argv) {
   return got == total ? 0 : 1;
 }
 
+
+/* ---- rawfetch: a pipelined Fetch client without librdkafka ----
+ *
+ * librdkafka keeps one Fetch in flight per broker and parses every record
+ * before it asks again, so its consume rate is bounded by that round trip,
+ * not by the broker. This reads the same data the way a pipelining client
+ * would: one Fetch v4 per partition in flight at all times, each answer walked
+ * only as far as batch headers (to learn the next offset and count records).
+ * It checks offsets are contiguous and stops at COUNT records.
+ *
+ *   rawfetch PORT TOPIC COUNT PARTITIONS VALUE_SIZE [PARTITION_MAX_BYTES]
+ */
+
+static void put16(unsigned char **p, int v) { (*p)[0] = (unsigned char)(v >> 8); (*p)[1] = (unsigned char)v; *p += 2; }
+static void put32(unsigned char **p, int32_t v) { for (int i = 3; i >= 0; i--) *(*p)++ = (unsigned char)((uint32_t)v >> (i * 8)); }
+static void put64(unsigned char **p, int64_t v) { for (int i = 7; i >= 0; i--) *(*p)++ = (unsigned char)((uint64_t)v >> (i * 8)); }
+static int32_t get32(const unsigned char *p) { return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]); }
+static int16_t get16(const unsigned char *p) { return (int16_t)(p[0] << 8 | p[1]); }
+static int64_t get64(const unsigned char *p) { return (int64_t)((uint64_t)(uint32_t)get32(p) << 32 | (uint32_t)get32(p + 4)); }
+
+static void read_full(int s, unsigned char *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(s, buf + got, n - got);
+    if (r <= 0) die("rawfetch read", r == 0 ? "connection closed" : strerror(errno));
+    got += (size_t)r;
+  }
+}
+
+static void send_fetch(int s, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_bytes) {
+  unsigned char buf[512], *p = buf + 4;
+  size_t tlen = strlen(topic);
+  put16(&p, 1); put16(&p, 4); put32(&p, corr); put16(&p, 8); memcpy(p, "rawfetch", 8); p += 8;
+  put32(&p, -1); put32(&p, 500); put32(&p, 1); put32(&p, max_bytes); *p++ = 0;
+  put32(&p, 1); put16(&p, (int)tlen); memcpy(p, topic, tlen); p += tlen;
+  put32(&p, 1); put32(&p, partition); put64(&p, offset); put32(&p, max_bytes);
+  unsigned char *q = buf;
+  put32(&q, (int32_t)(p - buf - 4));
+  if (write(s, buf, (size_t)(p - buf)) != p - buf) die("rawfetch write", strerror(errno));
+}
+
+static int rawfetch(int argc, char **argv) {
+  if (argc < 5) die("usage", "rawfetch PORT TOPIC COUNT PARTITIONS VALUE_SIZE [PARTITION_MAX_BYTES]");
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  const char *topic = argv[1];
+  long count = atol(argv[2]);
+  int partitions = atoi(argv[3]);
+  double value_size = atof(argv[4]);
+  int32_t max_bytes = argc > 5 ? atoi(argv[5]) : 4 << 20;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("rawfetch connect", strerror(errno));
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int64_t *next = calloc((size_t)partitions, sizeof *next);
+  size_t cap = (size_t)max_bytes + 65536;
+  unsigned char *buf = malloc(cap);
+  double start = now_s();
+  /* Responses come back in request order: a ring of the partition of each request in flight. */
+  int *ring = calloc((size_t)partitions, sizeof *ring), head = 0;
+  int32_t corr = 0;
+  for (int p = 0; p < partitions; p++) { ring[p] = p; send_fetch(s, ++corr, topic, p, 0, max_bytes); }
+  long got = 0, batches = 0;
+  double wire = 0;
+  while (got < count) {
+    unsigned char sz[4];
+    read_full(s, sz, 4);
+    size_t n = (size_t)get32(sz);
+    if (n > cap) { cap = n; buf = realloc(buf, cap); }
+    read_full(s, buf, n);
+    wire += (double)n + 4;
+    int part = ring[head];
+    head = (head + 1) % partitions;
+    /* correlation id, throttle, 1 topic (name), 1 partition */
+    const unsigned char *p = buf + 4 + 4 + 4;
+    p += 2 + get16(p);
+    p += 4;
+    int32_t index = get32(p); p += 4;
+    int16_t err = get16(p); p += 2;
+    if (index != part || err != 0) { fprintf(stderr, "rawfetch: partition %d error %d\n", index, err); return 1; }
+    p += 8 + 8;                                   /* high watermark, last stable offset */
+    int32_t aborted = get32(p); p += 4;
+    if (aborted > 0) p += (size_t)aborted * 16;
+    int32_t rlen = get32(p); p += 4;
+    const unsigned char *r = p, *end = p + (rlen > 0 ? rlen : 0);
+    while (end - r >= 61) {
+      int64_t base = get64(r);
+      int32_t blen = get32(r + 8);
+      if (r + 12 + blen > end) break;             /* a partial batch at the end of the answer */
+      if (base != next[part]) { fprintf(stderr, "rawfetch: partition %d offset %lld, expected %lld\n", part, (long long)base, (long long)next[part]); return 1; }
+      next[part] = base + get32(r + 23) + 1;
+      got += get32(r + 57);
+      batches++;
+      r += 12 + blen;
+    }
+    ring[(head + partitions - 1) % partitions] = part;
+    send_fetch(s, ++corr, topic, part, next[part], max_bytes);
+  }
+  double elapsed = now_s() - start;
+  double user, sys;
+  rusage_of(RUSAGE_SELF, &user, &sys);
+  printf("{\"records\":%ld,\"bytes\":%.0f,\"elapsed\":%.6f,\"wireBytes\":%.0f,\"batches\":%ld,\"errors\":0,\"user\":%.3f,\"sys\":%.3f,\"thread\":\"rawfetch\",\"threadCpu\":%.3f,\"error\":\"\"}\n",
+         got, (double)got * value_size, elapsed, wire, batches, user, sys, user + sys);
+  close(s);
+  return 0;
+}
+
 /* ---- one end of a stream, the other end being the runtime under test ---- */
 
 static int source(int argc, char **argv) {
@@ -394,6 +500,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "loopback")) return loopback(argc - 2, argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "source")) return source(argc - 2, argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "sink")) return sink();
-  die("usage", "rdkafka-bench produce|consume|loopback|source|sink ...");
+  if (argc >= 2 && !strcmp(argv[1], "rawfetch")) return rawfetch(argc - 2, argv + 2);
+  die("usage", "rdkafka-bench produce|consume|rawfetch|loopback|source|sink ...");
   return 2;
 }
