@@ -4,7 +4,7 @@
 // it is derived from the batches in the log, so a restart rebuilds it by
 // replaying batch headers; nothing extra has to be made durable.
 
-import { Reader } from "../protocol/reader.ts";
+import { iterateRecords, readControlRecord, RecordsError, type ControlRecord } from "../protocol/records.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 
 export interface AbortedTxn {
@@ -45,34 +45,14 @@ export function batchFacts(bytes: Uint8Array): BatchFacts {
   };
 }
 
-/** The control record type of a control batch: 0 abort, 1 commit (others are not transaction markers). */
-export function controlType(bytes: Uint8Array): number {
-  const r = new Reader(bytes, 61);
-  r.varint(); // record length
-  r.int8(); // attributes
-  r.varlong(); // timestamp delta
-  r.varint(); // offset delta
-  const keyLen = r.varint();
-  if (keyLen < 4) return -1;
-  r.int16(); // version
-  return r.int16();
-}
-
-/** The coordinator epoch in a transaction marker's value, or -1 when the record does not carry one. */
-export function markerCoordinatorEpoch(bytes: Uint8Array): number {
+/** The marker a control batch carries (its first record), or null when it holds none readable. */
+function markerOf(bytes: Uint8Array): ControlRecord | null {
   try {
-    const r = new Reader(bytes, 61);
-    r.varint(); // record length
-    r.int8(); // attributes
-    r.varlong(); // timestamp delta
-    r.varint(); // offset delta
-    const keyLen = r.varint();
-    r.pos += Math.max(keyLen, 0);
-    if (r.varint() < 6) return -1;
-    r.int16(); // value version
-    return r.int32();
-  } catch {
-    return -1;
+    const first = iterateRecords(bytes).next();
+    return first.done ? null : readControlRecord(first.value);
+  } catch (e) {
+    if (e instanceof RecordsError) return null;
+    throw e;
   }
 }
 
@@ -86,14 +66,15 @@ export class PartitionTxnState {
   apply(b: BatchFacts, bytes: Uint8Array | null): void {
     if (b.producerId < 0) return;
     if (b.control) {
-      const type = bytes ? controlType(bytes) : -1;
+      const marker = bytes ? markerOf(bytes) : null;
+      const type = marker ? marker.type : -1;
       if (type !== 0 && type !== 1) return;
       const first = this.open.get(b.producerId);
       if (first !== undefined) {
         this.open.delete(b.producerId);
         if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset });
       }
-      this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp, bytes ? markerCoordinatorEpoch(bytes) : -1);
+      this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp, marker?.coordinatorEpoch ?? -1);
       return;
     }
     const count = b.lastOffset - b.baseOffset + 1;

@@ -7,16 +7,7 @@ import * as FetchResponse from "../../generated/FetchResponse.ts";
 import { GATHER_MIN_BYTES, GatherWriter } from "../../src/protocol/gather-writer.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { Writer } from "../../src/protocol/writer.ts";
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+import { concat } from "./log-fixtures.ts";
 
 function filled(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -9,16 +9,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apis, requestHeaderVersion, responseHeaderVersion } from "../../generated/index.ts";
-import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { Broker } from "../../src/broker.ts";
 import { DEFAULT_OPTIONS } from "../../src/config.ts";
 import { GroupCoordinator } from "../../src/groups/coordinator.ts";
 import { ManualScheduler } from "../../src/groups/scheduler.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
-import { Reader } from "../../src/protocol/reader.ts";
-import { handleFrame } from "../../src/server/dispatch.ts";
 import { joinReq, settled, startJoin } from "./groups-fixtures.ts";
+import { callDispatcher, type Obj } from "../helpers/dispatch-call.ts";
 
 const KEY = { OffsetFetch: 9, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const;
 
@@ -28,7 +25,6 @@ afterEach(async () => {
   cleanups = [];
 });
 
-type Obj = Record<string, unknown>;
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "klite-txoc-"));
@@ -61,21 +57,7 @@ async function setup() {
   return { broker, s, c };
 }
 
-/** Encodes a request frame, runs it through the dispatcher, decodes the answer. */
-async function call(broker: Broker, apiKey: number, version: number, body: Obj): Promise<Obj> {
-  const api = apis.get(apiKey)!;
-  const header = RequestHeader.encode({ requestApiKey: apiKey, requestApiVersion: version, correlationId: 7, clientId: "tester" }, requestHeaderVersion(apiKey, version));
-  const req = api.request.encode({ ...api.request.create(), ...body } as never, version);
-  const frame = new Uint8Array(header.length + req.length);
-  frame.set(header);
-  frame.set(req, header.length);
-  const out = await handleFrame(broker, { connectionId: 1, remoteAddress: "10.0.0.1" }, frame);
-  const r = new Reader(out!);
-  r.int32();
-  expect(r.int32()).toBe(7);
-  if (responseHeaderVersion(apiKey, version) >= 1) r.taggedFields();
-  return api.response.decode(r, version) as Obj;
-}
+const call = callDispatcher;
 
 interface Producer {
   txn: string;
