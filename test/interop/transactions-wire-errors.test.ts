@@ -1,14 +1,16 @@
-// Transaction requests that must fail, over TCP with the generated codecs:
-// the error codes Kafka 4.3 answers with, and a coordinator that keeps
-// serving the well-formed transaction next to them.
+// Transaction and idempotence requests that must fail or be deduplicated,
+// over TCP with the generated codecs: the error codes Kafka 4.3 answers with,
+// and a coordinator that keeps serving the well-formed requests next to them.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type * as AddPartitionsToTxnResponse from "../../generated/AddPartitionsToTxnResponse.ts";
 import type * as EndTxnResponse from "../../generated/EndTxnResponse.ts";
+import type * as FetchResponse from "../../generated/FetchResponse.ts";
 import type * as InitProducerIdResponse from "../../generated/InitProducerIdResponse.ts";
+import type * as ProduceResponse from "../../generated/ProduceResponse.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { inProcessBroker, type InProcessBroker } from "../helpers/broker.ts";
-import { connectWire, type WireClient } from "../helpers/wire-client.ts";
+import { committedValues, connectWire, producerBatch, type WireClient } from "../helpers/wire-client.ts";
 
 let b: InProcessBroker;
 let c: WireClient;
@@ -64,4 +66,26 @@ test("AddPartitionsToTxn naming a topic that does not exist: UNKNOWN_TOPIC_OR_PA
   expect((await endTxn(3, "missing-topic", p.pid, p.epoch, false)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
   const again = await addPartitions(3, "missing-topic", p.pid, p.epoch, [{ name: "real", partitions: [0] }]);
   expect(again.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(ErrorCode.NONE);
+});
+
+test("idempotent retries over the wire: a resent batch gets its first offset back and is stored once; a gap is refused", async () => {
+  b.broker.topics.create("idem", 1, {});
+  const r = await c.call<InitProducerIdResponse.InitProducerIdResponse>(22, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+  const pid = Number(r.producerId);
+  const produce = async (sequence: number, values: string[]) => {
+    const records = producerBatch({ producerId: pid, epoch: r.producerEpoch, sequence, values, transactional: false });
+    const res = await c.call<ProduceResponse.ProduceResponse>(0, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: "idem", partitionData: [{ index: 0, records }] }] });
+    return res.responses[0]!.partitionResponses[0]!;
+  };
+  expect(await produce(0, ["a", "b"])).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n });
+  expect(await produce(2, ["c"])).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2n });
+  expect(await produce(0, ["a", "b"])).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n }); // a retry of the first
+  expect((await produce(5, ["x"])).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+  const f = await c.call<FetchResponse.FetchResponse>(1, 11, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0,
+    topics: [{ topic: "idem", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+  });
+  const p = f.responses[0]!.partitions[0]!;
+  expect(p.highWatermark).toBe(3n);
+  expect(committedValues(p.records, [])).toEqual(["a", "b", "c"]);
 });
