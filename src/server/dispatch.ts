@@ -7,7 +7,9 @@ import * as RequestHeader from "../../generated/RequestHeader.ts";
 import * as ApiVersionsResponse from "../../generated/ApiVersionsResponse.ts";
 import { Reader, DecodeError } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
-import { GatherWriter } from "../protocol/gather-writer.ts";
+import { GatherWriter, gatheredBytes } from "../protocol/gather-writer.ts";
+import type { RecordsInit } from "../protocol/generated-support.ts";
+import type * as FetchResponse from "../../generated/FetchResponse.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import type { RequestContext } from "../handlers/registry.ts";
@@ -85,6 +87,11 @@ export function handleFrameChunks(
 
 const FETCH_KEY = 1;
 
+/** Every partition's records of a Fetch response. */
+function* fetchRecords(body: FetchResponse.FetchResponseInit): Generator<RecordsInit | null | undefined> {
+  for (const t of body.responses ?? []) for (const p of t.partitions ?? []) yield p.records;
+}
+
 /** Response frame: int32 size, header (v0: correlation id; v1 adds an empty tagged section), body. */
 export function encodeResponse(ctx: RequestContext, body: object, gather = false): FrameChunks {
   const mod = apis.get(ctx.apiKey)!.response;
@@ -92,7 +99,7 @@ export function encodeResponse(ctx: RequestContext, body: object, gather = false
   const bodySize = mod.size(body as never, ctx.apiVersion);
   const headerSize = hv >= 1 ? 5 : 4;
   const total = 4 + headerSize + bodySize;
-  const w = gather ? GatherWriter.alloc(total) : Writer.alloc(total);
+  const w = gather ? new GatherWriter(total, gatheredBytes(fetchRecords(body as FetchResponse.FetchResponseInit))) : Writer.alloc(total);
   w.int32(headerSize + bodySize);
   w.int32(ctx.correlationId);
   if (hv >= 1) w.uvarint(0);

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import * as FetchResponse from "../../generated/FetchResponse.ts";
-import { GATHER_MIN_BYTES, GatherWriter } from "../../src/protocol/gather-writer.ts";
+import { GATHER_MIN_BYTES, GatherWriter, gatheredBytes } from "../../src/protocol/gather-writer.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { Writer } from "../../src/protocol/writer.ts";
 import { concat } from "./log-fixtures.ts";
@@ -41,7 +41,9 @@ describe("GatherWriter", () => {
       FetchResponse.encodeInto(copy, body, version);
       const expected = copy.finish();
 
-      const g = GatherWriter.alloc(n);
+      const records = body.responses![0]!.partitions!.map((p) => p.records);
+      const g = new GatherWriter(n, gatheredBytes(records));
+      expect(gatheredBytes(records)).toBe(big.length + split[0]!.length + split[1]!.length);
       FetchResponse.encodeInto(g, body, version);
       const chunks = g.finishChunks();
       expect(concat(chunks)).toEqual(expected);
@@ -57,9 +59,13 @@ describe("GatherWriter", () => {
   }
 
   test("a short write is refused rather than sent with unwritten bytes", () => {
-    const g = GatherWriter.alloc(10);
+    const g = new GatherWriter(10, 0);
     g.int32(1);
     expect(() => g.finishChunks()).toThrow();
+    // A section that was expected to be gathered but was not is refused as well.
+    const h = new GatherWriter(8, 4);
+    h.int32(1);
+    expect(() => h.finishChunks()).toThrow();
     const w = Writer.alloc(5000);
     w.int32(1);
     expect(() => w.finish()).toThrow();
