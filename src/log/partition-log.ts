@@ -61,13 +61,14 @@ export interface StoredBatch {
 }
 
 /**
- * Reads of the active segment copy at most this much per call beyond the
- * first batch (KIP-74 still returns a larger first batch whole). A partition
- * may answer with less than partition_max_bytes, and clients fetch again; the
- * cap keeps a fetch of 10 MiB per partition across many partitions from
- * holding a copy of all of it at once (measured: RSS over 300 MB with 16 MiB).
+ * One read of a segment returns at most this much beyond the first batch
+ * (KIP-74 still returns a larger first batch whole). A partition may answer
+ * with less than partition_max_bytes, and clients fetch again; the cap keeps
+ * a fetch of 10 MiB per partition across many partitions from holding all of
+ * it at once, copied (active segment) or mapped (sealed ones): measured, RSS
+ * went over 300 MB with a 16 MiB cap.
  */
-const ACTIVE_READ_CAP = 4 << 20;
+const READ_CAP = 4 << 20;
 
 export class PartitionLog implements FlushTarget {
   private segments: Segment[] = [];
@@ -339,7 +340,7 @@ export class PartitionLog implements FlushTarget {
     let first: BatchHeader | null = start.header;
     for (let i = start.index; i < this.segments.length && first; ) {
       const seg = this.segments[i]!;
-      const bytes = seg.readFrom(first, maxBytes - size, minOneBatch && size === 0, ACTIVE_READ_CAP);
+      const bytes = seg.readFrom(first, maxBytes - size, minOneBatch && size === 0, READ_CAP);
       if (bytes.length === 0) break;
       chunks.push(bytes);
       size += bytes.length;

@@ -68,6 +68,9 @@ function readThroughMap(n: number): void {
   bytesSinceRelease = 0;
   for (const s of mappedSegments) s.releaseLogMap();
   mappedSegments.clear();
+  // Ask for a collection now (without waiting for it): unmapping happens only
+  // when the released maps are collected, and nothing else prompts the GC.
+  Bun.gc(false);
 }
 
 function mapFile(path: string, size: number): Uint8Array {
@@ -368,7 +371,8 @@ export class Segment {
   /**
    * Whole batches starting with `first`, at most `budget` bytes, or just the
    * first batch when it alone exceeds the budget and `forceFirst` (KIP-74).
-   * Reads of the active segment copy at most max(budget, first batch, readCap) bytes.
+   * At most max(first batch, min(budget, readCap)) bytes: a view of the map
+   * when sealed, a copy when active.
    */
   readFrom(first: BatchHeader, budget: number, forceFirst: boolean, readCap: number): Uint8Array {
     if (first.size > budget) return forceFirst ? this.batchBytes(first) : EMPTY;
@@ -377,7 +381,7 @@ export class Segment {
       let end = first.position + first.size;
       for (;;) {
         const h = this.headerAt(end);
-        if (!h || end + h.size - first.position > budget) break;
+        if (!h || end + h.size - first.position > Math.min(budget, readCap)) break;
         end += h.size;
       }
       const bytes = this.map!.subarray(first.position, end);
