@@ -45,3 +45,17 @@ test("frames spanning reads are assembled byte-exact in pooled buffers", () => {
     giveBack(out[0]!);
   }
 });
+
+test("a full pool makes room for the size in use now by dropping the longest-idle buffers", () => {
+  // Fill the pool with 8 MiB buffers (four reach the 32 MiB cap).
+  const big = [1, 2, 3, 4].map(() => takeBuffer(8 * 1024 * 1024 - 1));
+  for (const b of big) giveBack(b);
+  const full = pooledBuffers();
+  // 4 MiB buffers coming back now must be kept, at the cost of the idle 8 MiB ones.
+  const small = [1, 2].map(() => takeBuffer(4 * 1024 * 1024));
+  for (const s of small) giveBack(s);
+  const again = takeBuffer(4 * 1024 * 1024);
+  expect(small.some((s) => s.buffer === again.buffer)).toBe(true);
+  expect(pooledBuffers()).toBeLessThanOrEqual(full + 1);
+  giveBack(again);
+});
