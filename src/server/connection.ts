@@ -13,6 +13,13 @@ import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch
 const MAX_IN_FLIGHT = 64;
 const PRODUCE_KEY = 0;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
+/**
+ * Request bytes being handled at once (produce frames wait for their fsync):
+ * past this, reading pauses until some are answered. One request of any
+ * allowed size always proceeds. Without it, 64 pipelined requests of up to
+ * --max-request-bytes each could all be held at the same time.
+ */
+const MAX_REQUEST_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 interface Slot {
   done: boolean;
@@ -32,6 +39,7 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private readonly output: Uint8Array[] = [];
   private outputBytes = 0;
+  private requestBytes = 0;
   private paused = false;
   private closed = false;
   private readonly frames: Uint8Array[] = [];
@@ -64,6 +72,7 @@ export class Connection {
   private dispatch(frame: Uint8Array): void {
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
+    this.requestBytes += frame.length;
     let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
       result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame, true);
@@ -73,12 +82,14 @@ export class Connection {
     if (result instanceof Promise) {
       result.then(
         (data) => {
+          this.requestBytes -= frame.length;
           this.recycle(frame);
           this.complete(slot, data);
         },
         (e) => this.fail(e),
       );
     } else {
+      this.requestBytes -= frame.length;
       this.recycle(frame);
       this.complete(slot, result);
     }
@@ -143,7 +154,7 @@ export class Connection {
 
   private updateFlowControl(): void {
     if (this.closed) return;
-    const busy = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT;
+    const busy = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT || this.requestBytes > MAX_REQUEST_BYTES_IN_FLIGHT;
     if (busy && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -1,0 +1,83 @@
+// Many large produce requests written at once on one connection, with group
+// fsync so that answers wait for the disk. Reading pauses while 64 requests or
+// 32 MiB of them are in hand (whether that engages here depends on how fast
+// the disk syncs; this test does not assert it). Every request must still be
+// answered, in order, with the offsets of its batches, and the log must hold
+// exactly what was sent.
+
+import { expect, test } from "bun:test";
+import * as ProduceRequest from "../../generated/ProduceRequest.ts";
+import * as ProduceResponse from "../../generated/ProduceResponse.ts";
+import * as RequestHeader from "../../generated/RequestHeader.ts";
+import { requestHeaderVersion } from "../../generated/index.ts";
+import { Reader } from "../../src/protocol/reader.ts";
+import { buildBatch } from "../../src/protocol/records.ts";
+import { withInProcessBroker } from "../helpers/broker.ts";
+import { waitFor } from "../helpers/run.ts";
+
+const REQUESTS = 60;
+const RECORDS = 90;
+const VALUE = 10_000; // ~0.9 MB per request (under max.message.bytes), ~54 MB in all
+
+test("60 pipelined 0.9 MB produce requests are all answered in order with contiguous offsets", () =>
+  withInProcessBroker({ fsync: "group" }, async (b) => {
+    b.broker.topics.create("pp", 1, {});
+    const value = new Uint8Array(VALUE).fill(7);
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const records = buildBatch({ records: Array.from({ length: RECORDS }, (_, j) => ({ key: `${i}-${j}`, value })) });
+      const header = RequestHeader.encode({ requestApiKey: 0, requestApiVersion: 9, correlationId: i, clientId: "pp" }, requestHeaderVersion(0, 9));
+      const body = ProduceRequest.encode({ transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: "pp", partitionData: [{ index: 0, records }] }] }, 9);
+      const f = new Uint8Array(4 + header.length + body.length);
+      new DataView(f.buffer).setInt32(0, header.length + body.length);
+      f.set(header, 4);
+      f.set(body, 4 + header.length);
+      frames.push(f);
+    }
+    const answers: { correlationId: number; errorCode: number; baseOffset: bigint }[] = [];
+    let buf = new Uint8Array(0);
+    const sock = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: b.port,
+      socket: {
+        data(_s, d) {
+          const n = new Uint8Array(buf.length + d.length);
+          n.set(buf);
+          n.set(d, buf.length);
+          buf = n;
+          while (buf.length >= 4) {
+            const len = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
+            if (buf.length < 4 + len) break;
+            const r = new Reader(buf.subarray(4, 4 + len));
+            const correlationId = r.int32();
+            r.taggedFields();
+            const p = ProduceResponse.decode(r, 9).responses[0]!.partitionResponses[0]!;
+            answers.push({ correlationId, errorCode: p.errorCode, baseOffset: p.baseOffset });
+            buf = buf.slice(4 + len);
+          }
+        },
+      },
+    });
+    // Write everything at once; Bun queues what the socket does not take yet.
+    let pending = frames.slice();
+    const pump = () => {
+      while (pending.length) {
+        const f = pending[0]!;
+        const n = sock.write(f);
+        if (n < f.length) {
+          pending[0] = f.subarray(Math.max(0, n));
+          return;
+        }
+        pending.shift();
+      }
+    };
+    const timer = setInterval(pump, 1);
+    pump();
+    await waitFor(() => answers.length === REQUESTS, 60_000, "all answers");
+    clearInterval(timer);
+    sock.end();
+    expect(answers.map((a) => a.correlationId)).toEqual(frames.map((_, i) => i));
+    expect(answers.every((a) => a.errorCode === 0)).toBe(true);
+    expect(answers.map((a) => Number(a.baseOffset))).toEqual(frames.map((_, i) => i * RECORDS));
+    expect(b.broker.topics.get("pp")!.partitions[0]!.log.logEndOffset).toBe(REQUESTS * RECORDS);
+  }), 120_000);
