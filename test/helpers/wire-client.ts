@@ -7,6 +7,7 @@ import type { Socket } from "bun";
 import { apis, requestHeaderVersion, responseHeaderVersion } from "../../generated/index.ts";
 import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { Reader } from "../../src/protocol/reader.ts";
+import { frameReader } from "./frames.ts";
 import { buildBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
 
 export interface WireClient {
@@ -16,29 +17,20 @@ export interface WireClient {
 }
 
 export async function connectWire(port: number, clientId = "klite-wire-test"): Promise<WireClient> {
-  let buf = new Uint8Array(0);
   let waiting: { resolve: (frame: Uint8Array) => void; reject: (e: Error) => void } | null = null;
   let closed: Error | null = null;
-  const deliver = () => {
-    if (!waiting || buf.length < 4) return;
-    const len = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
-    if (buf.length < 4 + len) return;
-    const frame = buf.slice(4, 4 + len);
-    buf = buf.slice(4 + len);
+  // One request at a time, so at most one frame is ever waiting to be taken.
+  const onData = frameReader((frame) => {
     const w = waiting;
     waiting = null;
-    w.resolve(frame);
-  };
+    w?.resolve(frame);
+  });
   const sock: Socket<undefined> = await Bun.connect({
     hostname: "127.0.0.1",
     port,
     socket: {
       data(_s, d) {
-        const n = new Uint8Array(buf.length + d.length);
-        n.set(buf);
-        n.set(d, buf.length);
-        buf = n;
-        deliver();
+        onData(d);
       },
       close() {
         closed = new Error("connection closed by the broker");

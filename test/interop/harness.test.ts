@@ -7,6 +7,7 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnBroker, tempDir, withInProcessBroker, withSpawnedBroker } from "../helpers/broker.ts";
 import { run, runJson, runOk, waitFor } from "../helpers/run.ts";
+import { frameReader } from "../helpers/frames.ts";
 
 /** A Kafka request frame: ApiVersions v0 (header v1, empty body). */
 function apiVersionsV0(correlationId: number): Uint8Array {
@@ -24,19 +25,15 @@ function apiVersionsV0(correlationId: number): Uint8Array {
 
 /** Sends ApiVersions v0 and resolves to the correlation id of the answer. */
 async function ping(port: number): Promise<number> {
-  let buf = new Uint8Array(0);
   let resolve!: (n: number) => void;
   const answered = new Promise<number>((r) => (resolve = r));
+  const onData = frameReader((frame) => resolve(new DataView(frame.buffer, frame.byteOffset).getInt32(0)));
   const sock = await Bun.connect({
     hostname: "127.0.0.1",
     port,
     socket: {
       data(_s, d) {
-        const n = new Uint8Array(buf.length + d.length);
-        n.set(buf);
-        n.set(d, buf.length);
-        buf = n;
-        if (buf.length >= 8 && buf.length >= 4 + new DataView(buf.buffer).getInt32(0)) resolve(new DataView(buf.buffer).getInt32(4));
+        onData(d);
       },
     },
   });

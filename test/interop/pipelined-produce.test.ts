@@ -13,6 +13,7 @@ import { requestHeaderVersion } from "../../generated/index.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { buildBatch } from "../../src/protocol/records.ts";
 import { withInProcessBroker } from "../helpers/broker.ts";
+import { frameReader } from "../helpers/frames.ts";
 import { waitFor } from "../helpers/run.ts";
 
 const REQUESTS = 60;
@@ -35,26 +36,19 @@ test("60 pipelined 0.9 MB produce requests are all answered in order with contig
       frames.push(f);
     }
     const answers: { correlationId: number; errorCode: number; baseOffset: bigint }[] = [];
-    let buf = new Uint8Array(0);
+    const onData = frameReader((frame) => {
+      const r = new Reader(frame);
+      const correlationId = r.int32();
+      r.taggedFields();
+      const p = ProduceResponse.decode(r, 9).responses[0]!.partitionResponses[0]!;
+      answers.push({ correlationId, errorCode: p.errorCode, baseOffset: p.baseOffset });
+    });
     const sock = await Bun.connect({
       hostname: "127.0.0.1",
       port: b.port,
       socket: {
         data(_s, d) {
-          const n = new Uint8Array(buf.length + d.length);
-          n.set(buf);
-          n.set(d, buf.length);
-          buf = n;
-          while (buf.length >= 4) {
-            const len = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
-            if (buf.length < 4 + len) break;
-            const r = new Reader(buf.subarray(4, 4 + len));
-            const correlationId = r.int32();
-            r.taggedFields();
-            const p = ProduceResponse.decode(r, 9).responses[0]!.partitionResponses[0]!;
-            answers.push({ correlationId, errorCode: p.errorCode, baseOffset: p.baseOffset });
-            buf = buf.slice(4 + len);
-          }
+          onData(d);
         },
       },
     });
