@@ -11,7 +11,9 @@ import * as ProduceResponse from "../../generated/ProduceResponse.ts";
 import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { requestHeaderVersion } from "../../generated/index.ts";
 import { Reader } from "../../src/protocol/reader.ts";
-import { buildBatch } from "../../src/protocol/records.ts";
+import { buildBatch, decodeRecords, validateBatches } from "../../src/protocol/records.ts";
+import type * as FetchResponse from "../../generated/FetchResponse.ts";
+import { connectWire } from "../helpers/wire-client.ts";
 import { withInProcessBroker } from "../helpers/broker.ts";
 import { frameReader } from "../helpers/frames.ts";
 import { waitFor } from "../helpers/run.ts";
@@ -23,9 +25,10 @@ const VALUE = 10_000; // ~0.9 MB per request (under max.message.bytes), ~54 MB i
 test("60 pipelined 0.9 MB produce requests are all answered in order with contiguous offsets", () =>
   withInProcessBroker({ fsync: "group" }, async (b) => {
     b.broker.topics.create("pp", 1, {});
-    const value = new Uint8Array(VALUE).fill(7);
     const frames: Uint8Array[] = [];
     for (let i = 0; i < REQUESTS; i++) {
+      // Every request's values differ, so a frame buffer reused too early would show in the log.
+      const value = new Uint8Array(VALUE).fill(i + 1);
       const records = buildBatch({ records: Array.from({ length: RECORDS }, (_, j) => ({ key: `${i}-${j}`, value })) });
       const header = RequestHeader.encode({ requestApiKey: 0, requestApiVersion: 9, correlationId: i, clientId: "pp" }, requestHeaderVersion(0, 9));
       const body = ProduceRequest.encode({ transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: "pp", partitionData: [{ index: 0, records }] }] }, 9);
@@ -74,4 +77,30 @@ test("60 pipelined 0.9 MB produce requests are all answered in order with contig
     expect(answers.every((a) => a.errorCode === 0)).toBe(true);
     expect(answers.map((a) => Number(a.baseOffset))).toEqual(frames.map((_, i) => i * RECORDS));
     expect(b.broker.topics.get("pp")!.partitions[0]!.log.logEndOffset).toBe(REQUESTS * RECORDS);
+
+    // Read it all back and compare every record.
+    const wire = await connectWire(b.port);
+    try {
+      let offset = 0;
+      while (offset < REQUESTS * RECORDS) {
+        const f = await wire.call<FetchResponse.FetchResponse>(1, 11, {
+          replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 8 << 20, isolationLevel: 0,
+          topics: [{ topic: "pp", partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: 8 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+        });
+        const records = f.responses[0]!.partitions[0]!.records!;
+        const got = validateBatches(records, { maxBatchBytes: 1 << 30 }); // checks each batch's CRC
+        expect(got.length).toBeGreaterThan(0);
+        for (const batch of got) {
+          for (const r of decodeRecords(records.subarray(batch.position, batch.position + batch.size))) {
+            const i = Math.floor(r.offset / RECORDS);
+            expect(new TextDecoder().decode(r.key!)).toBe(`${i}-${r.offset % RECORDS}`);
+            expect(r.value!.length).toBe(VALUE);
+            expect(r.value!.every((x) => x === i + 1)).toBe(true);
+            offset = r.offset + 1;
+          }
+        }
+      }
+    } finally {
+      wire.close();
+    }
   }), 120_000);
