@@ -288,6 +288,29 @@ static int consume(int argc, char **argv) {
   return 0;
 }
 
+/* ---- small socket helpers ---- */
+
+/** Reads `fd` to end of stream into `buf` (reused), returning the byte count. */
+static double read_to_eof(int fd, char *buf, size_t chunk) {
+  double got = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, chunk);
+    if (r < 0) die("read", strerror(errno));
+    if (r == 0) return got;
+    got += (double)r;
+  }
+}
+
+/** A TCP connection to 127.0.0.1:port, Nagle off. */
+static int connect_loopback(const char *port) {
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("connect", strerror(errno));
+  int one = 1;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return s;
+}
+
 /* ---- loopback ---- */
 
 static int loopback(int argc, char **argv) {
@@ -318,13 +341,7 @@ static int loopback(int argc, char **argv) {
   }
   int c = accept(ls, NULL, NULL);
   if (c < 0) die("accept", strerror(errno));
-  double start = now_s(), got = 0;
-  for (;;) {
-    ssize_t r = read(c, buf, chunk);
-    if (r < 0) die("read", strerror(errno));
-    if (r == 0) break;
-    got += (double)r;
-  }
+  double start = now_s(), got = read_to_eof(c, buf, chunk);
   double elapsed = now_s() - start;
   waitpid(child, NULL, 0);
   double user, sys, cuser, csys;
@@ -377,16 +394,12 @@ static void send_fetch(int s, int32_t corr, const char *topic, int32_t partition
 
 static int rawfetch(int argc, char **argv) {
   if (argc < 5) die("usage", "rawfetch PORT TOPIC COUNT PARTITIONS VALUE_SIZE [PARTITION_MAX_BYTES]");
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   const char *topic = argv[1];
   long count = atol(argv[2]);
   int partitions = atoi(argv[3]);
   double value_size = atof(argv[4]);
   int32_t max_bytes = argc > 5 ? atoi(argv[5]) : 4 << 20;
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("rawfetch connect", strerror(errno));
-  int one = 1;
-  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int s = connect_loopback(argv[0]);
   int64_t *next = calloc((size_t)partitions, sizeof *next);
   size_t cap = (size_t)max_bytes + 65536;
   unsigned char *buf = malloc(cap);
@@ -485,7 +498,6 @@ static void write_all(int s, const unsigned char *p, size_t n) {
 
 static int rawproduce(int argc, char **argv) {
   if (argc < 5) die("usage", "rawproduce PORT TOPIC COUNT VALUE_SIZE PARTITIONS [RECORDS_PER_BATCH] [WINDOW]");
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   const char *topic = argv[1];
   long count = atol(argv[2]);
   int size = atoi(argv[3]);
@@ -535,10 +547,7 @@ static int rawproduce(int argc, char **argv) {
   put32(&q, partitions);
   for (int i = 0; i < partitions; i++) { put32(&q, i); put32(&q, (int32_t)blen); memcpy(q, batch, blen); q += blen; }
 
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("rawproduce connect", strerror(errno));
-  int one = 1;
-  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int s = connect_loopback(argv[0]);
 
   long per_request = (long)per_batch * partitions;
   long requests = (count + per_request - 1) / per_request;
@@ -595,12 +604,10 @@ static int rawproduce(int argc, char **argv) {
 
 static int source(int argc, char **argv) {
   if (argc < 3) die("usage", "source PORT BYTES CHUNK");
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   double total = atof(argv[1]);
   size_t chunk = (size_t)atol(argv[2]);
   char *buf = calloc(1, chunk);
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(s, (struct sockaddr *)&addr, sizeof addr)) die("connect", strerror(errno));
+  int s = connect_loopback(argv[0]);
   double start = now_s(), left = total;
   while (left > 0) {
     size_t n = left < (double)chunk ? (size_t)left : chunk;
@@ -631,13 +638,7 @@ static int sink(void) {
   if (c < 0) die("accept", strerror(errno));
   size_t chunk = 256 * 1024;
   char *buf = malloc(chunk);
-  double start = now_s(), got = 0;
-  for (;;) {
-    ssize_t r = read(c, buf, chunk);
-    if (r < 0) die("read", strerror(errno));
-    if (r == 0) break;
-    got += (double)r;
-  }
+  double start = now_s(), got = read_to_eof(c, buf, chunk);
   double elapsed = now_s() - start;
   double user, sys;
   rusage_of(RUSAGE_SELF, &user, &sys);
