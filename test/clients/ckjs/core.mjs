@@ -13,24 +13,7 @@
 //
 // Extra librdkafka settings: KLITE_CLIENT_CONF='{"debug": "protocol,broker"}';
 // KLITE_CLIENT_LOG=1 copies librdkafka's log to stderr.
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
-const Kafka = require("@confluentinc/kafka-javascript");
-
-const [bootstrap, cmd, ...args] = process.argv.slice(2);
-const extra = JSON.parse(process.env.KLITE_CLIENT_CONF ?? "{}");
-const base = { "bootstrap.servers": bootstrap, debug: "protocol", event_cb: true, ...extra };
-
-const sent = {};
-function onLog(l) {
-  const m = /Sent (\w+)Request \(v(\d+)/.exec(l.message);
-  if (m) sent[m[1]] = Math.max(sent[m[1]] ?? -1, Number(m[2]));
-  if (process.env.KLITE_CLIENT_LOG) console.error(l.fac, l.message);
-}
-function watch(client) {
-  client.on("event.log", onLog);
-  return client;
-}
+import { Kafka, base, onLog, watch, run } from "./native.mjs";
 
 function produce(topic, n, compression, partitions = "1") {
   n = Number(n);
@@ -95,14 +78,4 @@ async function admin(action, ...names) {
   return r;
 }
 
-const fns = { produce, consume, admin };
-fns[cmd](...args).then(
-  (result) => {
-    console.log(JSON.stringify({ result, sent }));
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+run({ produce, consume, admin });

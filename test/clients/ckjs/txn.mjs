@@ -11,28 +11,8 @@
 //                               the offsets; aborted once, then committed; committed() after each
 //   consume TOPIC ISOLATION     read_committed|read_uncommitted, every partition from the
 //                               beginning to its end: [[partition, offset, key], ...]
-//
-// Extra librdkafka settings: KLITE_CLIENT_CONF='{"debug": "protocol,eos"}';
-// KLITE_CLIENT_LOG=1 copies librdkafka's log to stderr.
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
-const Kafka = require("@confluentinc/kafka-javascript");
-
-const [bootstrap, cmd, ...args] = process.argv.slice(2);
-const extra = JSON.parse(process.env.KLITE_CLIENT_CONF ?? "{}");
-const base = { "bootstrap.servers": bootstrap, debug: "protocol", event_cb: true, ...extra };
+import { Kafka, base, watch, run } from "./native.mjs";
 const TIMEOUT = 30_000;
-
-const sent = {};
-function onLog(l) {
-  const m = /Sent (\w+)Request \(v(\d+)/.exec(l.message);
-  if (m) sent[m[1]] = Math.max(sent[m[1]] ?? -1, Number(m[2]));
-  if (process.env.KLITE_CLIENT_LOG) console.error(l.fac, l.message);
-}
-function watch(client) {
-  client.on("event.log", onLog);
-  return client;
-}
 
 /** Calls a node-style method of a client as a promise. */
 const call = (client, method, ...a) => new Promise((res, rej) => client[method](...a, (err, v) => (err ? rej(err) : res(v))));
@@ -154,14 +134,4 @@ async function consume(topic, isolation) {
   return got;
 }
 
-const fns = { idempotent, txn, ctp, consume };
-fns[cmd](...args).then(
-  (result) => {
-    console.log(JSON.stringify({ result, sent }));
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+run({ idempotent, txn, ctp, consume });
