@@ -14,12 +14,22 @@ const MAX_IN_FLIGHT = 64;
 const PRODUCE_KEY = 0;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 /**
- * Request bytes being handled at once (produce frames wait for their fsync):
- * past this, reading pauses until some are answered. One request of any
- * allowed size always proceeds. Without it, 64 pipelined requests of up to
- * --max-request-bytes each could all be held at the same time.
+ * Bytes of requests still being handled (produce frames excepted, see
+ * isProduce): past this, reading pauses until some are answered. One request
+ * of any allowed size always proceeds. Without it, 64 pipelined requests of
+ * up to --max-request-bytes each could all be held at the same time.
  */
 const MAX_REQUEST_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+
+/**
+ * Produce is the one API whose frames run to megabytes, and its handler keeps
+ * nothing of the request after its synchronous part. Other handlers may keep
+ * views (group member metadata, say), so their frames are left to the GC and
+ * count towards MAX_REQUEST_BYTES_IN_FLIGHT until answered.
+ */
+function isProduce(frame: Uint8Array): boolean {
+  return frame.length >= 2 && frame[0] === 0 && frame[1] === PRODUCE_KEY;
+}
 
 interface Slot {
   done: boolean;
@@ -72,38 +82,26 @@ export class Connection {
   private dispatch(frame: Uint8Array): void {
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
-    this.requestBytes += frame.length;
+    // A produce frame is done with once the handler returns: it appends before
+    // its first await (see handlers/produce.ts) and keeps no views, so the
+    // bytes go back now rather than after the fsync, which would hold every
+    // frame of a group-commit window and make each new one fresh memory.
+    const early = isProduce(frame);
+    if (!early) this.requestBytes += frame.length;
     let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
       result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame, true);
     } catch (e) {
+      if (early) giveBack(frame);
       return this.fail(e);
     }
-    if (result instanceof Promise) {
-      result.then(
-        (data) => {
-          this.requestBytes -= frame.length;
-          this.recycle(frame);
-          this.complete(slot, data);
-        },
-        (e) => this.fail(e),
-      );
-    } else {
-      this.requestBytes -= frame.length;
-      this.recycle(frame);
-      this.complete(slot, result);
-    }
-  }
-
-  /**
-   * Produce is the one API whose frames run to megabytes and whose handler
-   * keeps nothing of the request once it has answered: the log writes the
-   * batches out synchronously and the response holds no views. Other
-   * handlers may keep views (group member metadata, say), so their frames
-   * are left to the garbage collector.
-   */
-  private recycle(frame: Uint8Array): void {
-    if (frame.length >= 2 && frame[0] === 0 && frame[1] === PRODUCE_KEY) giveBack(frame);
+    if (early) giveBack(frame);
+    const settle = (data: FrameChunks | null) => {
+      if (!early) this.requestBytes -= frame.length;
+      this.complete(slot, data);
+    };
+    if (result instanceof Promise) result.then(settle, (e) => this.fail(e));
+    else settle(result);
   }
 
   private fail(e: unknown): void {

@@ -1,9 +1,9 @@
 // Many large produce requests written at once on one connection, with group
-// fsync so that answers wait for the disk. Reading pauses while 64 requests or
-// 32 MiB of them are in hand (whether that engages here depends on how fast
-// the disk syncs; this test does not assert it). Every request must still be
+// fsync so that answers wait for the disk. Reading pauses while 64 requests
+// are in hand, and each produce frame's buffer is reused as soon as its
+// records are written, before the fsync. Every request must still be
 // answered, in order, with the offsets of its batches, and the log must hold
-// exactly what was sent.
+// exactly what was sent: a buffer reused too early would show in the bytes.
 
 import { expect, test } from "bun:test";
 import * as ProduceRequest from "../../generated/ProduceRequest.ts";
