@@ -21,6 +21,11 @@ export class DataFile {
     return new DataFile(path, openSync(path, "r+"));
   }
 
+  /** Opens an existing file for positional reads only (a sealed segment). */
+  static openReadOnly(path: string): DataFile {
+    return new DataFile(path, openSync(path, "r"));
+  }
+
   /** Creates an empty file, replacing any leftover of that name. */
   static create(path: string): DataFile {
     return new DataFile(path, openSync(path, "w+"));

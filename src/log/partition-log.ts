@@ -65,8 +65,7 @@ export interface StoredBatch {
  * (KIP-74 still returns a larger first batch whole). A partition may answer
  * with less than partition_max_bytes, and clients fetch again; the cap keeps
  * a fetch of 10 MiB per partition across many partitions from holding all of
- * it at once, copied (active segment) or mapped (sealed ones): measured, RSS
- * went over 300 MB with a 16 MiB cap.
+ * it at once in read buffers: measured, RSS went over 300 MB with a 16 MiB cap.
  */
 const READ_CAP = 4 << 20;
 
@@ -327,8 +326,8 @@ export class PartitionLog implements FlushTarget {
 
   /**
    * Whole batches from the one containing `offset`, up to `maxBytes`, but at
-   * least one whole batch when `minOneBatch` (KIP-74). Sealed data comes as
-   * mmap views, active data as fresh copies. `offset` == log end: nothing.
+   * least one whole batch when `minOneBatch` (KIP-74). The chunks are copies
+   * in recycled buffers (see Segment.readFrom). `offset` == log end: nothing.
    */
   read(offset: number, maxBytes: number, minOneBatch: boolean): { chunks: Uint8Array[]; size: number } | "out_of_range" {
     if (offset < this.startOffset || offset > this.endOffset) return "out_of_range";
@@ -474,7 +473,7 @@ export class PartitionLog implements FlushTarget {
     if (n === 0) return;
     for (const s of this.segments.splice(0, n)) s.delete();
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
-    // Deleted files keep their disk space while mapped; a GC pass releases unreferenced mappings.
+    // Deleted index files keep their disk space while mapped; a GC pass releases unreferenced mappings.
     Bun.gc(false);
   }
 

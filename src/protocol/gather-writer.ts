@@ -1,6 +1,6 @@
 // A Writer that leaves large `records` out of its buffer and hands them to the
-// socket by reference instead: a Fetch response is mostly log bytes (mmapped
-// or freshly read), and copying megabytes into a new frame buffer costs more
+// socket by reference instead: a Fetch response is mostly log bytes (read into
+// recycled buffers), and copying megabytes into a new frame buffer costs more
 // than the socket write itself. Everything else is written once, as usual.
 
 import { EncodeError, Writer } from "./writer.ts";

@@ -18,7 +18,7 @@ import { GatherWriter, gathers } from "./gather-writer.ts";
 export const ZERO_UUID = "00000000000000000000000000000000";
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 
-/** `records` may be handed to an encoder as several chunks (e.g. mmap views) to avoid a concat. */
+/** `records` may be handed to an encoder as several chunks (e.g. log reads) to avoid a concat. */
 export type RecordsInit = Uint8Array | readonly Uint8Array[];
 
 export function recordsLength(r: RecordsInit): number {

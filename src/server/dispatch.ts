@@ -38,7 +38,7 @@ export function handleFrame(broker: Broker, conn: ConnectionInfo, frame: Uint8Ar
 
 /**
  * As handleFrame, for a socket that writes chunks in order. With `gather`,
- * record sections of 64 KiB and more stay where they are (mmap, read buffer);
+ * record sections of 64 KiB and more stay where they are (read buffers);
  * without it the response is always one chunk.
  */
 export function handleFrameChunks(
