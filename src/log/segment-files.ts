@@ -6,7 +6,7 @@ import { join } from "node:path";
 export const LOG_SUFFIX = ".log";
 export const INDEX_SUFFIX = ".index";
 export const TIME_INDEX_SUFFIX = ".timeindex";
-/** Where truncateTo builds a shortened copy of a sealed segment before renaming it into place. */
+/** Shortened copies of sealed segments, made by earlier builds before renaming them into place; removed at open. */
 export const SWAP_SUFFIX = ".swap";
 export const LOG_START_OFFSET_FILE = "log-start-offset";
 /** Written by a clean close: the active segment's indexes on disk are complete, no scan needed. */

@@ -195,4 +195,27 @@ describe("PartitionLog append and read", () => {
     log.append(makeBatch({ baseTimestamp: 11_001 }));
     expect(log.segmentCount).toBe(2);
   });
+
+  test("reading across hundreds of sealed segments keeps only a bounded number of their files open", () => {
+    const { log } = openLog({ segmentBytes: 1 });
+    const fds = () => readdirSync("/proc/self/fd").length;
+    for (let i = 0; i < 300; i++) log.append(makeBatch({ records: 1, valueSize: 10 + (i % 7) }));
+    expect(log.segmentCount).toBe(300);
+    const before = fds();
+    let offset = 0;
+    let batches = 0;
+    let peak = before;
+    while (offset < log.logEndOffset) {
+      const got = readAll(log, offset, 100);
+      batches += got.length;
+      offset = got[got.length - 1]!.lastOffset + 1;
+      peak = Math.max(peak, fds());
+    }
+    expect(batches).toBe(300);
+    // 299 sealed segments were read; at most 128 read fds stay open at once.
+    expect(peak - before).toBeGreaterThan(100);
+    expect(peak - before).toBeLessThanOrEqual(128);
+    // Every one of them still reads correctly after its fd was closed and opened again.
+    expect(readAll(log, 0, 1 << 20).map((b) => b.baseOffset)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
 });
