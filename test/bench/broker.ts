@@ -589,11 +589,6 @@ for (const mode of MODES) {
     // (rdkafka-bench.c) sends pre-built batches with almost no CPU, so this
     // phase shows what the broker itself takes. Its own topic: the consumers
     // below read `bench`.
-    // The same ceiling as at the start, measured again now that earlier
-    // phases have pushed gigabytes through the page cache: write(2) costs
-    // the kernel more by now, for any process, and this shows by how much.
-    const ceilingNow = await bunIngest("write+crc", limitDir);
-    console.log(`  Bun ingest + CRC-32C + write, measured again here (broker idle): ${fmt(ceilingNow.mibps)} MiB/s (${fmt(ingestCrc.mibps)} at the start)`);
     const raw = await phase(broker, "produce, pipelined", ["rawproduce", String(broker.port), "bench-raw", String(RECORDS), String(SIZE), String(PARTITIONS), String(RAW_BATCH_RECORDS), String(RAW_WINDOW)]);
     if (raw.result.failed) console.log(`  rawproduce failed: ${raw.result.error}`);
     phaseLine("produce, pipelined", raw, `p50 ${fmt(raw.result.p50! * 1000, 1)} ms p99 ${fmt(raw.result.p99! * 1000, 1)} ms per request;`);
