@@ -57,7 +57,10 @@ export type RecordMatch = number | { offset: number; timestamp: number } | null;
 export interface StoredBatch {
   baseOffset: number;
   lastOffset: number;
-  bytes: Uint8Array;
+  /** The batch's 61-byte header (a copy). */
+  head: Uint8Array;
+  /** Reads the whole batch (a copy): scans that need only headers skip the record bytes. */
+  bytes(): Uint8Array;
 }
 
 /**
@@ -353,12 +356,12 @@ export class PartitionLog implements FlushTarget {
 
   /**
    * Batches from the one containing `fromOffset` (at least the log start) to
-   * the log end, for scans. Sealed batches are views, active ones copies.
-   * Appends during iteration are seen; other changes to the log are not allowed.
+   * the log end, for scans. Appends during iteration are seen; other changes
+   * to the log are not allowed.
    */
   *batches(fromOffset: number): Generator<StoredBatch> {
     for (const { segment, header } of this.headers(Math.max(fromOffset, this.startOffset))) {
-      yield { baseOffset: header.baseOffset, lastOffset: header.lastOffset, bytes: segment.batchBytes(header) };
+      yield { baseOffset: header.baseOffset, lastOffset: header.lastOffset, head: segment.batchHead(header), bytes: () => segment.batchBytes(header) };
     }
   }
 

@@ -349,6 +349,13 @@ export class Segment {
     }
   }
 
+  /** A fresh copy of the 61-byte header of a batch known from its header. */
+  batchHead(h: BatchHeader): Uint8Array {
+    const file = this.reader();
+    const buf = new Uint8Array(HEADER_SIZE);
+    return file ? buf.subarray(0, file.read(buf, h.position)) : EMPTY;
+  }
+
   /** A fresh copy of one batch known from its header. */
   batchBytes(h: BatchHeader): Uint8Array {
     const file = this.reader();

@@ -23,7 +23,11 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
   ) {
-    for (const b of log.batches(log.logStartOffset)) this.txn.apply(batchFacts(b.bytes), b.bytes);
+    // Headers are enough for everything but transaction markers, whose record says commit or abort.
+    for (const b of log.batches(log.logStartOffset)) {
+      const facts = batchFacts(b.head);
+      this.txn.apply(facts, facts.control ? b.bytes() : null);
+    }
   }
 
   /** One replica: everything appended is replicated, so the high watermark is the log end. */

@@ -184,7 +184,12 @@ describe("PartitionLog append and read", () => {
     const tail = [...log.batches(10)];
     expect(tail[0]!.baseOffset).toBe(9);
     expect(tail.length).toBe(12);
-    for (const b of all) expect(new DataView(b.bytes.buffer, b.bytes.byteOffset).getInt32(23)).toBe(b.lastOffset - b.baseOffset);
+    for (const b of all) {
+      expect(new DataView(b.head.buffer, b.head.byteOffset).getInt32(23)).toBe(b.lastOffset - b.baseOffset);
+      const bytes = b.bytes();
+      expect(bytes.length).toBeGreaterThan(b.head.length);
+      expect(bytes.subarray(0, b.head.length)).toEqual(b.head);
+    }
   });
 
   test("segment.ms rolls by record time since the segment's first batch", () => {
