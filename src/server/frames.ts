@@ -1,8 +1,17 @@
 // Splits a TCP byte stream into Kafka frames (int32 size + payload), coping
 // with partial and coalesced reads. The size prefix is checked before any
 // payload is buffered, so an oversize or negative length costs nothing.
+//
+// A frame wholly inside one read is handed out as a view of it. A frame that
+// spans reads is copied into a pooled buffer as its bytes arrive, while each
+// read is still in the CPU cache and can be dropped at once: holding the reads
+// until the frame was complete made the copy run from cold memory and kept
+// Bun's read buffers alive long enough to be returned to the OS and faulted
+// back in. Frames larger than the pool's largest buffer are gathered as the
+// reads themselves until complete, so a size prefix alone never makes us
+// allocate more than that.
 
-import { takeBuffer } from "../util/buffer-pool.ts";
+import { MAX_POOLED, takeBuffer } from "../util/buffer-pool.ts";
 
 export class FrameError extends Error {
   override name = "FrameError";
@@ -12,42 +21,80 @@ export class FrameError extends Error {
 const MIN_REQUEST = 10;
 
 export class FrameSplitter {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
-  private need = -1; // payload size of the frame being assembled, -1 if unknown
+  /** Bytes of a size prefix split across reads. */
+  private readonly head = new Uint8Array(4);
+  private headLen = 0;
+  /** Payload size of the frame being assembled, -1 when between frames. */
+  private need = -1;
+  /** Its buffer when it is filled as bytes arrive (need <= MAX_POOLED). */
+  private frame: Uint8Array | null = null;
+  /** Reads held for a frame too large to fill eagerly. */
+  private parts: Uint8Array[] = [];
+  private filled = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** Bytes received towards the next frame(s) that are not yet handed out. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.headLen + this.filled;
   }
 
-  /** Feeds bytes; returns complete frame payloads (views where possible). Throws FrameError on a bad size. */
+  /** Feeds bytes; appends complete frame payloads to `out`. Throws FrameError on a bad size. */
   push(data: Uint8Array, out: Uint8Array[]): void {
-    if (this.buffered === 0) {
-      // Fast path: frames that lie wholly inside this read are handed out as views.
-      let pos = 0;
-      while (data.length - pos >= 4) {
-        const size = this.sizeAt(data, pos);
-        if (data.length - pos - 4 < size) break;
+    let pos = 0;
+    while (pos < data.length) {
+      if (this.need >= 0) {
+        pos = this.fill(data, pos, out);
+        continue;
+      }
+      if (this.headLen > 0 || data.length - pos < 4) {
+        while (this.headLen < 4 && pos < data.length) this.head[this.headLen++] = data[pos++]!;
+        if (this.headLen < 4) return;
+        this.headLen = 0;
+        this.begin(this.sizeAt(this.head, 0));
+        continue;
+      }
+      const size = this.sizeAt(data, pos);
+      if (data.length - pos - 4 >= size) {
         out.push(data.subarray(pos + 4, pos + 4 + size));
         pos += 4 + size;
+        continue;
       }
-      if (pos === data.length) return;
-      data = data.subarray(pos);
+      pos += 4;
+      this.begin(size);
     }
-    this.chunks.push(data);
-    this.buffered += data.length;
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < 4) return;
-        const head = this.take(4);
-        this.need = this.sizeAt(head, 0);
-      }
-      if (this.buffered < this.need) return;
-      out.push(this.take(this.need));
+  }
+
+  private begin(size: number): void {
+    this.need = size;
+    this.filled = 0;
+    if (size <= MAX_POOLED) this.frame = takeBuffer(size);
+  }
+
+  /** Takes bytes of `data` from `pos` for the frame in progress; returns the new position. */
+  private fill(data: Uint8Array, pos: number, out: Uint8Array[]): number {
+    const k = Math.min(this.need - this.filled, data.length - pos);
+    if (this.frame) this.frame.set(data.subarray(pos, pos + k), this.filled);
+    else this.parts.push(data.subarray(pos, pos + k));
+    this.filled += k;
+    if (this.filled === this.need) {
+      out.push(this.frame ?? this.joinParts());
+      this.frame = null;
       this.need = -1;
+      this.filled = 0;
     }
+    return pos + k;
+  }
+
+  private joinParts(): Uint8Array {
+    const out = takeBuffer(this.need);
+    let off = 0;
+    for (const p of this.parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    this.parts = [];
+    return out;
   }
 
   private sizeAt(b: Uint8Array, pos: number): number {
@@ -55,30 +102,5 @@ export class FrameSplitter {
     if (size < MIN_REQUEST) throw new FrameError(`frame size ${size} is too small`);
     if (size > this.maxFrameBytes) throw new FrameError(`frame size ${size} exceeds the limit of ${this.maxFrameBytes}`);
     return size;
-  }
-
-  /** Removes n buffered bytes; copies only when they span chunks. */
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      const v = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return v;
-    }
-    // Every byte is overwritten below; large frames come from a pool of reused buffers.
-    const out = takeBuffer(n);
-    let off = 0;
-    while (off < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - off);
-      out.set(c.subarray(0, k), off);
-      off += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.buffered -= n;
-    return out;
   }
 }

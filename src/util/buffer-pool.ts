@@ -6,7 +6,7 @@
 // nothing refers to its bytes any more; anything else is left to the GC.
 
 const MIN_POOLED = 64 * 1024;
-const MAX_POOLED = 16 * 1024 * 1024;
+export const MAX_POOLED = 16 * 1024 * 1024;
 /**
  * Free bytes kept in all. When a buffer comes back to a full pool, the
  * longest-idle free buffers make room for it, whatever their size: the
