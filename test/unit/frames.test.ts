@@ -126,4 +126,26 @@ describe("FrameSplitter", () => {
     s.push(p.subarray(0, 3), []);
     expect(() => s.push(p.subarray(3), [])).toThrow(FrameError);
   });
+
+  test("random bytes end in frames or a FrameError, never another error or unbounded buffering", () => {
+    const limit = 1 << 20;
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = rng(seed);
+      const s = new FrameSplitter(limit);
+      const out: Uint8Array[] = [];
+      let outcome = "ok";
+      try {
+        for (let i = 0; i < 50; i++) {
+          const read = new Uint8Array(1 + Math.floor(random() * 64));
+          for (let j = 0; j < read.length; j++) read[j] = random() < 0.5 ? 0 : Math.floor(random() * 256);
+          s.push(read, out);
+          expect(s.bufferedBytes).toBeLessThanOrEqual(limit + 4);
+        }
+      } catch (e) {
+        outcome = e instanceof FrameError ? "refused" : String(e);
+      }
+      expect(["ok", "refused"]).toContain(outcome);
+      for (const f of out) expect(f.length).toBeGreaterThanOrEqual(10);
+    }
+  });
 });
