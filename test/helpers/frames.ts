@@ -17,3 +17,15 @@ export function frameReader(onFrame: (payload: Uint8Array) => void): (data: Uint
     }
   };
 }
+
+/** Each part preceded by its int32 length, written from `at` in a buffer that leaves the first `at` bytes to the caller. */
+export function lengthPrefixed(parts: Uint8Array[], at = 0): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, at));
+  const v = new DataView(out.buffer);
+  for (const p of parts) {
+    v.setInt32(at, p.length);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { snappyCompress as otherCompress, snappyDecompress as otherDecompress } from "@platformatic/wasm-utils";
 import { SnappyError, isXerialFramed, snappyCompress, snappyDecompress } from "../../src/codec/snappy.ts";
+import { lengthPrefixed } from "../helpers/frames.ts";
 
 const MAX = 64 << 20;
 const theirDecompress = (b: Uint8Array): Uint8Array => new Uint8Array(otherDecompress(Buffer.from(b)));
@@ -40,18 +41,11 @@ function samples(): [string, Uint8Array][] {
 
 /** Wraps raw snappy blocks in xerial framing, as Java clients send them. */
 function xerial(blocks: Uint8Array[]): Uint8Array {
-  const size = 16 + blocks.reduce((n, b) => n + 4 + b.length, 0);
-  const out = new Uint8Array(size);
+  const out = lengthPrefixed(blocks, 16);
   const v = new DataView(out.buffer);
   out.set([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
   v.setInt32(8, 1);
   v.setInt32(12, 1);
-  let pos = 16;
-  for (const b of blocks) {
-    v.setInt32(pos, b.length);
-    out.set(b, pos + 4);
-    pos += 4 + b.length;
-  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { FrameError, FrameSplitter } from "../../src/server/frames.ts";
 import { MAX_POOLED } from "../../src/util/buffer-pool.ts";
+import { lengthPrefixed } from "../helpers/frames.ts";
 
 /** Deterministic pseudo-random numbers (xorshift32), so a failure repeats. */
 function rng(seed: number): () => number {
@@ -25,18 +26,7 @@ function payload(size: number, tag: number): Uint8Array {
   return p;
 }
 
-function wire(payloads: Uint8Array[]): Uint8Array {
-  const total = payloads.reduce((n, p) => n + 4 + p.length, 0);
-  const out = new Uint8Array(total);
-  const v = new DataView(out.buffer);
-  let at = 0;
-  for (const p of payloads) {
-    v.setInt32(at, p.length);
-    out.set(p, at + 4);
-    at += 4 + p.length;
-  }
-  return out;
-}
+const wire = (payloads: Uint8Array[]) => lengthPrefixed(payloads);
 
 /** Cuts `bytes` into reads of random lengths; some tiny, so size prefixes get split. */
 function cut(bytes: Uint8Array, random: () => number, maxRead: number): Uint8Array[] {
