@@ -43,7 +43,7 @@ export interface BatchHeader {
 /** Largest relative offset or position an index entry can hold. */
 export const MAX_RELATIVE = 0x7fffffff;
 
-// Headers of the active segment are read into this, one at a time (single-threaded).
+// Batch headers are read into this, one at a time (single-threaded).
 const scratch = new Uint8Array(INDEXED_PREFIX);
 const scratchView = viewOf(scratch);
 const EMPTY = new Uint8Array(0);
@@ -61,6 +61,8 @@ function unlinkIfExists(path: string): void {
 const MAX_OPEN_SEALED = 128;
 /** Open read fds of sealed segments, least recently read first. */
 const sealedReaders = new Map<Segment, DataFile>();
+/** The last entry of sealedReaders: reads in a row from one segment skip reordering the map. */
+let lastReader: Segment | null = null;
 
 function mapFile(path: string, size: number): Uint8Array {
   // mmap refuses empty files; an empty file is simply no bytes.
@@ -292,9 +294,11 @@ export class Segment {
     if (this.file) return this.file;
     if (this.closed) return null;
     let f = sealedReaders.get(this);
+    if (f && lastReader === this) return f;
     if (f) sealedReaders.delete(this);
     else f = DataFile.openReadOnly(this.logPath);
     sealedReaders.set(this, f);
+    lastReader = this;
     if (sealedReaders.size > MAX_OPEN_SEALED) {
       const [oldest, file] = sealedReaders.entries().next().value!;
       sealedReaders.delete(oldest);
@@ -307,6 +311,7 @@ export class Segment {
     const f = sealedReaders.get(this);
     if (!f) return;
     sealedReaders.delete(this);
+    if (lastReader === this) lastReader = null;
     f.close();
   }
 
@@ -331,11 +336,10 @@ export class Segment {
     if (this.closed || position < 0 || position + HEADER_SIZE > this.size) return null;
     const file = this.reader();
     if (!file || file.read(scratch, position) < INDEXED_PREFIX) return null;
-    const view = scratchView;
-    const size = batchSize(view, 0);
+    const size = batchSize(scratchView, 0);
     if (size < HEADER_SIZE || position + size > this.size) return null;
-    const baseOffset = batchBaseOffset(view, 0);
-    return { position, baseOffset, lastOffset: baseOffset + batchLastOffsetDelta(view, 0), size, maxTimestamp: batchMaxTimestamp(view, 0) };
+    const baseOffset = batchBaseOffset(scratchView, 0);
+    return { position, baseOffset, lastOffset: baseOffset + batchLastOffsetDelta(scratchView, 0), size, maxTimestamp: batchMaxTimestamp(scratchView, 0) };
   }
 
   /** The batch containing `offset` or, failing that, the first batch after it; null when the segment has none. */
