@@ -67,3 +67,20 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     await Bun.sleep(20);
   }
 }
+
+/** Pushes each non-empty line of a child's stdout, parsed as JSON, onto `into` as it arrives. */
+export function collectJsonLines<T>(stdout: ReadableStream<Uint8Array>, into: T[]): void {
+  (async () => {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of stdout) {
+      rest += decoder.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, i).trim();
+        rest = rest.slice(i + 1);
+        if (line) into.push(JSON.parse(line) as T);
+      }
+    }
+  })();
+}

@@ -18,7 +18,7 @@ import { ClassicGroup } from "../../src/groups/classic-group.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { inProcessBroker, ROOT, spawnBroker } from "../helpers/broker.ts";
-import { runOk, waitFor } from "../helpers/run.ts";
+import { collectJsonLines, runOk, waitFor } from "../helpers/run.ts";
 
 const PY = "/usr/bin/python3";
 const CLIENTS = join(ROOT, "test/clients");
@@ -38,18 +38,7 @@ class MemberProcess {
   static start(bootstrap: string, topic: string, group: string, instanceId?: string): MemberProcess {
     const proc = Bun.spawn([PY, GROUPS_PY, bootstrap, "member", topic, group, ...(instanceId ? [instanceId] : [])], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     const m = new MemberProcess(proc);
-    (async () => {
-      let rest = "";
-      for await (const chunk of proc.stdout) {
-        rest += new TextDecoder().decode(chunk);
-        let i: number;
-        while ((i = rest.indexOf("\n")) >= 0) {
-          const line = rest.slice(0, i).trim();
-          rest = rest.slice(i + 1);
-          if (line) m.events.push(JSON.parse(line) as MemberEvent);
-        }
-      }
-    })();
+    collectJsonLines(proc.stdout, m.events);
     return m;
   }
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { inProcessBroker, spawnBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, nodeClient, PY, py as pyScript } from "../helpers/clients.ts";
-import { waitFor } from "../helpers/run.ts";
+import { collectJsonLines, waitFor } from "../helpers/run.ts";
 
 const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
 const ckjs = <T = any>(bootstrap: string, ...args: string[]) => nodeClient<{ result: T; sent: Record<string, number> }>("ckjs", "txn.mjs", bootstrap, args);
@@ -42,18 +42,7 @@ const EVERYTHING: Rec[] = [...recs(0, 0, keys("c", 0, 5)), ...recs(0, 6, keys("a
 class Holder {
   private lines: unknown[] = [];
   private constructor(private readonly proc: Subprocess<"pipe", "pipe", "pipe">) {
-    (async () => {
-      let rest = "";
-      for await (const chunk of proc.stdout) {
-        rest += new TextDecoder().decode(chunk);
-        let i: number;
-        while ((i = rest.indexOf("\n")) >= 0) {
-          const line = rest.slice(0, i).trim();
-          rest = rest.slice(i + 1);
-          if (line) this.lines.push(JSON.parse(line));
-        }
-      }
-    })();
+    collectJsonLines(proc.stdout, this.lines);
   }
 
   static start(bootstrap: string, topic: string, partition: number, txid: string, timeoutMs: number, group: string): Holder {
