@@ -5,6 +5,7 @@
 
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { crashJournal } from "./crash-journal.ts";
 
 export const TEMP_SUFFIX = ".tmp";
 
@@ -14,21 +15,35 @@ export interface AtomicWriteOptions {
 }
 
 export function fsyncDir(dir: string): void {
+  const fault = crashJournal?.fault("dirsync", dir);
+  if (fault instanceof Error) throw fault;
   const fd = openSync(dir, "r");
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  if (crashJournal && fault !== "skip") crashJournal.dirSynced(dir);
+}
+
+/** fsync of a file just written from scratch, reported to the crash simulator when it runs. */
+function fsyncNew(fd: number, path: string, size: number): void {
+  if (!crashJournal) return fsyncSync(fd);
+  const fault = crashJournal.fault("sync", path);
+  if (fault instanceof Error) throw fault;
+  const upto = crashJournal.position;
+  fsyncSync(fd);
+  if (fault !== "skip") crashJournal.synced(crashJournal.inode(fd), size, upto);
 }
 
 function writeTemp(path: string, data: Uint8Array, fsync: boolean): string {
   const temp = join(dirname(path), `${basename(path)}${TEMP_SUFFIX}`);
   const fd = openSync(temp, "w");
   try {
+    crashJournal?.created(fd);
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-    if (fsync) fsyncSync(fd);
+    if (fsync) fsyncNew(fd, temp, data.length);
   } finally {
     closeSync(fd);
   }

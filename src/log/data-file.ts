@@ -2,7 +2,8 @@
 // commit, and a close that waits for fsyncs still running on the fd (closing
 // it under them could let a reused fd number be synced, or fail the sync).
 
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { crashJournal, type CrashJournal } from "./crash-journal.ts";
 
 export class DataFile {
   /** Written to since the last fsync was started. */
@@ -11,14 +12,15 @@ export class DataFile {
   private closeRequested = false;
   private closed = false;
 
-  private constructor(
+  protected constructor(
     readonly path: string,
     readonly fd: number,
   ) {}
 
   /** Opens an existing file read-write. */
   static open(path: string): DataFile {
-    return new DataFile(path, openSync(path, "r+"));
+    const fd = openSync(path, "r+");
+    return crashJournal ? new SimulatedFile(path, fd, crashJournal) : new DataFile(path, fd);
   }
 
   /** Opens an existing file for positional reads only (a sealed segment). */
@@ -28,7 +30,16 @@ export class DataFile {
 
   /** Creates an empty file, replacing any leftover of that name. */
   static create(path: string): DataFile {
-    return new DataFile(path, openSync(path, "w+"));
+    if (!crashJournal) return new DataFile(path, openSync(path, "w+"));
+    if (existsSync(path)) {
+      // Emptying a file that may be durable: the simulator keeps what a power cut would bring back.
+      const file = DataFile.open(path);
+      file.truncate(0);
+      return file;
+    }
+    const fd = openSync(path, "w+");
+    crashJournal.created(fd);
+    return new SimulatedFile(path, fd, crashJournal);
   }
 
   write(data: Uint8Array, position: number): void {
@@ -84,5 +95,53 @@ export class DataFile {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+  }
+}
+
+/**
+ * A DataFile under the crash simulator (tests only, see crash-journal.ts):
+ * reports what each fsync made durable, keeps old bytes of durable ranges
+ * before they change, and fails or skips calls as the fault rules say.
+ */
+class SimulatedFile extends DataFile {
+  private readonly ino: string;
+
+  constructor(
+    path: string,
+    fd: number,
+    private readonly journal: CrashJournal,
+  ) {
+    super(path, fd);
+    this.ino = journal.inode(fd);
+  }
+
+  override write(data: Uint8Array, position: number): void {
+    const fault = this.journal.fault("write", this.path);
+    if (fault instanceof Error) throw fault;
+    this.journal.beforeChange(this.fd, this.ino, position, position + data.length);
+    super.write(data, position);
+  }
+
+  override truncate(size: number): void {
+    this.journal.beforeChange(this.fd, this.ino, size, Number.MAX_SAFE_INTEGER);
+    super.truncate(size);
+  }
+
+  override syncNow(): void {
+    const fault = this.journal.fault("sync", this.path);
+    if (fault instanceof Error) throw fault;
+    const size = fstatSync(this.fd).size;
+    const upto = this.journal.position;
+    super.syncNow();
+    if (fault !== "skip") this.journal.synced(this.ino, size, upto);
+  }
+
+  override async sync(): Promise<void> {
+    const fault = this.journal.fault("sync", this.path);
+    if (fault instanceof Error) throw fault;
+    const size = fstatSync(this.fd).size;
+    const upto = this.journal.position;
+    await super.sync();
+    if (fault !== "skip") this.journal.synced(this.ino, size, upto);
   }
 }
