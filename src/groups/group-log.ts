@@ -78,6 +78,8 @@ export function decodeFrames(buf: Uint8Array, warn: (msg: string) => void = () =
 export class GroupLog implements FlushTarget {
   private round: FlushRound | null = null;
   private closed = false;
+  /** A failed write or fsync: what was written may be lost, so nothing more is taken. */
+  private failure: unknown = null;
   /** Records appended since the last open or rewrite: how much garbage may have piled up. */
   appended = 0;
 
@@ -114,9 +116,15 @@ export class GroupLog implements FlushTarget {
   /** Writes the records now; resolves once they are durable (per the fsync option). */
   append(records: readonly LogRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error("group log is closed"));
+    if (this.failure) return Promise.reject(new Error(`group log ${this.path} failed earlier: ${this.failure}`));
     if (records.length === 0) return this.flushed();
     const frames = encodeFrames(records);
-    this.file.write(frames, this.size);
+    try {
+      this.file.write(frames, this.size);
+    } catch (e) {
+      this.afterFlush(e);
+      return Promise.reject(e);
+    }
     this.size += frames.length;
     this.appended += records.length;
     return this.scheduleSync();
@@ -126,20 +134,30 @@ export class GroupLog implements FlushTarget {
     if (this.options.fsync !== "group") return Promise.resolve();
     if (this.options.flusher) {
       this.round = this.options.flusher.enqueue(this);
-      return this.round.promise;
+      return this.round.outcome(this);
     }
-    return this.file.sync();
+    return this.file.sync().catch((e) => {
+      this.afterFlush(e);
+      throw e;
+    });
   }
 
   /** Resolves when everything appended so far is durable. */
   flushed(): Promise<void> {
     if (this.options.fsync !== "group") return Promise.resolve();
-    if (this.options.flusher) return this.round && !this.round.done ? this.round.promise : Promise.resolve();
+    if (this.failure) return Promise.reject(new Error(`group log ${this.path} failed earlier: ${this.failure}`));
+    if (this.options.flusher) return this.round && !this.round.done ? this.round.outcome(this) : Promise.resolve();
     return this.file.dirty ? this.file.sync() : Promise.resolve();
   }
 
   takeDirtyFiles(): DataFile[] {
     return !this.closed && this.file.dirty ? [this.file] : [];
+  }
+
+  afterFlush(error: unknown): void {
+    if (error === null || this.failure) return;
+    this.failure = error;
+    this.options.warn?.(`group log ${this.path}: ${error}; offset commits are refused until restart`);
   }
 
   /** Replaces the whole file by `records` (the live state), atomically. */

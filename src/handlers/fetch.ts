@@ -100,7 +100,8 @@ function readPartition(
     logStartOffset: BigInt(log.logStartOffset),
     preferredReadReplica: -1,
   };
-  if (offset < log.logStartOffset || offset > hw) {
+  // Between the high watermark and the log end (written, not yet durable) is in range and reads nothing yet.
+  if (offset < log.logStartOffset || offset > log.logEndOffset) {
     return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: null }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
   }
   let chunks: Uint8Array[] = [];
@@ -110,7 +111,7 @@ function readPartition(
     if (r !== "out_of_range") {
       chunks = r.chunks;
       size = r.size;
-      if (limit < hw) ({ chunks, size } = cutAt(chunks, limit));
+      if (limit < log.logEndOffset) ({ chunks, size } = cutAt(chunks, limit));
     }
   }
   const aborted =

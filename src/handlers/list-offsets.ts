@@ -32,7 +32,7 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
   const i = part.index;
   switch (ts) {
     case LATEST:
-      return found(i, isolation === READ_COMMITTED ? part.lastStableOffset() : log.logEndOffset, -1);
+      return found(i, isolation === READ_COMMITTED ? part.lastStableOffset() : part.highWatermark, -1);
     case EARLIEST:
     case EARLIEST_LOCAL:
       return found(i, log.logStartOffset, -1);
@@ -42,14 +42,15 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
       return notFound(i);
     case MAX_TIMESTAMP: {
       const m = log.maxTimestamp(maxTimestampRecord);
-      return m ? found(i, m.offset, m.timestamp) : notFound(i);
+      return m && m.offset < part.highWatermark ? found(i, m.offset, m.timestamp) : notFound(i);
     }
   }
   if (ts < 0n) return { partitionIndex: i, errorCode: ErrorCode.INVALID_REQUEST, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
   const target = Number(ts);
   const r = log.offsetForTimestamp(target, (batch, minOffset) => firstRecordAtOrAfter(batch, target, minOffset));
   if (!r) return notFound(i);
-  if (isolation === READ_COMMITTED && r.offset >= part.lastStableOffset()) return notFound(i);
+  // Like Fetch, never point past what consumers may read.
+  if (r.offset >= (isolation === READ_COMMITTED ? part.lastStableOffset() : part.highWatermark)) return notFound(i);
   return found(i, r.offset, r.timestamp);
 }
 

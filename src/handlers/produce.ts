@@ -16,6 +16,7 @@ import { invalidTopicName } from "../meta/topic-config.ts";
 import type { Partition, Topic } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
 import { batchFacts } from "../txn/partition-txn.ts";
+import { LogStorageError } from "../log/partition-log.ts";
 
 type PartitionResult = Res.PartitionProduceResponseInit;
 
@@ -42,6 +43,7 @@ export function appendToPartition(
   txn: { transactionalId: string | null; implicitAdd: boolean },
 ): PartitionResult {
   const topic = part.topic;
+  if (part.log.storageError) return failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, part.log.storageError.message);
   if (records === null || records.length === 0) return failed(part.index, ErrorCode.INVALID_RECORD, "Produce request has no records");
   const maxBytes = Number(broker.topics.configValue(topic, "max.message.bytes"));
   let batches: BatchInfo[];
@@ -91,10 +93,16 @@ export function appendToPartition(
       }
     }
   }
-  const appended = part.log.append(records);
+  let appended;
+  try {
+    appended = part.log.append(records);
+  } catch (e) {
+    if (e instanceof LogStorageError) return failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, e.message);
+    throw e;
+  }
   // The log patched the base offsets in place: the facts now carry the real offsets.
+  // (It wakes long-polling fetches itself, once the records are visible.)
   for (const slice of slices) part.txn.apply(batchFacts(slice), slice);
-  part.wake();
   return {
     index: part.index,
     errorCode: ErrorCode.NONE,
@@ -110,7 +118,7 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
   const v = ctx.apiVersion;
   const now = Date.now();
   const acks = req.acks;
-  const touched = new Set<Partition>();
+  const touched: [Partition, PartitionResult][] = [];
   const responses: Res.TopicProduceResponseInit[] = [];
   for (const t of req.topicData) {
     const resolved = acks === 0 || acks === 1 || acks === -1 ? resolveTopic(broker, t, v) : ErrorCode.INVALID_REQUIRED_ACKS;
@@ -127,7 +135,7 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
       }
       // Transactions v2 (Produce v12+): a transactional produce adds its partition to the transaction.
       const r = appendToPartition(broker, part, p.records, now, { transactionalId: req.transactionalId, implicitAdd: v >= 12 });
-      if (r.errorCode === ErrorCode.NONE) touched.add(part);
+      if (r.errorCode === ErrorCode.NONE) touched.push([part, r]);
       // Produce answers never carry PRODUCER_FENCED, as from Kafka (KAFKA-10687): clients know a stale epoch only as INVALID_PRODUCER_EPOCH.
       partitionResponses.push(r.errorCode === ErrorCode.PRODUCER_FENCED ? { ...r, errorCode: ErrorCode.INVALID_PRODUCER_EPOCH } : r);
     }
@@ -135,6 +143,11 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
   }
   if (acks === 0) return null;
   // Group commit: one fsync covers every append of this window, across partitions and connections.
-  if (touched.size > 0) await Promise.all([...touched].map((p) => p.log.flushed()));
+  // A partition whose fsync failed answers KAFKA_STORAGE_ERROR: its records may be lost.
+  await Promise.all(
+    touched.map(([part, r]) =>
+      part.log.flushed().catch((e) => Object.assign(r, failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e)))),
+    ),
+  );
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 }

@@ -10,10 +10,19 @@ import type { DataFile } from "./data-file.ts";
 /** Something with unsynced writes: hands over the files to fsync in a round. */
 export interface FlushTarget {
   takeDirtyFiles(): DataFile[];
+  /**
+   * The fsyncs of this round's files finished: everything written before
+   * takeDirtyFiles() is durable (error null), or one of them failed. A
+   * failed fsync may have dropped those writes for good; a later fsync
+   * that succeeds says nothing about them, so the target must not retry.
+   */
+  afterFlush?(error: unknown): void;
 }
 
 export class FlushRound {
   readonly targets = new Set<FlushTarget>();
+  /** Targets whose fsync failed in this round, with the error. */
+  readonly failed = new Map<FlushTarget, unknown>();
   done = false;
   readonly promise: Promise<void>;
   resolve!: () => void;
@@ -26,6 +35,13 @@ export class FlushRound {
     });
     // Rejections reach whoever awaits the round; nobody waiting is not a crash.
     this.promise.catch(() => {});
+  }
+
+  /** Settles with the round: rejects with `target`'s own fsync error, if it had one. */
+  outcome(target: FlushTarget): Promise<void> {
+    return this.promise.then(() => {
+      if (this.failed.has(target)) throw this.failed.get(target);
+    });
   }
 }
 
@@ -75,11 +91,19 @@ export class FlushScheduler {
   }
 
   private async runRound(round: FlushRound): Promise<void> {
-    const files: DataFile[] = [];
+    // Each target succeeds or fails on its own: one partition's failed fsync fails only its appends.
+    const flushOne = async (t: FlushTarget) => {
+      try {
+        const files = t.takeDirtyFiles();
+        if (this.blocking) for (const f of files) f.syncNow();
+        else await Promise.all(files.map((f) => f.sync()));
+      } catch (e) {
+        round.failed.set(t, e);
+      }
+      t.afterFlush?.(round.failed.has(t) ? round.failed.get(t) : null);
+    };
     try {
-      for (const t of round.targets) files.push(...t.takeDirtyFiles());
-      if (this.blocking) for (const f of files) f.syncNow();
-      else await Promise.all(files.map((f) => f.sync()));
+      await Promise.all([...round.targets].map(flushOne));
       this.rounds++;
       round.done = true;
       round.resolve();

@@ -44,11 +44,27 @@ export interface LogConfig {
   /** group: acknowledge after a shared fsync; never: after write(2). */
   fsync: "group" | "never";
   crc32c: (b: Uint8Array) => number;
+  /** Where recovery actions and storage failures are reported. */
+  logger?: LogSink;
+}
+
+export interface LogSink {
+  warn(msg: string): void;
+  error(msg: string): void;
 }
 
 /** Appended bytes that are not a sequence of whole v2 batches. */
 export class LogAppendError extends Error {
   override name = "LogAppendError";
+}
+
+/**
+ * The log cannot take writes: a write or fsync of it failed (EIO, ENOSPC...).
+ * What was written since the last good fsync may be gone whatever a later
+ * fsync says, so the log stays read-only (up to its high watermark) until restart.
+ */
+export class LogStorageError extends Error {
+  override name = "LogStorageError";
 }
 
 /** What a record-level search inside one batch found: an offset, or an offset with its record's timestamp. */
@@ -78,6 +94,16 @@ export class PartitionLog implements FlushTarget {
   private endOffset = 0;
   private round: FlushRound | null = null;
   private closed = false;
+  /** With fsync=group: the end of what is known durable, the high watermark. */
+  private durableEnd = 0;
+  /** The log end when the running flush round took the files; durable once it succeeds. */
+  private flushingEnd = 0;
+  /** Bumped when the log end moves back, so a flush of what was cut cannot raise the high watermark. */
+  private generation = 0;
+  private flushingGeneration = 0;
+  private failure: LogStorageError | null = null;
+  /** Called when the high watermark moves up (long-polling fetches wait for it). */
+  onVisible: (() => void) | null = null;
   /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
   readonly recoveryNotes: string[] = [];
 
@@ -101,6 +127,20 @@ export class PartitionLog implements FlushTarget {
   /** The next offset to assign. */
   get logEndOffset(): number {
     return this.endOffset;
+  }
+
+  /**
+   * What consumers may see. With fsync=group, only what an fsync has made
+   * durable, so no consumer reads a record that a power loss can take back;
+   * with fsync=never, everything written (Kafka's behaviour).
+   */
+  get highWatermark(): number {
+    return this.syncing ? Math.min(this.durableEnd, this.endOffset) : this.endOffset;
+  }
+
+  /** Why the log takes no more writes, or null while it is healthy. */
+  get storageError(): LogStorageError | null {
+    return this.failure;
   }
 
   get segmentCount(): number {
@@ -143,6 +183,7 @@ export class PartitionLog implements FlushTarget {
       this.segments.push(Segment.create(this.dir, base, Date.now()));
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = base;
+      this.settleRecovered();
       return;
     }
     for (let i = 0; i < bases.length; i++) {
@@ -169,7 +210,8 @@ export class PartitionLog implements FlushTarget {
         contiguous: last,
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
       });
-      if (outcome.problem) this.recoveryNotes.push(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes`);
+      if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
+      else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
       if (last) {
         this.endOffset = outcome.nextOffset;
         segment.removeIndexFiles();
@@ -179,6 +221,21 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
     // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
     this.deleteSegmentsBelowStart();
+    this.settleRecovered();
+  }
+
+  /**
+   * After a kill -9, what recovery found may still sit unsynced in the page
+   * cache: fsync it before anyone sees it, so the high watermark starts at a durable end.
+   */
+  private settleRecovered(): void {
+    if (this.syncing) this.active.activeFile?.syncNow();
+    this.durableEnd = this.endOffset;
+  }
+
+  private noteRecovery(note: string): void {
+    this.recoveryNotes.push(note);
+    this.config.logger?.warn(`recovery of ${this.dir}: ${note}`);
   }
 
   private removeOrphanIndexes(names: string[], bases: Set<number>): void {
@@ -225,6 +282,7 @@ export class PartitionLog implements FlushTarget {
    */
   append(batches: Uint8Array, leaderEpoch = 0): { baseOffset: number; lastOffset: number; position: number } {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
+    if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
     const view = viewOf(batches);
     const baseOffset = this.endOffset;
@@ -239,7 +297,11 @@ export class PartitionLog implements FlushTarget {
     const lastOffset = next - 1;
     if (!Number.isSafeInteger(lastOffset)) throw new LogAppendError("offsets exhausted");
     const now = Date.now();
-    this.maybeRoll(batches.length, lastOffset, maxTimestamp, now);
+    try {
+      this.maybeRoll(batches.length, lastOffset, maxTimestamp, now);
+    } catch (e) {
+      throw this.fail(e, "rolling a segment");
+    }
 
     next = baseOffset;
     for (let pos = 0; pos < batches.length; pos += batchSize(view, pos)) {
@@ -249,7 +311,11 @@ export class PartitionLog implements FlushTarget {
     }
     const seg = this.active;
     const position = seg.size;
-    seg.write(batches, now);
+    try {
+      seg.write(batches, now);
+    } catch (e) {
+      throw this.fail(e, "writing");
+    }
     next = baseOffset;
     for (let pos = 0; pos < batches.length; ) {
       const size = batchSize(view, pos);
@@ -261,7 +327,18 @@ export class PartitionLog implements FlushTarget {
     seg.size += batches.length;
     this.endOffset = lastOffset + 1;
     if (this.syncing) this.round = this.flusher.enqueue(this);
+    else this.onVisible?.();
     return { baseOffset, lastOffset, position };
+  }
+
+  /** Marks the log failed (once, logged) and returns the error appends get from now on. */
+  private fail(cause: unknown, doing: string): LogStorageError {
+    if (!this.failure) {
+      const code = (cause as NodeJS.ErrnoException).code ?? "";
+      this.failure = new LogStorageError(`log ${this.dir}: ${doing} failed (${code || cause}); it takes no more writes until restart`);
+      this.config.logger?.error(`${this.failure.message}; ${cause}. Offsets up to ${this.highWatermark} are durable and stay readable`);
+    }
+    return this.failure;
   }
 
   private maybeRoll(bytes: number, lastOffset: number, maxTimestamp: number, now: number): void {
@@ -290,13 +367,30 @@ export class PartitionLog implements FlushTarget {
 
   /** Files with writes not yet fsynced (called by the flush scheduler). */
   takeDirtyFiles(): DataFile[] {
+    this.flushingEnd = this.endOffset;
+    this.flushingGeneration = this.generation;
     const file = this.closed ? null : this.active.activeFile;
     return file && file.dirty ? [file] : [];
   }
 
-  /** Resolves when everything appended so far is durable (at once with fsync=never). */
+  afterFlush(error: unknown): void {
+    if (this.closed) return;
+    if (error !== null) {
+      this.fail(error, "fsync");
+      return;
+    }
+    if (this.failure || this.flushingGeneration !== this.generation || this.flushingEnd <= this.durableEnd) return;
+    this.durableEnd = this.flushingEnd;
+    this.onVisible?.();
+  }
+
+  /**
+   * Resolves when everything appended so far is durable (at once with
+   * fsync=never); rejects when its fsync failed.
+   */
   flushed(): Promise<void> {
-    return this.round ? this.round.promise : Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return this.round ? this.round.outcome(this) : Promise.resolve();
   }
 
   // ---------------------------------------------------------------- reads
@@ -514,6 +608,12 @@ export class PartitionLog implements FlushTarget {
   /** Drops everything at or after `offset` (the whole batch containing it); the log end moves back. */
   truncateTo(offset: number): void {
     if (this.closed || offset >= this.endOffset) return;
+    this.generation++;
+    this.cutTo(offset);
+    this.durableEnd = Math.min(this.durableEnd, this.endOffset);
+  }
+
+  private cutTo(offset: number): void {
     if (offset <= this.startOffset) {
       for (const s of this.segments.splice(0)) s.delete();
       this.segments.push(Segment.create(this.dir, offset, Date.now()));

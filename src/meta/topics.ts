@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
+import { Logger } from "../util/logger.ts";
 
 export class Partition {
   /** Long-polling fetches waiting for data on this partition. */
@@ -23,6 +24,7 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
   ) {
+    log.onVisible = () => this.wake();
     // Headers are enough for everything but transaction markers, whose record says commit or abort.
     for (const b of log.batches(log.logStartOffset)) {
       const facts = batchFacts(b.head);
@@ -30,14 +32,15 @@ export class Partition {
     }
   }
 
-  /** One replica: everything appended is replicated, so the high watermark is the log end. */
+  /** One replica: the high watermark is what the log made durable (or wrote, with fsync=never). */
   get highWatermark(): number {
-    return this.log.logEndOffset;
+    return this.log.highWatermark;
   }
 
-  /** read_committed consumers stop before the oldest open transaction. */
+  /** read_committed consumers stop before the oldest open transaction, and never beyond the high watermark. */
   lastStableOffset(): number {
-    return this.txn.firstUnstableOffset() ?? this.log.logEndOffset;
+    const hw = this.log.highWatermark;
+    return Math.min(this.txn.firstUnstableOffset() ?? hw, hw);
   }
 
   /** Wakes long-polling fetches after an append (each waiter removes itself). */
@@ -75,11 +78,14 @@ export function randomTopicId(): string {
 export class TopicRegistry {
   private readonly byNameMap = new Map<string, Topic>();
   private readonly byIdMap = new Map<string, Topic>();
+  private readonly logger: Logger;
 
   constructor(
     private readonly options: BrokerOptions,
     private readonly flusher: FlushScheduler,
-  ) {}
+  ) {
+    this.logger = new Logger(options.logLevel);
+  }
 
   logConfig(configs: Record<string, string>): LogConfig {
     const o = this.options;
@@ -91,6 +97,7 @@ export class TopicRegistry {
       retentionBytes: topicConfigNumber(configs, "retention.bytes", o),
       fsync: o.fsync,
       crc32c,
+      logger: this.logger,
     };
   }
 
