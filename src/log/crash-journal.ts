@@ -12,8 +12,9 @@
 // (test/helpers/crash-sim.ts) replays it to cut a data dir back to what a
 // power loss would leave. Faults are injected from <sim>/faults, a line per
 // rule "OP ACTION PATH-SUBSTRING": OP sync|write|dirsync, ACTION EIO|ENOSPC
-// (the call fails) or skip (a sync reports success but is not recorded: a
-// missing fsync). Off, nothing here runs: DataFile picks its class once at open.
+// (the call fails), skip (a sync reports success but is not recorded: a
+// missing fsync) or delay:MS (a background fdatasync takes MS longer, so a
+// kill lands while written data waits for its fsync). Off, nothing here runs: DataFile picks its class once at open.
 
 import { closeSync, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -133,7 +134,7 @@ export class CrashJournal {
    * The fault rule for `op` on `path`: an error to raise, "skip", or null.
    * Read at every call so a test can arm a fault while the broker runs.
    */
-  fault(op: FaultOp, path: string): Error | "skip" | null {
+  fault(op: FaultOp, path: string): Error | "skip" | { delayMs: number } | null {
     const rules = join(this.dir, "faults");
     if (!existsSync(rules)) return null;
     for (const line of readFileSync(rules, "utf8").split("\n")) {
@@ -141,6 +142,7 @@ export class CrashJournal {
       const needle = rest.join(" ");
       if (ruleOp !== op || !action || !path.includes(needle)) continue;
       if (action === "skip") return "skip";
+      if (action.startsWith("delay:")) return { delayMs: Number(action.slice(6)) };
       const e = new Error(`${action}: simulated failure, ${op} ${path}`) as NodeJS.ErrnoException;
       e.code = action;
       e.errno = ERRNO[action] ?? -5;

@@ -142,6 +142,8 @@ class SimulatedFile extends DataFile {
     const size = fstatSync(this.fd).size;
     const upto = this.journal.position;
     await super.sync();
+    // A slow disk: the fsync counts as finished (journal, acks) only later; the fd is not used meanwhile.
+    if (fault && fault !== "skip") await Bun.sleep(fault.delayMs);
     if (fault !== "skip") this.journal.synced(this.ino, size, upto);
   }
 }

@@ -42,6 +42,9 @@ export interface PowerCutReport {
   files: PowerCutFile[];
   /** Paths (relative to the data dir) that existed before the cut and do not after. */
   vanished: string[];
+  /** Bytes of all files before and after the cut. */
+  bytesBefore: number;
+  bytesAfter: number;
 }
 
 export interface CrashSim {
@@ -174,7 +177,8 @@ export function crashSim(): CrashSim {
       renameSync(rebuilt, dataDir);
       resetJournal(dir, dataDir);
       const after = listTree(dataDir);
-      return { files, vanished: [...before.keys()].filter((p) => !after.has(p)) };
+      const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      return { files, vanished: [...before.keys()].filter((p) => !after.has(p)), bytesBefore: total(before), bytesAfter: total(after) };
     },
     cleanup() {
       if (process.env.KLITE_KEEP_DATA !== "1") rmSync(base, { recursive: true, force: true });

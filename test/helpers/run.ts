@@ -68,9 +68,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
 }
 
-/** Pushes each non-empty line of a child's stdout, parsed as JSON, onto `into` as it arrives. */
-export function collectJsonLines<T>(stdout: ReadableStream<Uint8Array>, into: T[]): void {
-  (async () => {
+/** Pushes each non-empty line of a child's stdout, parsed as JSON, onto `into` as it arrives; settles at the end of the stream. */
+export function collectJsonLines<T>(stdout: ReadableStream<Uint8Array>, into: T[]): Promise<void> {
+  return (async () => {
     const decoder = new TextDecoder();
     let rest = "";
     for await (const chunk of stdout) {

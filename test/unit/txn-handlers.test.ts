@@ -179,6 +179,8 @@ test("an open transaction survives a restart and is aborted when it times out", 
   expect(b2.transactions.get("tx")!.state).toBe("Ongoing");
   b2.transactions.get("tx")!.startTimestamp -= 61_000;
   expect(b2.transactions.abortExpired()).toEqual(["tx"]);
+  // The abort marker becomes visible (and the LSO moves past it) once it is fsynced.
+  await b2.topics.get("t")!.partitions[0]!.log.flushed();
   expect(b2.topics.get("t")!.partitions[0]!.lastStableOffset()).toBe(5);
 
 });

@@ -9,9 +9,13 @@ usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdou
   consume TOPIC PARTITION OFFSET N [assign|seek]
       assign: assign() at OFFSET; seek: assign() at the beginning, then seek()
       to OFFSET once fetching runs. Stops after N records or 10 s without any.
-  produce_stream TOPIC N PARTITIONS
+  produce_stream TOPIC N PARTITIONS [RATE]
       like produce (idempotent), but prints each acknowledgement as a JSON
-      line the moment it arrives, so a test can kill the broker mid-stream
+      line the moment it arrives, so a test can kill the broker mid-stream;
+      RATE: at most that many records a second
+  consume_stream TOPIC PARTITIONS
+      assign() every partition at the beginning and print each record as a
+      JSON line the moment it is consumed, until killed
   offsets_for_times TOPIC PARTITION TIMESTAMP_MS   — plus the watermarks
   binary TOPIC N CODEC   — N values covering every byte value (not UTF-8),
       binary keys and headers; consumes them back and compares byte for byte
@@ -61,8 +65,9 @@ def produce(topic, n, compression, partitions="1", idempotent="false"):
     return {"unflushed": left, "delivered": out}
 
 
-def produce_stream(topic, n, partitions):
+def produce_stream(topic, n, partitions, rate="0"):
     p = Producer(conf(**{"acks": "all", "enable.idempotence": True, "linger.ms": 2}))
+    start, rate = time.monotonic(), float(rate)
 
     def cb(err, msg):
         if not err:
@@ -76,6 +81,10 @@ def produce_stream(topic, n, partitions):
             except BufferError:
                 p.poll(0.05)
         p.poll(0)
+        if rate > 0:
+            ahead = start + (i + 1) / rate - time.monotonic()
+            if ahead > 0:
+                p.poll(ahead)
     p.flush(60)
     return None
 
@@ -121,6 +130,16 @@ def consume(topic, partition, offset, n, mode="assign"):
         got = read(c, n)
     c.close()
     return [as_json(m) for m in got]
+
+
+def consume_stream(topic, partitions):
+    c = Consumer(conf(**{"group.id": "unused-stream", "enable.auto.commit": False, "fetch.wait.max.ms": 10}))
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(int(partitions))])
+    while True:
+        m = c.poll(0.1)
+        if m is None or m.error():
+            continue
+        print(json.dumps({"partition": m.partition(), "offset": m.offset(), "key": m.key().decode()}), flush=True)
 
 
 def offsets_for_times(topic, partition, ts):
@@ -186,7 +205,7 @@ def admin(action, *names):
     return res
 
 
-COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume": consume, "offsets_for_times": offsets_for_times,
+COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume, "offsets_for_times": offsets_for_times,
             "binary": binary, "metadata": metadata, "admin": admin}
 result = COMMANDS[cmd](*args)
 if result is not None:
