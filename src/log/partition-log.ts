@@ -4,7 +4,7 @@
 // bounded copies from the active one; recovery on open trims a torn tail and
 // rebuilds indexes; retention and DeleteRecords drop whole segments from the front.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir, TEMP_SUFFIX, writeFileAtomic } from "./atomic-file.ts";
 import {
@@ -19,6 +19,7 @@ import {
 import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
 import { scanSegment } from "./recovery.ts";
+import { deletePartitionDir } from "./partition-dir.ts";
 import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -171,7 +172,10 @@ export class PartitionLog implements FlushTarget {
     const names = readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
-      if (name.endsWith(TEMP_SUFFIX) || name.endsWith(SWAP_SUFFIX)) unlinkSync(join(this.dir, name));
+      if (name.endsWith(TEMP_SUFFIX) || name.endsWith(SWAP_SUFFIX)) {
+        unlinkSync(join(this.dir, name));
+        this.noteRecovery(`removed ${name}, left by an unfinished write`);
+      }
       const base = parseSegmentName(name);
       if (base !== null) bases.push(base);
     }
@@ -243,7 +247,10 @@ export class PartitionLog implements FlushTarget {
       const suffix = name.endsWith(INDEX_SUFFIX) ? INDEX_SUFFIX : name.endsWith(TIME_INDEX_SUFFIX) ? TIME_INDEX_SUFFIX : null;
       if (!suffix) continue;
       const base = parseSegmentName(name.slice(0, -suffix.length) + ".log");
-      if (base !== null && !bases.has(base)) unlinkSync(join(this.dir, name));
+      if (base !== null && !bases.has(base)) {
+        unlinkSync(join(this.dir, name));
+        this.noteRecovery(`removed ${name}: its segment is gone`);
+      }
     }
   }
 
@@ -666,11 +673,11 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  /** Closes the log and removes its directory (DeleteTopics). */
+  /** Closes the log and removes its directory (DeleteTopics), renamed to a `-delete` name first. */
   deleteAll(): void {
     this.closed = true;
     for (const s of this.segments) s.close();
     this.segments = [];
-    rmSync(this.dir, { recursive: true, force: true });
+    deletePartitionDir(this.dir, this.syncing);
   }
 }

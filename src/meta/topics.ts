@@ -3,6 +3,7 @@
 // before any change is acknowledged; each partition owns a PartitionLog.
 
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { DELETED_DIR, PARTITION_DIR, deletePartitionDir } from "../log/partition-dir.ts";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { BrokerOptions } from "../config.ts";
@@ -110,23 +111,47 @@ export class TopicRegistry {
     return new Partition(topic, index, log);
   }
 
-  /** Opens every known topic (recovering each partition log) and removes leftovers of unfinished deletes. */
+  /**
+   * Opens every known topic (recovering each partition log) and finishes
+   * deletes a crash interrupted: only directories with klite's `-delete`
+   * names are removed; any other directory that is not a partition of a
+   * known topic is left alone and reported.
+   */
   load(): void {
     const path = join(this.options.dataDir, FILE);
-    if (!existsSync(path)) return;
-    const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
-    for (const s of stored.topics) {
-      const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: s.configs, internal: s.internal ?? false };
-      for (let i = 0; i < s.partitions; i++) topic.partitions.push(this.openPartition(topic, i));
-      this.byNameMap.set(topic.name, topic);
-      this.byIdMap.set(topic.id, topic);
+    if (existsSync(path)) {
+      const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
+      for (const s of stored.topics) {
+        const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: s.configs, internal: s.internal ?? false };
+        for (let i = 0; i < s.partitions; i++) topic.partitions.push(this.openPartition(topic, i));
+        this.byNameMap.set(topic.name, topic);
+        this.byIdMap.set(topic.id, topic);
+      }
     }
     for (const entry of readdirSync(this.options.dataDir, { withFileTypes: true })) {
-      const m = /^(.+)-(\d+)$/.exec(entry.name);
-      if (!entry.isDirectory() || !m) continue;
-      const t = this.byNameMap.get(m[1]!);
-      if (!t || Number(m[2]) >= t.partitions.length) rmSync(join(this.options.dataDir, entry.name), { recursive: true, force: true });
+      if (!entry.isDirectory()) continue;
+      const dir = join(this.options.dataDir, entry.name);
+      if (DELETED_DIR.test(entry.name)) {
+        this.logger.warn(`removing ${dir}: a deleted partition whose removal a crash interrupted`);
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const m = PARTITION_DIR.exec(entry.name);
+      const t = m ? this.byNameMap.get(m[1]!) : undefined;
+      if (t && Number(m![2]) < t.partitions.length) continue;
+      this.logger.warn(`leaving ${dir} alone: it is not a partition of any topic klite knows`);
     }
+  }
+
+  /**
+   * Makes way for a new partition directory: whatever holds its name (the
+   * leftover of a topic deleted just before a crash) is removed Kafka-style.
+   */
+  private clearPartitionDir(topic: string, index: number): void {
+    const dir = this.partitionDir(topic, index);
+    if (!existsSync(dir)) return;
+    this.logger.warn(`removing ${dir} to create partition ${index} of topic ${topic} in its place`);
+    deletePartitionDir(dir, this.options.fsync === "group");
   }
 
   private persist(): void {
@@ -158,7 +183,7 @@ export class TopicRegistry {
     if (this.byNameMap.has(name)) throw new Error(`topic ${name} exists`);
     const topic: Topic = { name, id: randomTopicId(), partitions: [], configs, internal };
     // Clear any stale directories first: the name may have been used by a deleted topic.
-    for (let i = 0; i < partitions; i++) rmSync(this.partitionDir(name, i), { recursive: true, force: true });
+    for (let i = 0; i < partitions; i++) this.clearPartitionDir(name, i);
     for (let i = 0; i < partitions; i++) topic.partitions.push(this.openPartition(topic, i));
     this.byNameMap.set(name, topic);
     this.byIdMap.set(topic.id, topic);
@@ -169,7 +194,7 @@ export class TopicRegistry {
   /** Grows a topic to `count` partitions (CreatePartitions). */
   addPartitions(topic: Topic, count: number): void {
     for (let i = topic.partitions.length; i < count; i++) {
-      rmSync(this.partitionDir(topic.name, i), { recursive: true, force: true });
+      this.clearPartitionDir(topic.name, i);
       topic.partitions.push(this.openPartition(topic, i));
     }
     this.persist();
