@@ -116,7 +116,7 @@ export class GroupLog implements FlushTarget {
   /** Writes the records now; resolves once they are durable (per the fsync option). */
   append(records: readonly LogRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error("group log is closed"));
-    if (this.failure) return Promise.reject(new Error(`group log ${this.path} failed earlier: ${this.failure}`));
+    if (this.failure) return Promise.reject(this.failedError());
     if (records.length === 0) return this.flushed();
     const frames = encodeFrames(records);
     try {
@@ -134,7 +134,7 @@ export class GroupLog implements FlushTarget {
     if (this.options.fsync !== "group") return Promise.resolve();
     if (this.options.flusher) {
       this.round = this.options.flusher.enqueue(this);
-      return this.round.outcome(this);
+      return this.round.outcome(this).then(() => this.checkFailure());
     }
     return this.file.sync().catch((e) => {
       this.afterFlush(e);
@@ -145,13 +145,22 @@ export class GroupLog implements FlushTarget {
   /** Resolves when everything appended so far is durable. */
   flushed(): Promise<void> {
     if (this.options.fsync !== "group") return Promise.resolve();
-    if (this.failure) return Promise.reject(new Error(`group log ${this.path} failed earlier: ${this.failure}`));
-    if (this.options.flusher) return this.round && !this.round.done ? this.round.outcome(this) : Promise.resolve();
+    if (this.failure) return Promise.reject(this.failedError());
+    if (this.options.flusher) return this.round && !this.round.done ? this.round.outcome(this).then(() => this.checkFailure()) : Promise.resolve();
     return this.file.dirty ? this.file.sync() : Promise.resolve();
   }
 
   takeDirtyFiles(): DataFile[] {
     return !this.closed && this.file.dirty ? [this.file] : [];
+  }
+
+  private failedError(): Error {
+    return new Error(`group log ${this.path} failed earlier: ${this.failure}`);
+  }
+
+  /** A round that succeeded after an earlier one failed proves nothing about the writes before it. */
+  private checkFailure(): void {
+    if (this.failure) throw this.failedError();
   }
 
   afterFlush(error: unknown): void {

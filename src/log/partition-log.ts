@@ -397,7 +397,11 @@ export class PartitionLog implements FlushTarget {
    */
   flushed(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return this.round ? this.round.outcome(this) : Promise.resolve();
+    if (!this.round) return Promise.resolve();
+    // A round that succeeded after an earlier one failed proves nothing: the earlier writes before these may be gone.
+    return this.round.outcome(this).then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
   // ---------------------------------------------------------------- reads

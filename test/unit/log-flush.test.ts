@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { PartitionLog } from "../../src/log/partition-log.ts";
+import { LogStorageError, PartitionLog } from "../../src/log/partition-log.ts";
 import { writeFileAtomic } from "../../src/log/atomic-file.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { FlushScheduler, config, makeBatch, tempDir } from "./log-fixtures.ts";
@@ -116,5 +116,82 @@ describe("writeFileAtomic", () => {
     writeFileAtomic(path, new TextEncoder().encode("three"), { fsync: false });
     expect(readFileSync(path, "utf8")).toBe("three");
     expect(readdirSync(dir)).toEqual(["meta.json"]);
+  });
+});
+
+describe("high watermark and failed fsyncs", () => {
+  /**
+   * Makes the next fsync of `log`'s active file fail when the returned
+   * function is called, as a dying disk would (the OS call itself is not
+   * reachable from here); later fsyncs succeed.
+   */
+  function breakDisk(log: PartitionLog): () => void {
+    const file = log.takeDirtyFiles()[0]!;
+    const real = file.sync;
+    const { promise, reject } = Promise.withResolvers<void>();
+    file.sync = () => {
+      file.sync = real;
+      return promise;
+    };
+    return () => reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+  }
+
+  test("with fsync=group the high watermark covers only fsynced records and wakes its waiter once they are", async () => {
+    const flusher = new FlushScheduler();
+    const [log] = logs(1, "group", flusher);
+    let woken = 0;
+    log!.onVisible = () => woken++;
+    log!.append(makeBatch({ records: 3 }));
+    expect(log!.logEndOffset).toBe(3);
+    expect(log!.highWatermark).toBe(0);
+    expect(woken).toBe(0);
+    await log!.flushed();
+    expect(log!.highWatermark).toBe(3);
+    expect(woken).toBe(1);
+  });
+
+  test("with fsync=never records are visible once written", () => {
+    const [log] = logs(1, "never", new FlushScheduler());
+    let woken = 0;
+    log!.onVisible = () => woken++;
+    log!.append(makeBatch({ records: 3 }));
+    expect(log!.highWatermark).toBe(3);
+    expect(woken).toBe(1);
+  });
+
+  test("a failed fsync fails that log's waiting appends and every later one, not another log's", async () => {
+    const flusher = new FlushScheduler();
+    const [bad, good] = logs(2, "group", flusher);
+    bad!.append(makeBatch({ records: 2 }));
+    await bad!.flushed();
+    bad!.append(makeBatch({ records: 2 }));
+    good!.append(makeBatch({ records: 2 }));
+    const fail = breakDisk(bad!);
+    const waiting = bad!.flushed();
+    await new Promise((r) => setImmediate(r)); // the round is running
+    fail();
+    await expect(waiting).rejects.toThrow("EIO");
+    await good!.flushed();
+    expect(good!.highWatermark).toBe(2);
+    // The records fsynced before stay visible; the unsynced ones never become so, and no append is taken.
+    expect(bad!.highWatermark).toBe(2);
+    expect(bad!.storageError?.message).toContain("fsync failed (EIO)");
+    expect(() => bad!.append(makeBatch())).toThrow(LogStorageError);
+    await expect(bad!.flushed()).rejects.toThrow(LogStorageError);
+  });
+
+  test("appends waiting for the round after a failed one fail too, though their own fsync succeeds", async () => {
+    const flusher = new FlushScheduler();
+    const [log] = logs(1, "group", flusher);
+    log!.append(makeBatch());
+    const first = log!.flushed();
+    const fail = breakDisk(log!);
+    await new Promise((r) => setImmediate(r)); // the round is running, its fsync not done
+    log!.append(makeBatch());
+    const second = log!.flushed();
+    fail();
+    await expect(first).rejects.toThrow("EIO");
+    await expect(second).rejects.toThrow(LogStorageError);
+    expect(log!.highWatermark).toBe(0);
   });
 });
