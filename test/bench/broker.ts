@@ -5,7 +5,7 @@
 //
 //   bun test/bench/broker.ts [--records N] [--size BYTES] [--partitions P] [--quick]
 //                            [--modes group,never] [--dir BASE] [--profile]
-//                            [--broker-cmd CMD] [--segment-bytes N]
+//                            [--broker-cmd CMD] [--segment-bytes N] [--paced-rate R]
 //
 // Defaults: 1,000,000 records of 1024 bytes to 6 partitions, acks=all,
 // linger.ms=5, no compression, for --fsync group and --fsync never.
@@ -14,6 +14,8 @@
 // another build instead of `bun src/main.ts` (the broker flags are appended).
 // --segment-bytes N passes a smaller segment size, so that consumers read
 // sealed (mmapped) segments rather than the active one.
+// --paced-rate R paces the latency phase at R records/s instead of half the
+// measured rate, so that runs (and --broker-cmd builds) compare.
 //
 // Besides librdkafka, two small readers/writers of our own in rdkafka-bench.c
 // (rawproduce, rawfetch) keep several requests in flight with almost no CPU,
@@ -40,6 +42,7 @@ const { values: opts } = parseArgs({
     profile: { type: "boolean", default: false },
     "broker-cmd": { type: "string" },
     "segment-bytes": { type: "string" },
+    "paced-rate": { type: "string" },
   },
 });
 const RECORDS = Number(opts.records ?? (opts.quick ? 100_000 : 1_000_000));
@@ -580,7 +583,7 @@ for (const mode of MODES) {
 
     // The saturated run's latency is mostly the client's own queue; a run at
     // half that rate shows what one record waits for: linger + request + fsync.
-    const pacedRate = Math.max(100, Math.round(pr.records / pr.elapsed / 2));
+    const pacedRate = opts["paced-rate"] ? Number(opts["paced-rate"]) : Math.max(100, Math.round(pr.records / pr.elapsed / 2));
     const pacedCount = Math.min(RECORDS, pacedRate * 4);
     const paced = await phase(broker, "paced", ["produce", bootstrap, "bench-paced", String(pacedCount), String(SIZE), String(PARTITIONS), `rate=${pacedRate}`, ...PRODUCER_PROPS]);
     console.log(`  ${`paced at ${fmt(pacedRate)}/s`.padEnd(22)} ${fmt(pacedCount)} records: p50 ${fmt(paced.result.p50! * 1000, 1)} ms p99 ${fmt(paced.result.p99! * 1000, 1)} ms max ${fmt(paced.result.max! * 1000, 1)} ms`);

@@ -12,6 +12,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from "node:path";
 import { CrashJournal, readJournal, replay, type InodeState } from "../../src/log/crash-journal.ts";
 import { spawnBroker, tempDir, type SpawnedBroker, type SpawnOptions } from "./broker.ts";
+import { rng } from "./random.ts";
 
 export type TornTail =
   /** Exactly the synced bytes. */
@@ -60,19 +61,6 @@ export interface CrashSim {
   /** Cuts the power: call only with no broker running on the data dir. */
   powerCut(opts?: PowerCutOptions): PowerCutReport;
   cleanup(): void;
-}
-
-/** xorshift32: small, seedable, good enough to pick lengths and garbage. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
 }
 
 /** The bytes a power cut leaves of one inode: its current bytes with the undo records since its last fsync applied. */

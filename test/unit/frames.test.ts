@@ -6,19 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { FrameError, FrameSplitter } from "../../src/server/frames.ts";
 import { MAX_POOLED } from "../../src/util/buffer-pool.ts";
 import { lengthPrefixed } from "../helpers/frames.ts";
-
-/** Deterministic pseudo-random numbers (xorshift32), so a failure repeats. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import { rng } from "../helpers/random.ts";
 
 function payload(size: number, tag: number): Uint8Array {
   const p = new Uint8Array(size);
