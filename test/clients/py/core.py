@@ -16,6 +16,9 @@ usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdou
   consume_stream TOPIC PARTITIONS
       assign() every partition at the beginning and print each record as a
       JSON line the moment it is consumed, until killed
+  commit GROUP TOPIC PARTITION OFFSET   — a synchronous commit outside group management;
+      the error's name, or "ok"
+  committed GROUP TOPIC PARTITION   — the group's committed offset (-1001: none)
   offsets_for_times TOPIC PARTITION TIMESTAMP_MS   — plus the watermarks
   binary TOPIC N CODEC   — N values covering every byte value (not UTF-8),
       binary keys and headers; consumes them back and compares byte for byte
@@ -142,6 +145,24 @@ def consume_stream(topic, partitions):
         print(json.dumps({"partition": m.partition(), "offset": m.offset(), "key": m.key().decode()}), flush=True)
 
 
+def commit(group, topic, partition, offset):
+    c = Consumer(conf(**{"group.id": group, "enable.auto.commit": False}))
+    try:
+        c.commit(offsets=[TopicPartition(topic, int(partition), int(offset))], asynchronous=False)
+        return "ok"
+    except KafkaException as e:
+        return e.args[0].name()
+    finally:
+        c.close()
+
+
+def committed(group, topic, partition):
+    c = Consumer(conf(**{"group.id": group, "enable.auto.commit": False}))
+    r = c.committed([TopicPartition(topic, int(partition))], timeout=10)
+    c.close()
+    return r[0].offset
+
+
 def offsets_for_times(topic, partition, ts):
     c = Consumer(conf(**{"group.id": "unused-oft"}))
     r = c.offsets_for_times([TopicPartition(topic, int(partition), int(ts))], timeout=10)
@@ -205,7 +226,8 @@ def admin(action, *names):
     return res
 
 
-COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume, "offsets_for_times": offsets_for_times,
+COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume,
+            "commit": commit, "committed": committed, "offsets_for_times": offsets_for_times,
             "binary": binary, "metadata": metadata, "admin": admin}
 result = COMMANDS[cmd](*args)
 if result is not None:
