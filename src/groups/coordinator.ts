@@ -500,15 +500,24 @@ export class GroupCoordinator implements MembershipHost, ConsumerMembershipHost 
     const now = this.scheduler.now();
     const expireTimestamp = req.retentionTimeMs === -1 ? -1 : now + req.retentionTimeMs;
     const records: LogRecord[] = [];
+    const undo: (() => void)[] = [];
     const codes = items.map((it) => {
       const metadata = it.metadata ?? "";
       if (metadata.length > this.config.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
       const o: CommittedOffset = { offset: it.offset, leaderEpoch: it.leaderEpoch, metadata, commitTimestamp: now, expireTimestamp };
+      const before = this.offsets.get(req.groupId, it.topic, it.partition);
       this.offsets.put(req.groupId, it.topic, it.partition, o);
+      undo.push(() => {
+        if (this.offsets.get(req.groupId, it.topic, it.partition) !== o) return; // a later commit won
+        if (before) this.offsets.put(req.groupId, it.topic, it.partition, before);
+        else this.offsets.remove(req.groupId, it.topic, it.partition);
+      });
       records.push({ kind: "offset", group: req.groupId, topic: it.topic, partition: it.partition, ...o, producerId: -1 });
       return ErrorCode.NONE;
     });
-    return this.persisted(records, codes);
+    return this.persisted(records, codes, () => {
+      for (const u of undo) u();
+    });
   }
 
   /** Stages a transaction's offsets (TxnOffsetCommit): invisible until completeTransaction commits them. */
@@ -547,11 +556,13 @@ export class GroupCoordinator implements MembershipHost, ConsumerMembershipHost 
     return this.log ? this.log.flushed() : Promise.resolve();
   }
 
-  private async persisted(records: LogRecord[], codes: number[]): Promise<number[]> {
+  /** Writes `records`; when that fails, `undo` takes back what they changed in memory, so a refused commit is never read. */
+  private async persisted(records: LogRecord[], codes: number[], undo?: () => void): Promise<number[]> {
     try {
       await this.append(records);
       return codes;
     } catch (e) {
+      undo?.();
       this.logger.error(`group log write failed: ${(e as Error).message}`);
       // Kafka answers a failed write of the offsets log so: the client looks the coordinator up again and retries.
       return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : c));

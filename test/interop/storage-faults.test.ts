@@ -93,6 +93,8 @@ describe("storage faults", () => {
       // Healthy again, still refused: the failed fsync may have dropped what it covered.
       sim.setFaults([]);
       expect(await py(b.bootstrap, "commit", "g1", "offs", "1", "3")).toBe("NOT_COORDINATOR");
+      // A refused commit is not what OffsetFetch answers.
+      expect(await py(b.bootstrap, "committed", "g1", "offs", "0")).toBe(7);
       expect(b.stderr()).toMatch(/group log \S*consumer-offsets\.log: Error: EIO: simulated failure/);
       // Partitions are unaffected.
       expect((await py(b.bootstrap, "produce", "offs", "3", "none", "3")).delivered.filter((d: object) => "error" in d)).toEqual([]);
