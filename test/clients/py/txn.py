@@ -27,6 +27,8 @@ usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
       read_committed (default) waits for offsets no transaction holds
   watermarks TOPIC PARTITION   — high watermark as read_committed (the last stable
       offset) and as read_uncommitted sees it
+  loop TOPIC PARTITION TXID N   — init, then N× begin / one record / commit;
+      {"transactions": N, "seconds": time of the N transactions}
 
 Extra librdkafka settings for every client: KLITE_CLIENT_CONF='{"debug": "protocol"}'.
 """
@@ -238,8 +240,20 @@ def watermarks(topic, partition):
     return out
 
 
+def loop(topic, partition, txid, n):
+    # No protocol debug log here: its Python logging would cost more than the broker.
+    p = Producer(conf(**{"transactional.id": txid, "linger.ms": 0}))
+    p.init_transactions(30)
+    start = time.monotonic()
+    for i in range(int(n)):
+        p.begin_transaction()
+        p.produce(topic, key=f"{txid}-{i}", value=b"x" * 100, partition=int(partition))
+        p.commit_transaction(30)
+    return {"transactions": int(n), "seconds": time.monotonic() - start}
+
+
 COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold, "committed": committed,
-            "watermarks": watermarks}
+            "watermarks": watermarks, "loop": loop}
 result = COMMANDS[cmd](*args)
 if result is not None:
     print(json.dumps(result))
