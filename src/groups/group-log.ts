@@ -1,165 +1,17 @@
-// The group coordinator's own crash-safe store: an append-only file of
-// records, each framed as [u32 length][u32 CRC-32C][payload]. Appends share
-// the broker's group-commit fsync rounds, so concurrent commits cost one
-// fdatasync. A torn tail (a crash mid-write) is cut off on load. The file is
-// rewritten to the live state from time to time: temp file, fsync, rename,
-// fsync of the directory, so a crash leaves the old or the new file whole.
+// The group coordinator's store, <data-dir>/consumer-offsets.log: a record
+// log (src/log/record-log.ts) of the group records in ./records.ts.
 
-import { existsSync, readFileSync } from "node:fs";
-import { crc32c } from "../codec/crc32c.ts";
-import { writeFileAtomic } from "../log/atomic-file.ts";
-import { DataFile } from "../log/data-file.ts";
-import type { FlushRound, FlushScheduler, FlushTarget } from "../log/flush-scheduler.ts";
-import { DecodeError } from "../protocol/reader.ts";
-import { Writer } from "../protocol/writer.ts";
+import { decodeFrames as decodeAny, encodeFrames as encodeAny, RecordLog, type LoadedLog, type RecordCodec, type RecordLogOptions } from "../log/record-log.ts";
 import { readRecord, recordSize, writeRecord, type LogRecord } from "./records.ts";
 
-const FRAME_HEADER = 8;
-/** No single record comes near this; a larger length field is garbage from a torn write. */
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+export const GROUP_RECORDS: RecordCodec<LogRecord> = { name: "group", size: recordSize, write: writeRecord, read: readRecord };
 
-export interface GroupLogOptions {
-  /** group: appends resolve after an fsync; never: after write(2). */
-  fsync: "group" | "never";
-  /** Shared fsync rounds; without one each append round fsyncs on its own. */
-  flusher: FlushScheduler | null;
-  warn?: (msg: string) => void;
-}
+export type GroupLog = RecordLog<LogRecord>;
+export type GroupLogOptions = RecordLogOptions;
 
-export interface LoadedLog {
-  log: GroupLog;
-  records: LogRecord[];
-  /** Bytes cut off the end as a torn or corrupt tail. */
-  truncatedBytes: number;
-}
+export const GroupLog = {
+  open: (path: string, options: RecordLogOptions): LoadedLog<LogRecord> => RecordLog.open(path, GROUP_RECORDS, options),
+};
 
-export function encodeFrames(records: Iterable<LogRecord>): Uint8Array {
-  const list = [...records];
-  let total = 0;
-  const sizes = list.map((r) => recordSize(r));
-  for (const s of sizes) total += FRAME_HEADER + s;
-  const w = Writer.alloc(total);
-  for (let i = 0; i < list.length; i++) {
-    const start = w.pos;
-    w.pos += FRAME_HEADER;
-    writeRecord(w, list[i]!);
-    const payload = w.buf.subarray(start + FRAME_HEADER, w.pos);
-    if (payload.length !== sizes[i]) throw new Error(`group record size mismatch: ${payload.length} != ${sizes[i]}`);
-    w.view.setUint32(start, payload.length);
-    w.view.setUint32(start + 4, crc32c(payload));
-  }
-  return w.buf;
-}
-
-/** Parses frames up to the first torn or corrupt one; `valid` is where the good prefix ends. */
-export function decodeFrames(buf: Uint8Array, warn: (msg: string) => void = () => {}): { records: LogRecord[]; valid: number } {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const records: LogRecord[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    if (buf.length - pos < FRAME_HEADER) break;
-    const len = view.getUint32(pos);
-    if (len > MAX_RECORD_BYTES || len > buf.length - pos - FRAME_HEADER) break;
-    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
-    if (crc32c(payload) !== view.getUint32(pos + 4)) break;
-    try {
-      const r = readRecord(payload);
-      if (r) records.push(r);
-      else warn(`group log: skipping a record of unknown kind at ${pos}`);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      warn(`group log: skipping an unreadable record at ${pos}: ${e.message}`);
-    }
-    pos += FRAME_HEADER + len;
-  }
-  return { records, valid: pos };
-}
-
-export class GroupLog implements FlushTarget {
-  private round: FlushRound | null = null;
-  private closed = false;
-  /** Records appended since the last open or rewrite: how much garbage may have piled up. */
-  appended = 0;
-
-  private constructor(
-    readonly path: string,
-    private file: DataFile,
-    private size: number,
-    private readonly options: GroupLogOptions,
-  ) {}
-
-  /** Opens (or creates) the log, returning its records; a torn tail is truncated away. */
-  static open(path: string, options: GroupLogOptions): LoadedLog {
-    const warn = options.warn ?? (() => {});
-    if (!existsSync(path)) writeFileAtomic(path, new Uint8Array(0), { fsync: options.fsync === "group" });
-    const buf = new Uint8Array(readFileSync(path));
-    const { records, valid } = decodeFrames(buf, warn);
-    const file = DataFile.open(path);
-    let truncatedBytes = 0;
-    if (valid < buf.length) {
-      truncatedBytes = buf.length - valid;
-      warn(`group log ${path}: cutting ${truncatedBytes} bytes of torn or corrupt tail at ${valid}`);
-      file.truncate(valid);
-      if (options.fsync === "group") file.syncNow();
-    }
-    const log = new GroupLog(path, file, valid, options);
-    log.appended = records.length;
-    return { log, records, truncatedBytes };
-  }
-
-  get bytes(): number {
-    return this.size;
-  }
-
-  /** Writes the records now; resolves once they are durable (per the fsync option). */
-  append(records: readonly LogRecord[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("group log is closed"));
-    if (records.length === 0) return this.flushed();
-    const frames = encodeFrames(records);
-    this.file.write(frames, this.size);
-    this.size += frames.length;
-    this.appended += records.length;
-    return this.scheduleSync();
-  }
-
-  private scheduleSync(): Promise<void> {
-    if (this.options.fsync !== "group") return Promise.resolve();
-    if (this.options.flusher) {
-      this.round = this.options.flusher.enqueue(this);
-      return this.round.promise;
-    }
-    return this.file.sync();
-  }
-
-  /** Resolves when everything appended so far is durable. */
-  flushed(): Promise<void> {
-    if (this.options.fsync !== "group") return Promise.resolve();
-    if (this.options.flusher) return this.round && !this.round.done ? this.round.promise : Promise.resolve();
-    return this.file.dirty ? this.file.sync() : Promise.resolve();
-  }
-
-  takeDirtyFiles(): DataFile[] {
-    return !this.closed && this.file.dirty ? [this.file] : [];
-  }
-
-  /** Replaces the whole file by `records` (the live state), atomically. */
-  rewrite(records: Iterable<LogRecord>): void {
-    if (this.closed) return;
-    const frames = encodeFrames(records);
-    writeFileAtomic(this.path, frames, { fsync: this.options.fsync === "group" });
-    const old = this.file;
-    this.file = DataFile.open(this.path);
-    this.size = frames.length;
-    this.appended = 0;
-    // Appends still waiting for the old file's fsync are in the new file, which is already durable.
-    old.close();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flushed().catch(() => {});
-    if (this.options.fsync === "group" && this.file.dirty) this.file.syncNow();
-    this.closed = true;
-    this.file.close();
-  }
-}
+export const encodeFrames = (records: Iterable<LogRecord>): Uint8Array => encodeAny(GROUP_RECORDS, records);
+export const decodeFrames = (buf: Uint8Array, warn?: (msg: string) => void): { records: LogRecord[]; valid: number } => decodeAny(GROUP_RECORDS, buf, warn);
