@@ -1,6 +1,6 @@
 // Transactions through a crash: the broker kills itself (SIGKILL, test-only
 // failpoints, src/util/failpoint.ts) between each pair of steps of ending a
-// transaction: after its Prepare state is durable, after the first of its
+// transaction (the second one: the first commits normally): after its Prepare state is durable, after the first of its
 // markers, after all markers are written, after they are fsynced, after the
 // Complete state is written. A confluent-kafka-python (librdkafka 2.0.2)
 // producer is in the middle of commit_transaction/abort_transaction when it
@@ -85,7 +85,7 @@ async function checkAfter(b: SpawnedBroker, topic: string, txid: string, visible
 describe.concurrent("a broker killed while ending a transaction", () => {
   for (const point of POINTS) {
     test.skipIf(missing("python"))(`commit, killed at ${point}: the producer's retried commit succeeds; exactly the committed records are visible, nothing stays open`, async () => {
-      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: point } });
+      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: `${point}@2` } });
       const topic = "crash";
       const txid = "tx";
       try {
@@ -115,7 +115,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
     ["txn.after-markers-written", "abort"],
   ] as const) {
     test.skipIf(missing("python"))(`${outcome}, killed at ${point} with the client gone too: start-up finishes the ${outcome}; a new producer commits after it`, async () => {
-      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: point } });
+      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: `${point}@2` } });
       const topic = "crash";
       const txid = "gone";
       try {

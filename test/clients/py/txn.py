@@ -247,7 +247,7 @@ def watermarks(topic, partition):
 
 
 def crash_end(topic, txid, outcome):
-    p = txn_producer(txid, **{"transaction.timeout.ms": 60000, "message.timeout.ms": 120000})
+    p = txn_producer(txid, **{"transaction.timeout.ms": 120000, "message.timeout.ms": 120000})
     out = []
     p.init_transactions(60)
 
