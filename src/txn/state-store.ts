@@ -15,13 +15,16 @@ import type { TxnMeta } from "./coordinator.ts";
 export const TXN_LOG_FILE = "transactions.log";
 const LEGACY_TXNS = "transactions.json";
 const LEGACY_IDS = "producer-ids.json";
-/** Dead records tolerated beyond twice the live ones before a rewrite. */
-const COMPACTION_SLACK = 1000;
+/** Bytes of dead records tolerated beyond the live state's size before a rewrite. */
+const COMPACTION_SLACK_BYTES = 1024 * 1024;
 
 export class TxnStateStore {
   private readonly log: RecordLog<TxnLogRecord>;
   /** The live state: what a rewrite writes (the coordinator's own objects, always current). */
   private readonly txns = new Map<string, TxnMeta>();
+  /** Size of each id's latest record: what a rewrite would write. Records grow with a transaction's partitions, so bytes, not counts, decide. */
+  private readonly liveSizes = new Map<string, number>();
+  private liveBytes = 0;
   private block = 0;
 
   constructor(dataDir: string, options: RecordLogOptions) {
@@ -41,6 +44,7 @@ export class TxnStateStore {
       this.log.rewrite(this.live());
       options.warn?.(`converted ${LEGACY_TXNS} and ${LEGACY_IDS} to ${TXN_LOG_FILE}`);
     }
+    for (const t of this.txns.values()) this.setLiveSize(t.transactionalId, TXN_RECORDS.size({ kind: "txn", txn: t }));
     // Left over when a conversion was interrupted after the log was written.
     rmSync(legacyTxns, { force: true });
     rmSync(legacyIds, { force: true });
@@ -64,12 +68,21 @@ export class TxnStateStore {
   /** Records `t`'s state as it is now; resolves once durable. */
   saveTxn(t: TxnMeta): Promise<void> {
     this.txns.set(t.transactionalId, t);
-    return this.append({ kind: "txn", txn: t });
+    const r: TxnLogRecord = { kind: "txn", txn: t };
+    this.setLiveSize(t.transactionalId, TXN_RECORDS.size(r));
+    return this.append(r);
   }
 
   removeTxn(transactionalId: string): Promise<void> {
     this.txns.delete(transactionalId);
+    this.setLiveSize(transactionalId, 0);
     return this.append({ kind: "txn-delete", transactionalId });
+  }
+
+  private setLiveSize(id: string, size: number): void {
+    this.liveBytes += size - (this.liveSizes.get(id) ?? 0);
+    if (size > 0) this.liveSizes.set(id, size);
+    else this.liveSizes.delete(id);
   }
 
   saveBlock(nextBlockStart: number): Promise<void> {
@@ -90,7 +103,7 @@ export class TxnStateStore {
   private append(r: TxnLogRecord): Promise<void> {
     const done = this.log.append([r]);
     // A rewrite holds everything appended so far, already fsynced: waiting on `done` stays right.
-    if (this.log.appended > 2 * (this.txns.size + 1) + COMPACTION_SLACK) this.log.rewrite(this.live());
+    if (this.log.bytes > 2 * this.liveBytes + COMPACTION_SLACK_BYTES) this.log.rewrite(this.live());
     return done;
   }
 
