@@ -4,7 +4,8 @@
 // markers, after all markers are written, after they are fsynced, after the
 // Complete state is written. A confluent-kafka-python (librdkafka 2.0.2)
 // producer is in the middle of commit_transaction/abort_transaction when it
-// happens; the broker restarts on the same data dir. Then: read_committed
+// happens (and, at two of the points, the current librdkafka 2.15 through
+// @confluentinc/kafka-javascript); the broker restarts on the same data dir. Then: read_committed
 // consumers see exactly the committed records, no marker is duplicated where
 // a consumer would notice, DescribeProducers shows no open transaction, and a
 // later transaction commits and is visible (the last stable offset is not
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
 import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
 import { spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript } from "../helpers/clients.ts";
+import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript, type Client } from "../helpers/clients.ts";
 import { collectJsonLines, waitFor } from "../helpers/run.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
@@ -27,9 +28,10 @@ type Rec = [number, number, string];
 
 const POINTS = ["txn.after-prepare", "txn.after-first-marker", "txn.after-markers-written", "txn.after-markers-durable", "txn.after-complete"];
 
-/** txn.py crash_end: a producer whose EndTxn meets the crash. */
-function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort") {
-  const proc = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), bootstrap, "crash_end", topic, txid, outcome], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+/** crash_end of txn.py or ckjs/txn.mjs: a producer whose EndTxn meets the crash. */
+function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python") {
+  const cmd = client === "python" ? [PY, join(CLIENTS, "py/txn.py")] : ["node", join(CLIENTS, "ckjs/txn.mjs")];
+  const proc = Bun.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome], { cwd: CLIENTS, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const lines: any[] = [];
   collectJsonLines(proc.stdout, lines);
   const line = async (n: number, what: string) => {
@@ -83,21 +85,23 @@ async function checkAfter(b: SpawnedBroker, topic: string, txid: string, visible
 }
 
 describe.concurrent("a broker killed while ending a transaction", () => {
-  for (const point of POINTS) {
-    test.skipIf(missing("python"))(`commit, killed at ${point}: the producer's retried commit succeeds; exactly the committed records are visible, nothing stays open`, async () => {
+  const cases: [string, Client][] = [...POINTS.map((p): [string, Client] => [p, "python"]), ["txn.after-prepare", "ckjs"], ["txn.after-markers-durable", "ckjs"]];
+  for (const [point, client] of cases) {
+    test.skipIf(missing("python", client))(`${client === "python" ? "librdkafka 2.0.2" : "current librdkafka"}: commit, killed at ${point}: the producer's retried commit succeeds; exactly the committed records are visible, nothing stays open`, async () => {
       let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: `${point}@2` } });
       const topic = "crash";
       const txid = "tx";
       try {
         await py(b.bootstrap, "create", topic, "2");
-        const client = startClient(b.bootstrap, topic, txid, "commit");
+        const producer = startClient(b.bootstrap, topic, txid, "commit", client);
         try {
-          expect((await client.line(0, "the open transaction")).ready).toBe(true);
+          expect((await producer.line(0, "the open transaction")).ready).toBe(true);
           b = await crashAndRestart(b, point);
-          expect((await client.line(1, "the retried commit")).ended).toBe("commit");
-          expect((await client.line(2, "the next transaction")).done).toBe(true);
+          expect((await producer.line(1, "the retried commit")).ended).toBe("commit");
+          const last = await producer.line(2, "the next transaction");
+          expect(last.done ?? last.result?.done).toBe(true);
         } finally {
-          client.proc.kill(9);
+          producer.proc.kill(9);
         }
         await checkAfter(b, topic, txid, ["a", "b", "c"], ["a", "b", "c"]);
         expect(await txnState(b.port, txid)).toBe("CompleteCommit");
