@@ -113,7 +113,17 @@ async function crashEnd(topic, txid, outcome) {
   } catch (e) {
     errors.push(String(e));
     await p.disconnect().catch(() => {});
-    p = await connect();
+    // The broker may still be starting: KafkaJS gives up connecting after its retries, the application tries again.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        p = await connect();
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        errors.push(String(e));
+      }
+    }
   }
   console.log(JSON.stringify({ ended: outcome, errors }));
   await (await open("c")).commit();
