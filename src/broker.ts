@@ -14,6 +14,7 @@ import { listen, type Listening } from "./server/listener.ts";
 import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
+import { TxnStateStore } from "./txn/state-store.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
 import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
@@ -72,6 +73,7 @@ export class Broker {
   readonly topics: TopicRegistry;
   readonly clusterId: string;
   readonly nodeId: number;
+  readonly txnStore: TxnStateStore;
   readonly producerIds: ProducerIdAllocator;
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
@@ -90,9 +92,15 @@ export class Broker {
     this.nodeId = identity.nodeId;
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
-    this.producerIds = new ProducerIdAllocator(options.dataDir);
+    const warn = (msg: string) => this.log.warn(msg);
+    this.txnStore = new TxnStateStore(options.dataDir, { fsync: options.fsync, flusher: this.flusher, warn });
+    this.producerIds = new ProducerIdAllocator(this.txnStore);
     this.markers = new LogMarkerWriter(this.topics);
-    this.transactions = new TransactionCoordinator(options.dataDir, this.producerIds, this.markers, options.transactionMaxTimeoutMs);
+    this.transactions = new TransactionCoordinator(this.txnStore, this.producerIds, this.markers, {
+      maxTimeoutMs: options.transactionMaxTimeoutMs,
+      idExpirationMs: options.transactionalIdExpirationMs,
+      warn,
+    });
     this.groups = new GroupCoordinator({
       dataDir: options.dataDir,
       fsync: options.fsync,
@@ -109,7 +117,10 @@ export class Broker {
         .then(() => this.groups.flushed())
         .catch((e) => this.log.error(`group offsets of transaction ${pid}: ${e}`));
     this.every(RETENTION_CHECK_INTERVAL_MS, () => this.groups.cleanup());
-    this.every(1000, () => this.transactions.abortExpired());
+    this.every(1000, () => {
+      this.transactions.abortExpired();
+      this.transactions.expireIdle();
+    });
     this.every(60_000, () => this.applyRetention());
   }
 
@@ -139,6 +150,7 @@ export class Broker {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.groups.close();
+    await this.txnStore.close();
     await this.flusher.flushAllNow();
     this.topics.close();
     await this.flusher.close();
@@ -160,6 +172,8 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
   const { host, port } = splitHostPort(options.listen);
   let listening: Listening;
   try {
+    // Transactions a crash left half-ended are finished before any client can see the partitions.
+    await broker.transactions.recover();
     listening = listen(broker, host, port);
   } catch (e) {
     await broker.close();

@@ -18,6 +18,7 @@ export interface BrokerOptions {
   logLevel: "error" | "warn" | "info" | "debug";
   groupInitialRebalanceDelayMs: number;
   transactionMaxTimeoutMs: number;
+  transactionalIdExpirationMs: number;
 }
 
 type Kind = "string" | "int" | "bool" | "enum";
@@ -46,6 +47,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "logLevel", flag: "--log-level", kind: "enum", values: ["error", "warn", "info", "debug"], help: "log verbosity on stderr (default info)" },
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
+  { key: "transactionalIdExpirationMs", flag: "--transactional-id-expiration-ms", kind: "int", help: "forget transactional ids idle this long with no transaction open (default 604800000)" },
 ];
 
 export const DEFAULT_OPTIONS: BrokerOptions = {
@@ -65,6 +67,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   logLevel: "info",
   groupInitialRebalanceDelayMs: 0,
   transactionMaxTimeoutMs: 900000,
+  transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
 };
 
 export class OptionError extends Error {}

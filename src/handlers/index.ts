@@ -27,6 +27,7 @@ import { handleInitProducerId, handleAddPartitionsToTxn, handleAddOffsetsToTxn, 
 import { handleDescribeProducers } from "./describe-producers.ts";
 import { handleDescribeTransactions, handleListTransactions } from "./transactions-admin.ts";
 import { handleTxnOffsetCommit } from "./txn-offset-commit.ts";
+import { handleWriteTxnMarkers } from "./transactions-markers.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -49,6 +50,7 @@ register(22, handleInitProducerId);
 register(24, handleAddPartitionsToTxn);
 register(25, handleAddOffsetsToTxn);
 register(26, handleEndTxn);
+register(27, handleWriteTxnMarkers);
 register(28, handleTxnOffsetCommit);
 register(32, handleDescribeConfigs);
 register(33, handleAlterConfigs);

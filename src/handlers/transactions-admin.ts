@@ -13,10 +13,10 @@ import { splitPartitionKey, type TxnMeta } from "../txn/coordinator.ts";
 import type { RequestContext } from "./registry.ts";
 
 /**
- * Every state name Kafka's coordinator knows. klite's coordinator writes markers
- * before it answers, so it never rests in the Prepare* states, and it keeps
- * transactional ids forever, so never reports Dead; filtering on them is still
- * valid and simply matches nothing.
+ * Every state name Kafka's coordinator knows. klite's coordinator shows
+ * PrepareCommit/PrepareAbort only while markers are being written, fences
+ * through PrepareAbort (never PrepareEpochFence) and removes expired ids at
+ * once (never Dead); filtering on those two is still valid and matches nothing.
  */
 export const KAFKA_TXN_STATES: ReadonlySet<string> = new Set([
   "Empty",

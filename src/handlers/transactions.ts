@@ -21,13 +21,15 @@ function fencedFor(errorCode: number, version: number, newestWithoutFenced: numb
 export async function handleInitProducerId(broker: Broker, req: InitReq.InitProducerIdRequest, ctx: RequestContext): Promise<InitRes.InitProducerIdResponseInit> {
   if (req.transactionalId === null) {
     // Idempotent producers get a fresh id every time, as from Kafka.
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(broker.producerIds.allocate()), producerEpoch: 0 };
+    const producerId = broker.producerIds.allocate();
+    await broker.producerIds.durable();
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(producerId), producerEpoch: 0 };
   }
   const r = await broker.transactions.initProducerId(req.transactionalId, req.transactionTimeoutMs, Number(req.producerId), req.producerEpoch);
   return { throttleTimeMs: 0, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 3), producerId: BigInt(r.producerId), producerEpoch: r.epoch };
 }
 
-export function handleAddPartitionsToTxn(broker: Broker, req: AddPartsReq.AddPartitionsToTxnRequest, ctx: RequestContext): AddPartsRes.AddPartitionsToTxnResponseInit {
+export async function handleAddPartitionsToTxn(broker: Broker, req: AddPartsReq.AddPartitionsToTxnRequest, ctx: RequestContext): Promise<AddPartsRes.AddPartitionsToTxnResponseInit> {
   const one = (txnId: string, pid: bigint, epoch: number, topics: AddPartsReq.AddPartitionsToTxnTopic[], verifyOnly: boolean): AddPartsRes.AddPartitionsToTxnTopicResultInit[] => {
     // Unknown topics fail alone; every other partition gets OPERATION_NOT_ATTEMPTED, as Kafka answers.
     const unknown = new Set<string>();
@@ -49,20 +51,22 @@ export function handleAddPartitionsToTxn(broker: Broker, req: AddPartsReq.AddPar
     }));
   };
   if (ctx.apiVersion <= 3) {
-    return { throttleTimeMs: 0, resultsByTopicV3AndBelow: one(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false) };
+    const resultsByTopicV3AndBelow = one(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, req.v3AndBelowTopics, false);
+    await broker.transactions.durable();
+    return { throttleTimeMs: 0, resultsByTopicV3AndBelow };
   }
-  return {
-    throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    resultsByTransaction: req.transactions.map((t) => ({
-      transactionalId: t.transactionalId,
-      topicResults: one(t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly),
-    })),
-  };
+  const resultsByTransaction = req.transactions.map((t) => ({
+    transactionalId: t.transactionalId,
+    topicResults: one(t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly),
+  }));
+  // The partitions are answered as added only once that survives a crash.
+  await broker.transactions.durable();
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction };
 }
 
-export function handleAddOffsetsToTxn(broker: Broker, req: AddOffsReq.AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsRes.AddOffsetsToTxnResponseInit {
+export async function handleAddOffsetsToTxn(broker: Broker, req: AddOffsReq.AddOffsetsToTxnRequest, ctx: RequestContext): Promise<AddOffsRes.AddOffsetsToTxnResponseInit> {
   const code = broker.transactions.addOffsets(req.transactionalId, Number(req.producerId), req.producerEpoch, req.groupId);
+  await broker.transactions.durable();
   return { throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 1) };
 }
 

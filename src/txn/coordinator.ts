@@ -1,18 +1,20 @@
 // The transaction coordinator: transactional id → producer id/epoch, state,
 // and the partitions and groups of the open transaction. Ending a transaction
-// writes commit/abort markers through a callback into every partition of the
-// transaction (we are the only broker, so markers are written synchronously,
-// before the answer). State is persisted by rewriting one small file
-// atomically on every change; a restart resumes open transactions, and the
-// timeout sweep aborts abandoned ones.
+// is Kafka's two phases, each step durable before the next: the
+// PrepareCommit/PrepareAbort state, then the commit/abort markers in every
+// partition of the transaction (and the outcome of its group offsets), then
+// the Complete state. After a crash, start-up finishes every transaction
+// found in a Prepare state (recover()), so none stays half-ended. State goes
+// to the transaction state log (state-store.ts), fsynced in the broker's
+// group-commit rounds; the timeout sweep aborts abandoned transactions and
+// idle transactional ids expire as in Kafka.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../log/atomic-file.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { failpoint } from "../util/failpoint.ts";
 import type { ProducerIdAllocator } from "./producer-ids.ts";
+import type { TxnStateStore } from "./state-store.ts";
 
-export type TxnState = "Empty" | "Ongoing" | "CompleteCommit" | "CompleteAbort";
+export type TxnState = "Empty" | "Ongoing" | "PrepareCommit" | "PrepareAbort" | "CompleteCommit" | "CompleteAbort";
 
 export interface TxnMeta {
   transactionalId: string;
@@ -29,6 +31,17 @@ export interface TxnMeta {
   lastUpdate: number;
   /** 2 when the producer uses transactions v2 (EndTxn v5+: epoch bumped at every end). */
   version: number;
+  /** In a Prepare state: bump the epoch once the markers are written (a v2 EndTxn), also when recovery finishes it. */
+  bumpAtEnd: boolean;
+}
+
+/** A transaction a partition holds open (it holds back the partition's last stable offset). */
+export interface OpenPartitionTxn {
+  topic: string;
+  partition: number;
+  producerId: number;
+  /** The producer's epoch as the partition last saw it. */
+  epoch: number;
 }
 
 export interface MarkerWriter {
@@ -38,6 +51,10 @@ export interface MarkerWriter {
   completeOffsets(group: string, producerId: number, commit: boolean): void;
   /** Resolves once markers and offsets written so far are durable. */
   flush(): Promise<void>;
+  /** Does the partition hold a transaction of this producer open (no marker yet)? */
+  isOpen(topic: string, partition: number, producerId: number): boolean;
+  /** Every transaction some partition holds open. */
+  openTransactions(): OpenPartitionTxn[];
 }
 
 export const MAX_EPOCH = 32766; // Short.MAX_VALUE - 1: the last epoch that can still be bumped
@@ -52,22 +69,32 @@ export function splitPartitionKey(k: string): [string, number] {
 
 export type TxnResult<T> = { errorCode: number } & Partial<T>;
 
+function isPrepare(s: TxnState): boolean {
+  return s === "PrepareCommit" || s === "PrepareAbort";
+}
+
+export interface CoordinatorOptions {
+  maxTimeoutMs: number;
+  /** Kafka's transactional.id.expiration.ms: ids idle (and not in a transaction) longer than this are removed. */
+  idExpirationMs: number;
+  warn?: (msg: string) => void;
+  now?: () => number;
+}
+
 export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMeta>();
-  private readonly path: string;
+  private readonly now: () => number;
+  private readonly warn: (msg: string) => void;
 
   constructor(
-    dataDir: string,
+    private readonly store: TxnStateStore,
     private readonly ids: ProducerIdAllocator,
     private readonly markers: MarkerWriter,
-    private readonly maxTimeoutMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly options: CoordinatorOptions,
   ) {
-    this.path = join(dataDir, "transactions.json");
-    if (existsSync(this.path)) {
-      const stored = JSON.parse(readFileSync(this.path, "utf8")) as { txns: TxnMeta[] };
-      for (const t of stored.txns) this.txns.set(t.transactionalId, t);
-    }
+    this.now = options.now ?? Date.now;
+    this.warn = options.warn ?? (() => {});
+    for (const t of store.loadedTxns()) this.txns.set(t.transactionalId, t);
   }
 
   get(transactionalId: string): TxnMeta | undefined {
@@ -77,21 +104,53 @@ export class TransactionCoordinator {
     return this.txns.values();
   }
 
-  private persist(): void {
-    writeFileAtomic(this.path, new TextEncoder().encode(JSON.stringify({ version: 1, txns: [...this.txns.values()] })));
+  /** Resolves once every state change so far is durable. */
+  durable(): Promise<void> {
+    return this.store.flushed();
   }
 
-  /** Writes the markers of the open transaction and completes it. */
-  private complete(t: TxnMeta, commit: boolean): void {
+  private save(t: TxnMeta): Promise<void> {
+    t.lastUpdate = this.now();
+    return this.store.saveTxn(t);
+  }
+
+  /**
+   * Ends the open transaction, each step durable before the next: the Prepare
+   * state, the markers and group offsets, then the Complete state. A crash at
+   * any point leaves either nothing ended (the transaction stays Ongoing and
+   * its timeout or producer ends it) or a Prepare state that recover() finishes.
+   */
+  private async end(t: TxnMeta, commit: boolean, bumpAtEnd: boolean): Promise<void> {
+    t.state = commit ? "PrepareCommit" : "PrepareAbort";
+    t.bumpAtEnd = bumpAtEnd;
+    await this.save(t);
+    failpoint("txn.after-prepare");
+    await this.finish(t, false);
+  }
+
+  /** Writes the markers of a transaction in a Prepare state and completes it. */
+  private async finish(t: TxnMeta, recovering: boolean): Promise<void> {
+    const commit = t.state === "PrepareCommit";
+    let written = 0;
     for (const k of t.partitions) {
       const [topic, p] = splitPartitionKey(k);
+      // A marker a crash left behind already closed the partition's transaction: a second one is not written.
+      if (recovering && !this.markers.isOpen(topic, p, t.producerId)) continue;
       this.markers.writeMarker(topic, p, t.producerId, t.epoch, commit);
+      if (++written === 1) failpoint("txn.after-first-marker");
     }
     for (const g of t.groups) this.markers.completeOffsets(g, t.producerId, commit);
+    failpoint("txn.after-markers-written");
+    await this.markers.flush();
+    failpoint("txn.after-markers-durable");
     t.state = commit ? "CompleteCommit" : "CompleteAbort";
     t.partitions = [];
     t.groups = [];
-    t.lastUpdate = this.now();
+    if (t.bumpAtEnd) this.bumpEpoch(t);
+    t.bumpAtEnd = false;
+    // Not awaited: were it lost, the Prepare state would be finished again to the same outcome and epoch.
+    void this.save(t).catch((e) => this.warn(`transaction ${t.transactionalId}: completion not saved: ${(e as Error).message}`));
+    failpoint("txn.after-complete");
   }
 
   private bumpEpoch(t: TxnMeta): void {
@@ -110,8 +169,7 @@ export class TransactionCoordinator {
     expectedEpoch: number,
   ): Promise<{ errorCode: number; producerId: number; epoch: number }> {
     const fail = (errorCode: number) => ({ errorCode, producerId: -1, epoch: -1 });
-    if (timeoutMs <= 0 || timeoutMs > this.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-    const now = this.now();
+    if (timeoutMs <= 0 || timeoutMs > this.options.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let t = this.txns.get(transactionalId);
     if (!t) {
       t = {
@@ -124,13 +182,15 @@ export class TransactionCoordinator {
         partitions: [],
         groups: [],
         startTimestamp: -1,
-        lastUpdate: now,
+        lastUpdate: this.now(),
         version: 1,
+        bumpAtEnd: false,
       };
       this.txns.set(transactionalId, t);
-      this.persist();
+      await this.save(t);
       return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
     }
+    if (isPrepare(t.state)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     if (expectedProducerId >= 0) {
       // A producer recovering from an error asks to bump its own epoch; anyone else is fenced.
       const matches = (expectedProducerId === t.producerId && expectedEpoch === t.epoch) || (expectedProducerId === t.prevProducerId && t.epoch === 0);
@@ -140,14 +200,12 @@ export class TransactionCoordinator {
     // A new producer instance: abort whatever the previous one left open, so its records never become visible.
     if (t.state === "Ongoing") {
       this.bumpEpoch(t);
-      this.complete(t, false);
+      await this.end(t, false, false);
     }
     this.bumpEpoch(t);
     t.timeoutMs = timeoutMs;
     t.state = "Empty";
-    t.lastUpdate = now;
-    this.persist();
-    await this.markers.flush();
+    await this.save(t);
     return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
   }
 
@@ -157,6 +215,8 @@ export class TransactionCoordinator {
     if (!t) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
     if (t.producerId !== producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING };
     if (epoch !== t.epoch) return { errorCode: epoch < t.epoch ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH };
+    // The previous transaction is still ending: the client retries, as with Kafka.
+    if (isPrepare(t.state)) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
     return { errorCode: ErrorCode.NONE, txn: t };
   }
 
@@ -165,10 +225,13 @@ export class TransactionCoordinator {
       t.state = "Ongoing";
       t.startTimestamp = this.now();
     }
-    t.lastUpdate = this.now();
   }
 
-  /** AddPartitionsToTxn, and the implicit add of transactions v2 (Produce v12+, TxnOffsetCommit v5+). */
+  /**
+   * AddPartitionsToTxn, and the implicit add of transactions v2 (Produce v12+,
+   * TxnOffsetCommit v5+). The change is written at once; answer only after
+   * durable() (Produce's own fsync round covers it, as it is appended first).
+   */
   addPartitions(transactionalId: string, producerId: number, epoch: number, partitions: [string, number][], verifyOnly = false): number {
     const c = this.check(transactionalId, producerId, epoch);
     if (!c.txn) return c.errorCode;
@@ -187,7 +250,7 @@ export class TransactionCoordinator {
         changed = true;
       }
     }
-    if (changed) this.persist();
+    if (changed) void this.save(t).catch((e) => this.warn(`transaction ${transactionalId}: state not saved: ${(e as Error).message}`));
     return ErrorCode.NONE;
   }
 
@@ -197,13 +260,15 @@ export class TransactionCoordinator {
     return !!t && t.producerId === producerId && t.state === "Ongoing" && t.partitions.includes(partitionKey(topic, partition));
   }
 
+  /** AddOffsetsToTxn (and TxnOffsetCommit v5+'s implicit add); like addPartitions, answer after durable(). */
   addOffsets(transactionalId: string, producerId: number, epoch: number, group: string): number {
     const c = this.check(transactionalId, producerId, epoch);
     if (!c.txn) return c.errorCode;
     const t = c.txn;
+    if (t.state === "Ongoing" && t.groups.includes(group)) return ErrorCode.NONE;
     this.begin(t);
     if (!t.groups.includes(group)) t.groups.push(group);
-    this.persist();
+    void this.save(t).catch((e) => this.warn(`transaction ${transactionalId}: state not saved: ${(e as Error).message}`));
     return ErrorCode.NONE;
   }
 
@@ -221,11 +286,12 @@ export class TransactionCoordinator {
     switch (t.state) {
       case "Ongoing":
         if (v2) t.version = 2;
-        this.complete(t, commit);
-        if (v2) this.bumpEpoch(t);
-        this.persist();
-        await this.markers.flush();
+        await this.end(t, commit, v2);
         return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
+      case "PrepareCommit":
+      case "PrepareAbort":
+        // The same end retried while it is being written: the client retries (Kafka's answer); the opposite one is refused.
+        return fail((t.state === "PrepareCommit") === commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
       case "CompleteCommit":
       case "CompleteAbort":
       case "Empty":
@@ -235,7 +301,7 @@ export class TransactionCoordinator {
           // v2 clients may abort with nothing open (e.g. after an error before any send).
           this.bumpEpoch(t);
           t.state = "CompleteAbort";
-          this.persist();
+          await this.save(t);
           return { errorCode: ErrorCode.NONE, producerId: t.producerId, epoch: t.epoch };
         }
         return fail(ErrorCode.INVALID_TXN_STATE);
@@ -247,21 +313,77 @@ export class TransactionCoordinator {
     return { errorCode: ErrorCode.INVALID_TXN_STATE, producerId: -1, epoch: -1 };
   }
 
-  /** Aborts transactions open longer than their timeout, fencing the producer with an epoch bump. */
-  abortExpired(): string[] {
+  /** Aborts transactions open longer than their timeout, fencing the producer with an epoch bump; `done` once their markers are durable. */
+  abortExpired(): { aborted: string[]; done: Promise<void> } {
     const now = this.now();
     const aborted: string[] = [];
+    const ends: Promise<void>[] = [];
     for (const t of this.txns.values()) {
       if (t.state === "Ongoing" && now - t.startTimestamp > t.timeoutMs) {
         this.bumpEpoch(t);
-        this.complete(t, false);
+        ends.push(this.end(t, false, false).catch((e) => this.warn(`transaction ${t.transactionalId}: timeout abort failed: ${(e as Error).message}`)));
         aborted.push(t.transactionalId);
       }
     }
-    if (aborted.length) {
-      this.persist();
-      void this.markers.flush();
+    return { aborted, done: Promise.all(ends).then(() => {}) };
+  }
+
+  /**
+   * Removes transactional ids idle longer than transactional.id.expiration.ms,
+   * as Kafka does: only those with no transaction open or ending (Empty,
+   * CompleteCommit, CompleteAbort). Their next InitProducerId starts afresh.
+   */
+  expireIdle(): string[] {
+    const cutoff = this.now() - this.options.idExpirationMs;
+    const expired: string[] = [];
+    for (const t of this.txns.values()) {
+      if ((t.state === "Empty" || t.state === "CompleteCommit" || t.state === "CompleteAbort") && t.lastUpdate <= cutoff) expired.push(t.transactionalId);
     }
-    return aborted;
+    for (const id of expired) {
+      this.txns.delete(id);
+      this.store.removeTxn(id).catch((e) => this.warn(`transactional id ${id}: expiry not saved: ${(e as Error).message}`));
+    }
+    return expired;
+  }
+
+  /**
+   * Start-up after a crash: every partition transaction the coordinator does
+   * not know as open gets an abort marker (its records were never committed:
+   * a commit's markers are durable before its Complete state), one it knows as
+   * open but without this partition is added to it, and every transaction in
+   * a Prepare state is finished. Resolves once all of it is durable, so no
+   * partition's last stable offset stays held by a transaction nobody ends.
+   */
+  async recover(): Promise<void> {
+    const byProducer = new Map<number, TxnMeta>();
+    for (const t of this.txns.values()) byProducer.set(t.producerId, t);
+    const changed = new Set<TxnMeta>();
+    let wrote = false;
+    for (const o of this.markers.openTransactions()) {
+      const t = byProducer.get(o.producerId);
+      if (t && (t.state === "Ongoing" || isPrepare(t.state))) {
+        const k = partitionKey(o.topic, o.partition);
+        if (!t.partitions.includes(k)) {
+          t.partitions.push(k);
+          changed.add(t);
+          this.warn(`recovery: ${o.topic}-${o.partition} holds a transaction of producer ${o.producerId} that ${t.transactionalId} did not list: added to it`);
+        }
+        continue;
+      }
+      const epoch = Math.max(o.epoch, t ? t.epoch : 0);
+      this.warn(`recovery: ${o.topic}-${o.partition} holds a transaction of producer ${o.producerId} that is not open at the coordinator (${t ? t.state : "unknown"}): aborted with epoch ${epoch}`);
+      this.markers.writeMarker(o.topic, o.partition, o.producerId, epoch, false);
+      wrote = true;
+    }
+    const saves: Promise<void>[] = [];
+    for (const t of changed) if (t.state === "Ongoing") saves.push(this.save(t));
+    const pending = [...this.txns.values()].filter((t) => isPrepare(t.state));
+    for (const t of pending) {
+      this.warn(`recovery: finishing ${t.transactionalId} (${t.state}, producer ${t.producerId} epoch ${t.epoch}, ${t.partitions.length} partitions)`);
+      await this.finish(t, true);
+    }
+    if (wrote) await this.markers.flush();
+    await Promise.all(saves);
+    await this.store.flushed();
   }
 }

@@ -5,8 +5,9 @@
 import type { TopicRegistry } from "../meta/topics.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
 import { buildControlBatch } from "../protocol/records.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { batchFacts } from "./partition-txn.ts";
-import type { MarkerWriter } from "./coordinator.ts";
+import type { MarkerWriter, OpenPartitionTxn } from "./coordinator.ts";
 
 /** Resolves once the group's offsets log holds the outcome durably. */
 export type OffsetCompletion = (group: string, producerId: number, commit: boolean) => Promise<void>;
@@ -19,14 +20,46 @@ export class LogMarkerWriter implements MarkerWriter {
 
   constructor(private readonly topics: TopicRegistry) {}
 
-  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean): void {
+  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean, coordinatorEpoch = 0): void {
     const part = this.topics.get(topic)?.partitions[partition];
     if (!part) return; // the topic was deleted while the transaction was open
-    const batch = buildControlBatch({ producerId, producerEpoch: epoch, commit, coordinatorEpoch: 0, timestamp: Date.now() });
+    const batch = buildControlBatch({ producerId, producerEpoch: epoch, commit, coordinatorEpoch, timestamp: Date.now() });
     part.log.append(batch);
     part.txn.apply(batchFacts(batch), batch);
     part.wake();
     this.dirty.add(part.log);
+  }
+
+  /**
+   * A marker from outside the coordinator (WriteTxnMarkers, e.g. an operator
+   * aborting a hanging transaction), checked as Kafka checks it: the epoch may
+   * not go back (transactions v2: must go forward), nor the coordinator epoch.
+   * As in Kafka, a marker for a producer with nothing open is still written.
+   */
+  writeRequestedMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean, coordinatorEpoch: number, transactionVersion: number): number {
+    const part = this.topics.get(topic)?.partitions[partition];
+    if (!part) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const known = part.txn.producers.get(producerId);
+    if (known) {
+      if (transactionVersion >= 2 ? epoch <= known.epoch : epoch < known.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (coordinatorEpoch < known.coordinatorEpoch) return ErrorCode.TRANSACTION_COORDINATOR_FENCED;
+    }
+    this.writeMarker(topic, partition, producerId, epoch, commit, coordinatorEpoch);
+    return ErrorCode.NONE;
+  }
+
+  isOpen(topic: string, partition: number, producerId: number): boolean {
+    return this.topics.get(topic)?.partitions[partition]?.txn.open.has(producerId) ?? false;
+  }
+
+  openTransactions(): OpenPartitionTxn[] {
+    const out: OpenPartitionTxn[] = [];
+    for (const t of this.topics.all()) {
+      t.partitions.forEach((p, partition) => {
+        for (const producerId of p.txn.open.keys()) out.push({ topic: t.name, partition, producerId, epoch: p.txn.producers.get(producerId)?.epoch ?? 0 });
+      });
+    }
+    return out;
   }
 
   completeOffsets(group: string, producerId: number, commit: boolean): void {

@@ -1,30 +1,33 @@
-// Producer id allocation. Ids are handed out from blocks whose upper bound is
-// persisted before any id of the block is used, so an id is never reused
-// across restarts (a crash only skips the rest of a block), as Kafka does.
+// Producer id allocation. Ids are handed out in blocks whose upper bound is
+// saved (transaction state log) before any id of the block is given to a
+// client, so an id is never reused across restarts (a crash only skips the
+// rest of a block), as Kafka does.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../log/atomic-file.ts";
+import type { TxnStateStore } from "./state-store.ts";
 
 const BLOCK = 1000;
 
 export class ProducerIdAllocator {
   private next: number;
   private limit: number;
-  private readonly path: string;
+  private saved: Promise<void> = Promise.resolve();
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, "producer-ids.json");
-    const stored = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, "utf8")) as { nextBlockStart: number }) : { nextBlockStart: 0 };
-    this.next = stored.nextBlockStart;
-    this.limit = stored.nextBlockStart;
+  constructor(private readonly store: TxnStateStore) {
+    this.next = store.nextBlockStart;
+    this.limit = store.nextBlockStart;
   }
 
+  /** The next id; hand it out only once `durable()` resolves. */
   allocate(): number {
     if (this.next >= this.limit) {
       this.limit = this.next + BLOCK;
-      writeFileAtomic(this.path, new TextEncoder().encode(JSON.stringify({ nextBlockStart: this.limit })));
+      this.saved = this.store.saveBlock(this.limit);
     }
     return this.next++;
+  }
+
+  /** Resolves once the block of every id allocated so far is durable. */
+  durable(): Promise<void> {
+    return this.saved;
   }
 }

@@ -76,10 +76,10 @@ async function initPid(b: Broker, transactionalId: string | null, timeoutMs = 60
   return { errorCode: r.errorCode!, pid: Number(r.producerId), epoch: r.producerEpoch! };
 }
 
-function addPartitions(b: Broker, txn: string, pid: number, epoch: number) {
+async function addPartitions(b: Broker, txn: string, pid: number, epoch: number) {
   const req = AddPartitionsToTxnRequest.create();
   Object.assign(req, { v3AndBelowTransactionalId: txn, v3AndBelowProducerId: BigInt(pid), v3AndBelowProducerEpoch: epoch, v3AndBelowTopics: [{ name: "t", partitions: [0] }] });
-  return handleAddPartitionsToTxn(b, req, ctx(24, 3)).resultsByTopicV3AndBelow![0]!.resultsByPartition![0]!.partitionErrorCode;
+  return (await handleAddPartitionsToTxn(b, req, ctx(24, 3))).resultsByTopicV3AndBelow![0]!.resultsByPartition![0]!.partitionErrorCode;
 }
 
 async function endTxn(b: Broker, txn: string, pid: number, epoch: number, committed: boolean, version = 3) {
@@ -112,7 +112,7 @@ test("commit and abort: LSO, read_committed fetches, aborted list, ListOffsets b
   const { b } = setup();
   await produce(b, batch(-1, -1, -1, 2)); // offsets 0-1, plain
   const { pid, epoch } = await initPid(b, "tx");
-  expect(addPartitions(b, "tx", pid, epoch)).toBe(0);
+  expect(await addPartitions(b, "tx", pid, epoch)).toBe(0);
   expect((await produce(b, batch(pid, epoch, 0, 3, true), "tx")).baseOffset).toBe(2); // 2-4, open
   expect(await fetch(b, 1)).toMatchObject({ lso: 2, hw: 5 });
   const committedBytes = (await fetch(b, 1)).bytes;
@@ -127,7 +127,7 @@ test("commit and abort: LSO, read_committed fetches, aborted list, ListOffsets b
   expect((await endTxn(b, "tx", pid, epoch, true)).errorCode).toBe(0); // marker at 5
   expect(await fetch(b, 1)).toMatchObject({ lso: 6, hw: 6, aborted: [] });
   // A second transaction, aborted.
-  expect(addPartitions(b, "tx", pid, epoch)).toBe(0);
+  expect(await addPartitions(b, "tx", pid, epoch)).toBe(0);
   await produce(b, batch(pid, epoch, 3, 2, true), "tx"); // 6-7
   expect((await endTxn(b, "tx", pid, epoch, false)).errorCode).toBe(0); // marker at 8
   const f = await fetch(b, 1);
@@ -141,7 +141,7 @@ test("commit and abort: LSO, read_committed fetches, aborted list, ListOffsets b
 test("a new producer instance aborts the zombie's open transaction and fences it", async () => {
   const { b } = setup();
   const z = await initPid(b, "tx");
-  addPartitions(b, "tx", z.pid, z.epoch);
+  await addPartitions(b, "tx", z.pid, z.epoch);
   await produce(b, batch(z.pid, z.epoch, 0, 2, true), "tx");
   const n = await initPid(b, "tx");
   expect(n.pid).toBe(z.pid);
@@ -149,7 +149,7 @@ test("a new producer instance aborts the zombie's open transaction and fences it
   const f = await fetch(b, 1);
   expect(f.lso).toBe(f.hw); // the zombie's records were aborted
   expect(f.aborted).toEqual([{ producerId: BigInt(z.pid), firstOffset: 0n }]);
-  expect(addPartitions(b, "tx", z.pid, z.epoch)).toBe(ErrorCode.PRODUCER_FENCED);
+  expect(await addPartitions(b, "tx", z.pid, z.epoch)).toBe(ErrorCode.PRODUCER_FENCED);
   expect((await produce(b, batch(z.pid, z.epoch, 2, 1, true), "tx")).errorCode).not.toBe(0);
   expect((await initPid(b, "tx", 10 ** 9)).errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
 });
@@ -170,7 +170,7 @@ test("transactions v2 (EndTxn v5, Produce v12): implicit add and an epoch bump a
 test("an open transaction survives a restart and is aborted when it times out", async () => {
   const { dir, b } = setup();
   const p = await initPid(b, "tx", 60_000);
-  addPartitions(b, "tx", p.pid, p.epoch);
+  await addPartitions(b, "tx", p.pid, p.epoch);
   await produce(b, batch(p.pid, p.epoch, 0, 4, true), "tx");
   await b.close();
   cleanups.pop();
@@ -178,7 +178,9 @@ test("an open transaction survives a restart and is aborted when it times out", 
   expect(b2.topics.get("t")!.partitions[0]!.lastStableOffset()).toBe(0);
   expect(b2.transactions.get("tx")!.state).toBe("Ongoing");
   b2.transactions.get("tx")!.startTimestamp -= 61_000;
-  expect(b2.transactions.abortExpired()).toEqual(["tx"]);
+  const sweep = b2.transactions.abortExpired();
+  expect(sweep.aborted).toEqual(["tx"]);
+  await sweep.done;
   // The abort marker becomes visible (and the LSO moves past it) once it is fsynced.
   await b2.topics.get("t")!.partitions[0]!.log.flushed();
   expect(b2.topics.get("t")!.partitions[0]!.lastStableOffset()).toBe(5);

@@ -16,6 +16,7 @@ import { ManualScheduler } from "../../src/groups/scheduler.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { joinReq, settled, startJoin } from "./groups-fixtures.ts";
 import { callDispatcher, type Obj } from "../helpers/dispatch-call.ts";
+import { waitFor } from "../helpers/run.ts";
 
 const KEY = { OffsetFetch: 9, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const;
 
@@ -306,7 +307,8 @@ describe("ending the transaction", () => {
       return gate;
     };
     const end = endTxn(broker, p, true);
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    // The prepare state is fsynced first, then the offsets' outcome is written and awaited.
+    await waitFor(() => flushes > 0, 10_000, "the offsets flush");
     expect(flushes).toBe(1);
     expect(await settled(end)).toBe(false);
     release();
@@ -319,7 +321,9 @@ describe("ending the transaction", () => {
     expect(await addOffsets(broker, p, "g")).toBe(0);
     expect(await txnCommit(broker, 3, p, "g", { 0: 9 })).toEqual({ 0: 0 });
     broker.transactions.get("tx")!.startTimestamp -= 2000;
-    expect(broker.transactions.abortExpired()).toEqual(["tx"]);
+    const sweep = broker.transactions.abortExpired();
+    expect(sweep.aborted).toEqual(["tx"]);
+    await sweep.done;
     expect(await committed(broker, "g", true)).toMatchObject({ offsets: [-1, -1, -1], errors: [0, 0, 0] });
     expect(await txnCommit(broker, 3, p, "g", { 0: 9 })).toEqual({ 0: ErrorCode.INVALID_PRODUCER_EPOCH });
   });

@@ -11,6 +11,12 @@
 //                               the offsets; aborted once, then committed; committed() after each
 //   consume TOPIC ISOLATION     read_committed|read_uncommitted, every partition from the
 //                               beginning to its end: [[partition, offset, key], ...]
+//   crash_end TOPIC TXID commit|abort
+//                               as test/clients/py/txn.py crash_end: commits <txid>-a0..a2 on
+//                               partitions 0 and 1, opens <txid>-b0..b2 on each, prints
+//                               {"ready": true}, ends it as told retrying retriable errors (the
+//                               broker may die during EndTxn), prints {"ended": ...}, then commits
+//                               <txid>-c0..c2 and ends with the usual document ({"done": true})
 import { Kafka, base, watch, run } from "./native.mjs";
 const TIMEOUT = 30_000;
 
@@ -134,4 +140,35 @@ async function consume(topic, isolation) {
   return got;
 }
 
-run({ idempotent, txn, ctp, consume });
+async function crashEnd(topic, txid, outcome) {
+  const out = [];
+  const p = await producer({ "transactional.id": txid, "transaction.timeout.ms": 120_000, "message.timeout.ms": 120_000 }, out);
+  await call(p, "initTransactions", 60_000);
+  const txn = async (prefix) => {
+    await call(p, "beginTransaction");
+    for (const part of [0, 1]) for (let i = 0; i < 3; i++) p.produce(topic, part, Buffer.from("v"), Buffer.from(`${txid}-${prefix}${i}`));
+  };
+  await txn("a");
+  await call(p, "commitTransaction", 60_000);
+  await txn("b");
+  await call(p, "flush", 60_000);
+  console.log(JSON.stringify({ ready: true }));
+  const errors = [];
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await call(p, outcome === "commit" ? "commitTransaction" : "abortTransaction", 60_000);
+      break;
+    } catch (e) {
+      errors.push(String(e));
+      if (!e.isRetriable || Date.now() > deadline) throw e;
+    }
+  }
+  console.log(JSON.stringify({ ended: outcome, errors }));
+  await txn("c");
+  await call(p, "commitTransaction", 60_000);
+  await call(p, "disconnect");
+  return { done: true, delivered: out };
+}
+
+run({ idempotent, txn, ctp, consume, crash_end: crashEnd });

@@ -10,6 +10,13 @@
 //                                    TxnOffsetCommit without member/generation): aborted, then
 //                                    committed with 5, then with 7; the group's committed offset
 //                                    (admin fetchOffsets) after each end
+//   crash_end TOPIC TXID commit|abort as test/clients/py/txn.py crash_end: commits <txid>-a0..a2
+//                                    on partitions 0 and 1, opens <txid>-b0..b2, prints
+//                                    {"ready": true}, ends it as told, prints {"ended": ..., "errors"},
+//                                    then commits <txid>-c0..c2 and ends with the usual document.
+//                                    KafkaJS does not retry an EndTxn whose connection closed (the
+//                                    broker died): it fails the commit, and a new producer instance
+//                                    with the same id goes on, as an application would.
 //
 // Records are read back by the test with another client (a read_committed consumer
 // that stops at the end of each partition); KafkaJS's consumer has no way to say
@@ -84,7 +91,47 @@ async function sendOffsets(src, dst, group, txid) {
   return { before, afterAbort, afterCommit, afterSecondCommit };
 }
 
-const fns = { idempotent, txn, send_offsets: sendOffsets };
+async function crashEnd(topic, txid, outcome) {
+  const connect = async () => {
+    const p = kafka.producer({ transactionalId: txid, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 120_000 });
+    await p.connect();
+    return p;
+  };
+  let p = await connect();
+  const open = async (prefix) => {
+    const t = await p.transaction();
+    for (const partition of [0, 1]) await t.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `${txid}-${prefix}${i}`, value: "v", partition })) });
+    return t;
+  };
+  await (await open("a")).commit();
+  const b = await open("b");
+  console.log(JSON.stringify({ ready: true }));
+  const errors = [];
+  try {
+    if (outcome === "commit") await b.commit();
+    else await b.abort();
+  } catch (e) {
+    errors.push(String(e));
+    await p.disconnect().catch(() => {});
+    // The broker may still be starting: KafkaJS gives up connecting after its retries, the application tries again.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        p = await connect();
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        errors.push(String(e));
+      }
+    }
+  }
+  console.log(JSON.stringify({ ended: outcome, errors }));
+  await (await open("c")).commit();
+  await p.disconnect();
+  return { done: true };
+}
+
+const fns = { idempotent, txn, send_offsets: sendOffsets, crash_end: crashEnd };
 fns[cmd](...args).then(
   (result) => {
     console.log(JSON.stringify({ result, sent }));

@@ -27,6 +27,14 @@ usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
       read_committed (default) waits for offsets no transaction holds
   watermarks TOPIC PARTITION   — high watermark as read_committed (the last stable
       offset) and as read_uncommitted sees it
+  crash_end TOPIC TXID commit|abort
+      partitions 0 and 1: commits <txid>-a0..a2 on each, then opens a transaction
+      with <txid>-b0..b2 on each (acked), prints {"ready": ...} and ends it as told,
+      retrying while the error is retriable (the broker may die during EndTxn and
+      come back); prints {"ended": ...}, then commits <txid>-c0..c2 on each and
+      prints {"done": ...}.
+  loop TOPIC PARTITION TXID N   — init, then N× begin / one record / commit;
+      {"transactions": N, "seconds": time of the N transactions}
 
 Extra librdkafka settings for every client: KLITE_CLIENT_CONF='{"debug": "protocol"}'.
 """
@@ -238,8 +246,57 @@ def watermarks(topic, partition):
     return out
 
 
+def crash_end(topic, txid, outcome):
+    p = txn_producer(txid, **{"transaction.timeout.ms": 120000, "message.timeout.ms": 120000})
+    out = []
+    p.init_transactions(60)
+
+    def txn(prefix):
+        p.begin_transaction()
+        for part in (0, 1):
+            for i in range(3):
+                p.produce(topic, key=f"{txid}-{prefix}{i}", partition=part, on_delivery=delivered_to(out))
+
+    txn("a")
+    p.commit_transaction(60)
+    txn("b")
+    if p.flush(60):
+        raise SystemExit("open transaction's records not delivered")
+    print(json.dumps({"ready": True, "delivered": out}), flush=True)
+    errors = []
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if outcome == "commit":
+                p.commit_transaction(60)
+            else:
+                p.abort_transaction(60)
+            break
+        except KafkaException as e:
+            err = e.args[0]
+            errors.append(str(err))
+            if not err.retriable() or time.monotonic() > deadline:
+                raise
+    print(json.dumps({"ended": outcome, "errors": errors}), flush=True)
+    txn("c")
+    p.commit_transaction(60)
+    return {"done": True, "delivered": out}
+
+
+def loop(topic, partition, txid, n):
+    # No protocol debug log here: its Python logging would cost more than the broker.
+    p = Producer(conf(**{"transactional.id": txid, "linger.ms": 0}))
+    p.init_transactions(30)
+    start = time.monotonic()
+    for i in range(int(n)):
+        p.begin_transaction()
+        p.produce(topic, key=f"{txid}-{i}", value=b"x" * 100, partition=int(partition))
+        p.commit_transaction(30)
+    return {"transactions": int(n), "seconds": time.monotonic() - start}
+
+
 COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold, "committed": committed,
-            "watermarks": watermarks}
+            "watermarks": watermarks, "loop": loop, "crash_end": crash_end}
 result = COMMANDS[cmd](*args)
 if result is not None:
     print(json.dumps(result))

@@ -1,0 +1,157 @@
+// Transactions through a crash: the broker kills itself (SIGKILL, test-only
+// failpoints, src/util/failpoint.ts) between each pair of steps of ending a
+// transaction (the second one: the first commits normally): after its Prepare state is durable, after the first of its
+// markers, after all markers are written, after they are fsynced, after the
+// Complete state is written. A confluent-kafka-python (librdkafka 2.0.2)
+// producer is in the middle of commit_transaction/abort_transaction when it
+// happens (and, at two of the points, the current librdkafka 2.15 through
+// @confluentinc/kafka-javascript, and KafkaJS); the broker restarts on the
+// same data dir. Then: read_committed
+// consumers see exactly the committed records, no marker is duplicated where
+// a consumer would notice, DescribeProducers shows no open transaction, and a
+// later transaction commits and is visible (the last stable offset is not
+// stuck). A second set of cases kills the client too, so only the broker's
+// start-up recovery can finish the transaction.
+
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
+import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
+import { spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
+import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript, type Client } from "../helpers/clients.ts";
+import { collectJsonLines, waitFor } from "../helpers/run.ts";
+import { connectWire } from "../helpers/wire-client.ts";
+
+const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
+
+/** [partition, offset, key] */
+type Rec = [number, number, string];
+
+const POINTS = ["txn.after-prepare", "txn.after-first-marker", "txn.after-markers-written", "txn.after-markers-durable", "txn.after-complete"];
+
+/** crash_end of txn.py or ckjs/txn.mjs: a producer whose EndTxn meets the crash. */
+function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python") {
+  const cmd = client === "python" ? [PY, join(CLIENTS, "py/txn.py")] : ["node", join(CLIENTS, client === "ckjs" ? "ckjs/txn.mjs" : "kafkajs/txn.mjs")];
+  const proc = Bun.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome], { cwd: CLIENTS, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const lines: any[] = [];
+  collectJsonLines(proc.stdout, lines);
+  const line = async (n: number, what: string) => {
+    await waitFor(() => lines.length > n || proc.exitCode !== null, 120_000, what);
+    if (lines.length <= n) throw new Error(`${what}: the client exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+    return lines[n];
+  };
+  return { proc, line };
+}
+
+async function describeProducers(port: number, topic: string): Promise<DescribeProducersResponse.ProducerState[]> {
+  const c = await connectWire(port);
+  try {
+    const r = await c.call<DescribeProducersResponse.DescribeProducersResponse>(61, 0, { topics: [{ name: topic, partitionIndexes: [0, 1] }] });
+    return r.topics[0]!.partitions.flatMap((p) => p.activeProducers);
+  } finally {
+    c.close();
+  }
+}
+
+async function txnState(port: number, txid: string): Promise<string> {
+  const c = await connectWire(port);
+  try {
+    const r = await c.call<DescribeTransactionsResponse.DescribeTransactionsResponse>(65, 0, { transactionalIds: [txid] });
+    return r.transactionStates[0]!.transactionState;
+  } finally {
+    c.close();
+  }
+}
+
+const keysOf = (rs: Rec[]) => rs.map((r) => `${r[0]}:${r[2]}`).sort();
+const expected = (txid: string, prefixes: string[]) => [0, 1].flatMap((p) => prefixes.flatMap((x) => [0, 1, 2].map((i) => `${p}:${txid}-${x}${i}`))).sort();
+
+/** Waits for the failpoint's SIGKILL, then starts the broker again on the same data dir without it. */
+async function crashAndRestart(b: SpawnedBroker, point: string): Promise<SpawnedBroker> {
+  await b.proc.exited;
+  expect(b.proc.signalCode).toBe("SIGKILL");
+  expect(b.stderr()).toContain(`failpoint ${point}`);
+  return b.restart({ env: { KLITE_TEST_FAILPOINT: "" } });
+}
+
+/** What both isolation levels see, and that no transaction stays open anywhere. */
+async function checkAfter(b: SpawnedBroker, topic: string, txid: string, visible: string[], all: string[]): Promise<void> {
+  const [committed, uncommitted] = await Promise.all([py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"), py<Rec[]>(b.bootstrap, "consume", topic, "read_uncommitted")]);
+  expect(keysOf(committed)).toEqual(expected(txid, visible));
+  // Every record once: a marker written again after the crash would not show here, a record written twice would.
+  expect(keysOf(uncommitted)).toEqual(expected(txid, all));
+  const producers = await describeProducers(b.port, topic);
+  expect(producers.length).toBeGreaterThan(0);
+  for (const p of producers) expect(Number(p.currentTxnStartOffset)).toBe(-1);
+}
+
+describe.concurrent("a broker killed while ending a transaction", () => {
+  const cases: [string, Client][] = [...POINTS.map((p): [string, Client] => [p, "python"]), ["txn.after-prepare", "ckjs"], ["txn.after-markers-durable", "ckjs"], ["txn.after-prepare", "kafkajs"], ["txn.after-first-marker", "kafkajs"]];
+  const names: Record<Client, string> = { python: "librdkafka 2.0.2", ckjs: "current librdkafka", kafkajs: "KafkaJS", kcat: "kcat" };
+  for (const [point, client] of cases) {
+    test.skipIf(missing("python", client))(`${names[client]}: commit, killed at ${point}: the commit stands after the restart; exactly the committed records are visible, nothing stays open`, async () => {
+      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: `${point}@2` } });
+      const topic = "crash";
+      const txid = "tx";
+      try {
+        await py(b.bootstrap, "create", topic, "2");
+        const producer = startClient(b.bootstrap, topic, txid, "commit", client);
+        try {
+          expect((await producer.line(0, "the open transaction")).ready).toBe(true);
+          b = await crashAndRestart(b, point);
+          // librdkafka retries the EndTxn and succeeds; KafkaJS fails it ("Closed connection") and its script starts a new producer.
+          const ended = await producer.line(1, "the retried commit");
+          expect(ended.ended).toBe("commit");
+          if (ended.errors?.length) console.log(`${names[client]} at ${point}: ${ended.errors.join("; ")}`);
+          const last = await producer.line(2, "the next transaction");
+          expect(last.done ?? last.result?.done).toBe(true);
+        } finally {
+          producer.proc.kill(9);
+        }
+        await checkAfter(b, topic, txid, ["a", "b", "c"], ["a", "b", "c"]);
+        expect(await txnState(b.port, txid)).toBe("CompleteCommit");
+        if (point !== "txn.after-complete") expect(b.stderr()).toMatch(/recovery: finishing tx \(PrepareCommit/);
+      } finally {
+        await b.cleanup();
+      }
+    }, CLIENT_TEST_TIMEOUT);
+  }
+
+  for (const [point, outcome] of [
+    ["txn.after-prepare", "commit"],
+    ["txn.after-first-marker", "commit"],
+    ["txn.after-prepare", "abort"],
+    ["txn.after-markers-written", "abort"],
+  ] as const) {
+    test.skipIf(missing("python"))(`${outcome}, killed at ${point} with the client gone too: start-up finishes the ${outcome}; a new producer commits after it`, async () => {
+      let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: `${point}@2` } });
+      const topic = "crash";
+      const txid = "gone";
+      try {
+        await py(b.bootstrap, "create", topic, "2");
+        const client = startClient(b.bootstrap, topic, txid, outcome);
+        expect((await client.line(0, "the open transaction")).ready).toBe(true);
+        await b.proc.exited;
+        client.proc.kill(9);
+        await client.proc.exited;
+        b = await crashAndRestart(b, point);
+        expect(await txnState(b.port, txid)).toBe(outcome === "commit" ? "CompleteCommit" : "CompleteAbort");
+        const visible = outcome === "commit" ? ["a", "b"] : ["a"];
+        await checkAfter(b, topic, txid, visible, ["a", "b"]);
+        // The same transactional id again: init, then a commit that read_committed consumers see at once.
+        const next = startClient(b.bootstrap, topic, txid, "commit");
+        try {
+          await next.line(2, "a new producer's transactions");
+        } finally {
+          next.proc.kill(9);
+        }
+        // The new producer committed its own a, b and c: the earlier b (aborted or committed) stays as it was.
+        const committed = keysOf(await py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"));
+        const twice = (p: string) => expected(txid, [p]).flatMap((k) => [k, k]);
+        expect(committed).toEqual([...twice("a"), ...(outcome === "commit" ? twice("b") : expected(txid, ["b"])), ...expected(txid, ["c"])].sort());
+      } finally {
+        await b.cleanup();
+      }
+    }, CLIENT_TEST_TIMEOUT);
+  }
+});
