@@ -124,7 +124,7 @@ export class Broker {
       targets: () => compactedPartitions(this.topics, options),
       logger: this.log,
     });
-    this.cleaner.start();
+    if (options.logCleanerEnable) this.cleaner.start();
   }
 
   /** A periodic task that never keeps the process alive by itself. */

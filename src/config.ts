@@ -18,6 +18,7 @@ export interface BrokerOptions {
   logLevel: "error" | "warn" | "info" | "debug";
   groupInitialRebalanceDelayMs: number;
   transactionMaxTimeoutMs: number;
+  logCleanerEnable: boolean;
   logCleanerBackoffMs: number;
   logCleanerDedupeBufferSize: number;
   logRetentionCheckIntervalMs: number;
@@ -49,6 +50,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "logLevel", flag: "--log-level", kind: "enum", values: ["error", "warn", "info", "debug"], help: "log verbosity on stderr (default info)" },
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
+  { key: "logCleanerEnable", flag: "--log-cleaner-enable", kind: "bool", help: "run the log cleaner that compacts topics with cleanup.policy compact (default true)" },
   { key: "logCleanerBackoffMs", flag: "--log-cleaner-backoff-ms", kind: "int", help: "wait of the log cleaner when no compacted log needs cleaning (default 15000)" },
   { key: "logCleanerDedupeBufferSize", flag: "--log-cleaner-dedupe-buffer-size", kind: "int", help: "memory for the key map of one clean, bytes (default 134217728)" },
   { key: "logRetentionCheckIntervalMs", flag: "--log-retention-check-interval-ms", kind: "int", help: "how often retention deletes old segments (default 60000)" },
@@ -71,6 +73,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   logLevel: "info",
   groupInitialRebalanceDelayMs: 0,
   transactionMaxTimeoutMs: 900000,
+  logCleanerEnable: true,
   logCleanerBackoffMs: 15000,
   logCleanerDedupeBufferSize: 128 * 1024 * 1024,
   logRetentionCheckIntervalMs: 60000,

@@ -5,7 +5,7 @@ usage: compaction.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on
 
   create TOPIC CONFIGS_JSON   — one partition, the given topic configs
   produce TOPIC FIRST N KEYS CODEC TOMBSTONE_EVERY [IDEMPOTENT=false]
-      acks=all; record i (FIRST <= i < FIRST+N): key k<i % KEYS>, value v<i>-<padding>,
+      acks=all, batches of at most 50 records; record i (FIRST <= i < FIRST+N): key k<i % KEYS>, value v<i>-<padding>,
       or a tombstone (null value) when TOMBSTONE_EVERY > 0 and i % TOMBSTONE_EVERY == 0;
       header h=<i>. Answers [[offset, key, value], ...] in delivery order.
   txn TOPIC TXID KEYS ROUNDS
@@ -42,7 +42,8 @@ def text(b):
 
 
 def create(topic, configs):
-    fs = AdminClient(conf()).create_topics([NewTopic(topic, 1, 1, config=json.loads(configs))])
+    admin = AdminClient(conf())
+    fs = admin.create_topics([NewTopic(topic, 1, 1, config=json.loads(configs))])
     for f in fs.values():
         f.result()
     return {"created": topic}
@@ -58,7 +59,8 @@ def delivered_to(out):
 
 def produce(topic, first, n, keys, codec, tombstone_every, idempotent="false"):
     first, n, keys, tombstone_every = int(first), int(n), int(keys), int(tombstone_every)
-    p = Producer(conf(**{"acks": "all", "compression.type": codec, "linger.ms": 20,
+    # Batches of at most 50 records, so that small segments roll between them.
+    p = Producer(conf(**{"acks": "all", "compression.type": codec, "linger.ms": 20, "batch.num.messages": 50,
                          "enable.idempotence": idempotent == "true"}))
     out = []
     cb = delivered_to(out)
