@@ -57,11 +57,6 @@ export class LogCleaner {
     await this.loop;
   }
 
-  /** Starts the next round now instead of after the backoff. */
-  poke(): void {
-    this.wakeUp?.();
-  }
-
   private async run(): Promise<void> {
     while (!this.stopped) {
       let cleaned = false;

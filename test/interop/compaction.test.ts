@@ -148,7 +148,7 @@ describe.concurrent("log compaction with real clients", () => {
     }
   }, CLIENT_TEST_TIMEOUT);
 
-  test.skipIf(missing("python"))("a transactional producer's aborted records disappear; committed ones are compacted like any", async () => {
+  test.skipIf(missing("python", "ckjs"))("a transactional producer's aborted records disappear; committed ones are compacted like any; librdkafka 2.15 reads past the gaps, markers and emptied batches", async () => {
     const b = await spawnBroker({ args: FAST_CLEANER });
     try {
       const topic = "compact-txn";
@@ -162,6 +162,9 @@ describe.concurrent("log compaction with real clients", () => {
       expect(got).toEqual(expected([...r.committed, ...fillers], upTo));
       expect(got.filter(([o]) => o < fillers[0]![0]).map(([, , v]) => v)).toEqual(["c24-k0", "c24-k1", "c24-k2", "c24-k3", "c24-k4"]);
       expect(await py(b.bootstrap, "consume", topic, "read_committed")).toEqual(got);
+      // The producer's last batch (aborted) stays as an empty batch; the current librdkafka skips it like Kafka's.
+      const current = await nodeClient<{ result: { offset: number; key: string; value: string }[] }>("ckjs", "core.mjs", b.bootstrap, ["consume", topic, "0", "0", String(got.length)]);
+      expect(current.result.map((m): Rec => [m.offset, m.key, m.value])).toEqual(got);
     } finally {
       await b.cleanup();
     }

@@ -16,6 +16,7 @@ import { PartitionLog } from "../../src/log/partition-log.ts";
 import { CLEANED_SUFFIX, CLEANER_SWAP_FILE, segmentName } from "../../src/log/segment-files.ts";
 import { buildBatch, buildControlBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
 import { Logger } from "../../src/util/logger.ts";
+import { batchFacts, PartitionTxnState } from "../../src/txn/partition-txn.ts";
 import { FlushScheduler, config, forgetCleanShutdown, tempDir } from "./log-fixtures.ts";
 
 let cleanups: (() => void)[] = [];
@@ -270,6 +271,37 @@ describe("log cleaner", () => {
     // both gone. The second abort marker stays while its (emptied) batch does.
     expect(markers).toEqual([abortMarker2.baseOffset]);
     expect(txn.aborted.map((a) => a.lastOffset)).toEqual([abortMarker2.baseOffset]);
+  });
+
+  test("idempotence survives cleaning: producer state rebuilt from the cleaned log knows each producer's last sequence", async () => {
+    const { open } = fresh();
+    const log = open();
+    const last = new Map<number, number>();
+    for (let i = 0; i < 120; i++) {
+      const pid = 7 + (i % 2);
+      const r = put(log, [{ key: `k${i % 3}`, value: `v${i}`, timestamp: T0 + i }], Codec.NONE, { producerId: pid, producerEpoch: 1, baseSequence: Math.floor(i / 2) });
+      last.set(pid, r.lastOffset);
+    }
+    // Later plain writes supersede every record of both producers: their last batches stay, emptied.
+    for (const k of ["k0", "k1", "k2"]) put(log, [{ key: k, value: "plain", timestamp: T0 }]);
+    log.roll();
+    const stats = (await run(target(log, {}, { aborted: [], last })))!;
+    expect(stats.recordsKept).toBeLessThan(stats.recordsRead);
+    const heads = [...log.batches(0)].map((b) => readBatchHeader(b.head, 0)).filter((h) => h.producerId >= 0);
+    expect(heads.map((h) => [h.producerId, h.recordCount, h.baseSequence])).toEqual([
+      [7, 0, 59],
+      [8, 0, 59],
+    ]);
+    log.close();
+    const again = open();
+    const state = new PartitionTxnState();
+    for (const b of again.batches(0)) state.apply(batchFacts(b.head), null);
+    for (const pid of [7, 8]) {
+      // The next sequence is accepted, the last batch is recognised as a duplicate, a gap is refused.
+      expect(state.producers.check({ producerId: pid, producerEpoch: 1, baseSequence: 60, count: 1 }).kind).toBe("append");
+      expect(state.producers.check({ producerId: pid, producerEpoch: 1, baseSequence: 59, count: 1 })).toMatchObject({ kind: "duplicate", lastOffset: last.get(pid)! });
+      expect(state.producers.check({ producerId: pid, producerEpoch: 1, baseSequence: 62, count: 1 }).kind).toBe("error");
+    }
   });
 
   test("a tiny offset map cleans in several steps, each making progress", async () => {
