@@ -18,6 +18,11 @@ import { TxnStateStore } from "./txn/state-store.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
 import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
+import { LogCleaner } from "./log/cleaner-scheduler.ts";
+import { compactedPartitions } from "./meta/clean-targets.ts";
+
+/** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
+const CLEANER_SLICE_MS = 5;
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -78,6 +83,7 @@ export class Broker {
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
   readonly groups: GroupCoordinator;
+  readonly cleaner: LogCleaner;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -121,7 +127,15 @@ export class Broker {
       this.transactions.abortExpired();
       this.transactions.expireIdle();
     });
-    this.every(60_000, () => this.applyRetention());
+    this.every(options.logRetentionCheckIntervalMs, () => this.applyRetention());
+    this.cleaner = new LogCleaner({
+      backoffMs: options.logCleanerBackoffMs,
+      mapBudgetBytes: options.logCleanerDedupeBufferSize,
+      sliceMs: CLEANER_SLICE_MS,
+      targets: () => compactedPartitions(this.topics, options),
+      logger: this.log,
+    });
+    if (options.logCleanerEnable) this.cleaner.start();
   }
 
   /** A periodic task that never keeps the process alive by itself. */
@@ -149,6 +163,7 @@ export class Broker {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.cleaner.stop();
     await this.groups.close();
     await this.txnStore.close();
     await this.flusher.flushAllNow();

@@ -19,6 +19,10 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs: number;
   transactionMaxTimeoutMs: number;
   transactionalIdExpirationMs: number;
+  logCleanerEnable: boolean;
+  logCleanerBackoffMs: number;
+  logCleanerDedupeBufferSize: number;
+  logRetentionCheckIntervalMs: number;
 }
 
 type Kind = "string" | "int" | "bool" | "enum";
@@ -48,6 +52,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
   { key: "transactionalIdExpirationMs", flag: "--transactional-id-expiration-ms", kind: "int", help: "forget transactional ids idle this long with no transaction open (default 604800000)" },
+  { key: "logCleanerEnable", flag: "--log-cleaner-enable", kind: "bool", help: "run the log cleaner that compacts topics with cleanup.policy compact (default true)" },
+  { key: "logCleanerBackoffMs", flag: "--log-cleaner-backoff-ms", kind: "int", help: "wait of the log cleaner when no compacted log needs cleaning (default 15000)" },
+  { key: "logCleanerDedupeBufferSize", flag: "--log-cleaner-dedupe-buffer-size", kind: "int", help: "memory for the key map of one clean, bytes (default 134217728)" },
+  { key: "logRetentionCheckIntervalMs", flag: "--log-retention-check-interval-ms", kind: "int", help: "how often retention deletes old segments (default 60000)" },
 ];
 
 export const DEFAULT_OPTIONS: BrokerOptions = {
@@ -68,6 +76,10 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   groupInitialRebalanceDelayMs: 0,
   transactionMaxTimeoutMs: 900000,
   transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
+  logCleanerEnable: true,
+  logCleanerBackoffMs: 15000,
+  logCleanerDedupeBufferSize: 128 * 1024 * 1024,
+  logRetentionCheckIntervalMs: 60000,
 };
 
 export class OptionError extends Error {}
@@ -124,6 +136,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   const o = opts as unknown as BrokerOptions;
   if (o.defaultPartitions < 1) throw new OptionError("--default-partitions must be at least 1");
   if (o.maxRequestBytes < 1024) throw new OptionError("--max-request-bytes must be at least 1024");
+  if (o.logCleanerBackoffMs < 1 || o.logRetentionCheckIntervalMs < 1) throw new OptionError("--log-cleaner-backoff-ms and --log-retention-check-interval-ms must be at least 1");
   return o;
 }
 

@@ -20,8 +20,10 @@ import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
 import { scanSegment } from "./recovery.ts";
 import { deletePartitionDir } from "./partition-dir.ts";
+import { commitSwap, finishSwap, recoverSwap } from "./swap.ts";
 import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
 import {
+  CLEANER_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   INDEX_SUFFIX,
   LOG_START_OFFSET_FILE,
@@ -44,6 +46,8 @@ export interface LogConfig {
   retentionBytes: number;
   /** group: acknowledge after a shared fsync; never: after write(2). */
   fsync: "group" | "never";
+  /** cleanup.policy: retention deletes segments only with `delete`; the cleaner acts with `compact`. Default: delete only. */
+  cleanupPolicy?: { delete: boolean; compact: boolean };
   crc32c: (b: Uint8Array) => number;
   /** Where recovery actions and storage failures are reported. */
   logger?: LogSink;
@@ -94,6 +98,8 @@ export class PartitionLog implements FlushTarget {
   private startOffset = 0;
   private endOffset = 0;
   private round: FlushRound | null = null;
+  /** The cleaner's checkpoint, read from its file on first use. */
+  private cleanedUpTo: number | null = null;
   private closed = false;
   /** With fsync=group: the end of what is known durable, the high watermark. */
   private durableEnd = 0;
@@ -167,6 +173,9 @@ export class PartitionLog implements FlushTarget {
     const fresh = !existsSync(this.dir);
     mkdirSync(this.dir, { recursive: true });
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
+    // An interrupted clean is finished or undone before the segments are listed.
+    const swapNote = recoverSwap(this.dir);
+    if (swapNote) this.recoveryNotes.push(swapNote);
     const checkpoint = this.readStartCheckpoint();
     const clean = this.takeCleanShutdownMarker();
     const names = readdirSync(this.dir);
@@ -269,7 +278,11 @@ export class PartitionLog implements FlushTarget {
   }
 
   private readStartCheckpoint(): number | null {
-    const path = join(this.dir, LOG_START_OFFSET_FILE);
+    return this.readOffsetFile(LOG_START_OFFSET_FILE);
+  }
+
+  private readOffsetFile(name: string): number | null {
+    const path = join(this.dir, name);
     if (!existsSync(path)) return null;
     const n = Number(readFileSync(path, "utf8").trim());
     return Number.isSafeInteger(n) && n >= 0 ? n : null;
@@ -592,6 +605,8 @@ export class PartitionLog implements FlushTarget {
    */
   applyRetention(now: number): void {
     if (this.closed) return;
+    // A compact-only topic keeps every segment: the cleaner alone decides what goes.
+    if (this.config.cleanupPolicy && !this.config.cleanupPolicy.delete) return;
     const { retentionMs, retentionBytes } = this.config;
     let n = 0;
     if (retentionMs >= 0) {
@@ -656,6 +671,65 @@ export class PartitionLog implements FlushTarget {
       this.startOffset = this.endOffset;
       this.writeStartCheckpoint();
     }
+  }
+
+  // ---------------------------------------------------------------- cleaner
+
+  /** The segments the cleaner may rewrite: every one but the active. */
+  sealedSegments(): readonly Segment[] {
+    return this.closed ? [] : this.segments.slice(0, -1);
+  }
+
+  get activeBaseOffset(): number {
+    return this.active.baseOffset;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The settings in force (the cleaner writes segments with them). */
+  get settings(): LogConfig {
+    return this.config;
+  }
+
+  /** First offset not cleaned yet (Kafka's cleaner checkpoint), within the log. */
+  get firstDirtyOffset(): number {
+    this.cleanedUpTo ??= this.readOffsetFile(CLEANER_CHECKPOINT_FILE) ?? 0;
+    return Math.min(Math.max(this.cleanedUpTo, this.startOffset), this.endOffset);
+  }
+
+  setFirstDirtyOffset(offset: number): void {
+    this.cleanedUpTo = offset;
+    writeFileAtomic(join(this.dir, CLEANER_CHECKPOINT_FILE), new TextEncoder().encode(`${offset}\n`), { fsync: this.syncing });
+  }
+
+  /**
+   * Swaps in a segment the cleaner wrote (sealed, under `.cleaned` names) for
+   * the consecutive sealed segments `old`, crash-safely (see swap.ts). False,
+   * with nothing changed, when the log moved under the cleaner (retention,
+   * DeleteRecords, truncation or close took one of them away).
+   */
+  replaceSegments(old: readonly Segment[], cleaned: Segment): boolean {
+    const at = this.closed ? -1 : this.segments.indexOf(old[0]!);
+    const fits = at >= 0 && at + old.length < this.segments.length && old.every((s, i) => this.segments[at + i] === s);
+    if (!fits || cleaned.baseOffset !== old[0]!.baseOffset) return false;
+    const plan = { base: cleaned.baseOffset, end: this.segments[at + old.length]!.baseOffset };
+    commitSwap(this.dir, plan, this.syncing);
+    for (const s of old) s.close();
+    finishSwap(this.dir, plan, this.syncing);
+    const fresh = Segment.openSealed(this.dir, plan.base, plan.end) ?? this.rescanSealed(plan.base, plan.end);
+    this.segments.splice(at, old.length, fresh);
+    // Replaced index files keep their disk space while mapped; a GC pass releases unreferenced mappings.
+    Bun.gc(false);
+    return true;
+  }
+
+  private rescanSealed(base: number, limitOffset: number): Segment {
+    const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
+    scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, { contiguous: false, limitOffset });
+    segment.seal(this.syncing);
+    return segment;
   }
 
   /**

@@ -8,6 +8,12 @@ export const INDEX_SUFFIX = ".index";
 export const TIME_INDEX_SUFFIX = ".timeindex";
 /** Shortened copies of sealed segments, made by earlier builds before renaming them into place; removed at open. */
 export const SWAP_SUFFIX = ".swap";
+/** A segment the cleaner is writing, beside the ones it replaces (`<base>.log.cleaned`, `.index.cleaned` ...). */
+export const CLEANED_SUFFIX = ".cleaned";
+/** The cleaner's commit record: which segments its `.cleaned` files replace (see swap.ts). */
+export const CLEANER_SWAP_FILE = "cleaner.swap";
+/** First offset the cleaner has not cleaned yet (Kafka's cleaner-offset-checkpoint, per partition). */
+export const CLEANER_CHECKPOINT_FILE = "cleaner-checkpoint";
 export const LOG_START_OFFSET_FILE = "log-start-offset";
 /** Written by a clean close: the active segment's indexes on disk are complete, no scan needed. */
 export const CLEAN_SHUTDOWN_FILE = "clean-shutdown";

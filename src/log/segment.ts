@@ -29,7 +29,7 @@ import {
   viewOf,
 } from "./batch-header.ts";
 import { OffsetIndex, TimeIndex } from "./sparse-index.ts";
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentName, segmentPath } from "./segment-files.ts";
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentName, segmentPath } from "./segment-files.ts";
 
 export interface BatchHeader {
   /** File position of the batch in its segment. */
@@ -107,6 +107,8 @@ export class Segment {
     size: number,
     file: DataFile | null,
     now: number,
+    /** Appended to every file name: CLEANED_SUFFIX for a segment the cleaner is writing, else empty. */
+    private readonly tag = "",
   ) {
     this.size = size;
     this.file = file;
@@ -122,13 +124,13 @@ export class Segment {
     return segmentName(this.baseOffset);
   }
   get logPath(): string {
-    return segmentPath(this.dir, this.baseOffset, LOG_SUFFIX);
+    return segmentPath(this.dir, this.baseOffset, LOG_SUFFIX + this.tag);
   }
   get indexPath(): string {
-    return segmentPath(this.dir, this.baseOffset, INDEX_SUFFIX);
+    return segmentPath(this.dir, this.baseOffset, INDEX_SUFFIX + this.tag);
   }
   get timeIndexPath(): string {
-    return segmentPath(this.dir, this.baseOffset, TIME_INDEX_SUFFIX);
+    return segmentPath(this.dir, this.baseOffset, TIME_INDEX_SUFFIX + this.tag);
   }
   get isActive(): boolean {
     return this.file !== null;
@@ -141,6 +143,15 @@ export class Segment {
   /** A new, empty active segment. */
   static create(dir: string, baseOffset: number, now: number): Segment {
     return new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX)), now);
+  }
+
+  /**
+   * A new segment written beside the live ones under `<base>.log.cleaned`
+   * (and its indexes likewise once sealed): the cleaner's output until the
+   * swap renames it into place.
+   */
+  static createCleaned(dir: string, baseOffset: number, now: number): Segment {
+    return new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX + CLEANED_SUFFIX)), now, CLEANED_SUFFIX);
   }
 
   /**
@@ -276,8 +287,8 @@ export class Segment {
     writeFilesAtomic(
       this.dir,
       [
-        { name: this.name + INDEX_SUFFIX, data: this.offsetIndex!.contents() },
-        { name: this.name + TIME_INDEX_SUFFIX, data: this.timeIndex!.contents() },
+        { name: this.name + INDEX_SUFFIX + this.tag, data: this.offsetIndex!.contents() },
+        { name: this.name + TIME_INDEX_SUFFIX + this.tag, data: this.timeIndex!.contents() },
       ],
       { fsync },
     );
@@ -351,6 +362,17 @@ export class Segment {
       if (!h || h.lastOffset >= offset) return h;
       pos += h.size;
     }
+  }
+
+  /**
+   * Fills `into` with the segment's bytes from `position` (at most to its
+   * end); returns how many were read, -1 once the segment is closed. Bulk
+   * reads for the cleaner, which walks whole segments.
+   */
+  readAt(into: Uint8Array, position: number): number {
+    const file = this.reader();
+    if (!file) return -1;
+    return file.read(into, position, Math.max(0, Math.min(into.length, this.size - position)));
   }
 
   /** A fresh copy of the 61-byte header of a batch known from its header. */

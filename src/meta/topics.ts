@@ -11,6 +11,7 @@ import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partit
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { topicConfig, topicConfigNumber } from "./topic-config.ts";
+import { cleanupPolicy } from "./clean-targets.ts";
 import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
 import { Logger } from "../util/logger.ts";
 
@@ -90,9 +91,13 @@ export class TopicRegistry {
 
   logConfig(configs: Record<string, string>): LogConfig {
     const o = this.options;
+    const policy = cleanupPolicy(topicConfig(configs, "cleanup.policy", o));
+    const segmentMs = topicConfigNumber(configs, "segment.ms", o);
     return {
       segmentBytes: topicConfigNumber(configs, "segment.bytes", o),
-      segmentMs: topicConfigNumber(configs, "segment.ms", o),
+      // As Kafka: a compacted topic rolls by max.compaction.lag.ms too, or its records could wait in the active segment forever.
+      segmentMs: policy.compact ? Math.min(segmentMs, topicConfigNumber(configs, "max.compaction.lag.ms", o)) : segmentMs,
+      cleanupPolicy: policy,
       indexIntervalBytes: topicConfigNumber(configs, "index.interval.bytes", o),
       retentionMs: topicConfigNumber(configs, "retention.ms", o),
       retentionBytes: topicConfigNumber(configs, "retention.bytes", o),

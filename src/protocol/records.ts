@@ -468,6 +468,8 @@ export interface RecordInit {
   headers?: { key: string; value: BytesInit }[];
   /** Defaults to the batch's baseTimestamp. */
   timestamp?: number;
+  /** Defaults to the record's index; the cleaner keeps the original deltas of the records it retains. */
+  offsetDelta?: number;
 }
 
 export interface BuildBatchOptions {
@@ -486,6 +488,8 @@ export interface BuildBatchOptions {
   baseTimestamp?: number;
   /** Sets the delete-horizon bit; baseTimestamp then carries the horizon. */
   deleteHorizonMs?: number;
+  /** Defaults to records - 1; a cleaned batch keeps its original one (the producer's sequence range). */
+  lastOffsetDelta?: number;
 }
 
 const utf8Encoder = new TextEncoder();
@@ -513,6 +517,7 @@ interface PreparedRecord {
   value: Uint8Array | null;
   headers: { key: Uint8Array; value: Uint8Array | null }[];
   timestampDelta: number;
+  offsetDelta: number;
   bodySize: number;
 }
 
@@ -532,9 +537,10 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
     const value = toBytes(rec.value);
     const headers = rec.headers && rec.headers.length > 0 ? rec.headers.map((h) => ({ key: utf8Encoder.encode(h.key), value: toBytes(h.value) })) : NO_HEADERS;
     const timestampDelta = ts - baseTimestamp;
-    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(i) + nullableSize(key) + nullableSize(value) + varintSize(headers.length);
+    const offsetDelta = rec.offsetDelta ?? i;
+    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + nullableSize(key) + nullableSize(value) + varintSize(headers.length);
     for (const h of headers) bodySize += varintSize(h.key.length) + h.key.length + nullableSize(h.value);
-    prepared.push({ key, value, headers, timestampDelta, bodySize });
+    prepared.push({ key, value, headers, timestampDelta, offsetDelta, bodySize });
     recordsSize += varintSize(bodySize) + bodySize;
   }
   const codec = opts.codec ?? 0;
@@ -548,7 +554,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
     w.varint(p.bodySize);
     w.int8(0);
     w.varlong(p.timestampDelta);
-    w.varint(i);
+    w.varint(p.offsetDelta);
     writeNullable(w, p.key);
     writeNullable(w, p.value);
     w.varint(p.headers.length);
@@ -567,7 +573,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
     baseOffset: opts.baseOffset ?? 0,
     partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
     attributes,
-    lastOffsetDelta: n - 1,
+    lastOffsetDelta: opts.lastOffsetDelta ?? n - 1,
     baseTimestamp,
     maxTimestamp: opts.logAppendTime ?? maxTimestamp,
     producerId: opts.producerId ?? -1,
