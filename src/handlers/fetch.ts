@@ -77,8 +77,14 @@ function readAll(broker: Broker, req: Req.FetchRequest, targets: Target[], v: nu
   return { responses, bytes, errors };
 }
 
+// A partition that answers with an error still carries records, empty as from
+// Kafka: librdkafka 2.15 reads null records (size -1) as a parse failure of the
+// whole response and never sees the error (OFFSET_OUT_OF_RANGE then never
+// triggers auto.offset.reset).
+const NO_RECORDS: Uint8Array[] = [];
+
 function errorPartition(index: number, errorCode: number): Res.PartitionDataInit {
-  return { partitionIndex: index, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, records: null };
+  return { partitionIndex: index, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, records: NO_RECORDS };
 }
 
 function readPartition(
@@ -102,7 +108,7 @@ function readPartition(
   };
   // Between the high watermark and the log end (written, not yet durable) is in range and reads nothing yet.
   if (offset < log.logStartOffset || offset > log.logEndOffset) {
-    return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: null }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+    return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: NO_RECORDS }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
   }
   let chunks: Uint8Array[] = [];
   let size = 0;

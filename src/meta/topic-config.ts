@@ -22,8 +22,7 @@ interface ConfigDef {
 
 export const TOPIC_CONFIGS: Record<string, ConfigDef> = {
   "cleanup.policy": { def: () => "delete", validate: listOf("delete", "compact"), type: 7 },
-  // Batches are stored as the producer compressed them; re-compressing on the broker is not implemented.
-  "compression.type": { def: () => "producer", validate: oneOf("producer"), type: 2 },
+  "compression.type": { def: () => "producer", validate: oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), type: 2 },
   "delete.retention.ms": { def: () => "86400000", validate: long(0), type: 5 },
   "file.delete.delay.ms": { def: () => "60000", validate: long(0), type: 5 },
   "flush.messages": { def: () => "9223372036854775807", validate: long(1), type: 5 },

@@ -6,6 +6,7 @@
 //   bun test/bench/broker.ts [--records N] [--size BYTES] [--partitions P] [--quick]
 //                            [--modes group,never] [--dir BASE] [--profile]
 //                            [--broker-cmd CMD] [--segment-bytes N] [--paced-rate R]
+//                            [--compression none,lz4,zstd]
 //
 // Defaults: 1,000,000 records of 1024 bytes to 6 partitions, acks=all,
 // linger.ms=5, no compression, for --fsync group and --fsync never.
@@ -16,6 +17,10 @@
 // sealed (mmapped) segments rather than the active one.
 // --paced-rate R paces the latency phase at R records/s instead of half the
 // measured rate, so that runs (and --broker-cmd builds) compare.
+// --compression lists producer codecs: `none` is the produce phase above; each
+// other codec adds a librdkafka produce phase with that compression.type, of
+// text values (words, different in every record) so the codec has work to do,
+// to a topic of its own.
 //
 // Besides librdkafka, two small readers/writers of our own in rdkafka-bench.c
 // (rawproduce, rawfetch) keep several requests in flight with almost no CPU,
@@ -43,15 +48,20 @@ const { values: opts } = parseArgs({
     "broker-cmd": { type: "string" },
     "segment-bytes": { type: "string" },
     "paced-rate": { type: "string" },
+    compression: { type: "string", default: "none" },
   },
 });
 const RECORDS = Number(opts.records ?? (opts.quick ? 100_000 : 1_000_000));
 const SIZE = Number(opts.size);
 const PARTITIONS = Number(opts.partitions);
 const MODES = opts.modes.split(",") as ("group" | "never")[];
+const CODECS = opts.compression.split(",").filter(Boolean);
 const VOLUME = RECORDS * SIZE;
-if (!(RECORDS > 0 && SIZE >= 0 && PARTITIONS > 0) || MODES.some((m) => m !== "group" && m !== "never")) {
-  console.error("usage: bun test/bench/broker.ts [--records N>0] [--size BYTES] [--partitions P>0] [--quick] [--modes group,never] [--dir BASE] [--profile] [--broker-cmd CMD] [--segment-bytes N]");
+const KNOWN_CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
+if (!(RECORDS > 0 && SIZE >= 0 && PARTITIONS > 0) || MODES.some((m) => m !== "group" && m !== "never") || CODECS.some((c) => !KNOWN_CODECS.includes(c))) {
+  console.error(
+    "usage: bun test/bench/broker.ts [--records N>0] [--size BYTES] [--partitions P>0] [--quick] [--modes group,never] [--dir BASE] [--profile] [--broker-cmd CMD] [--segment-bytes N] [--compression none,gzip,snappy,lz4,zstd]",
+  );
   process.exit(2);
 }
 const REPO = resolve(import.meta.dir, "../..");
@@ -528,6 +538,7 @@ const phaseLine = (name: string, p: Phase, extra = "") => {
 
 console.log(`klite broker benchmark: ${fmt(RECORDS)} records × ${SIZE} B = ${fmt(VOLUME / MiB)} MiB, ${PARTITIONS} partitions, acks=all`);
 console.log(`producer: ${PRODUCER_PROPS.join(" ")}`);
+if (CODECS.some((c) => c !== "none")) console.log(`compressed produce phases: ${CODECS.filter((c) => c !== "none").join(", ")} (text values)`);
 console.log(`consumers: all partitions from the beginning; ${CONSUMERS.map((c) => `${c.name}: ${c.describe}`).join("; ")}`);
 if (opts["broker-cmd"]) console.log(`broker: ${opts["broker-cmd"]}`);
 if (opts["segment-bytes"]) console.log(`segment.bytes: ${opts["segment-bytes"]}`);
@@ -558,6 +569,7 @@ console.log(`  TCP out of Bun.connect, one reused 1 MiB buffer:     ${fmt(egress
 interface ModeResult {
   mode: string;
   produce: Phase;
+  compressed: { codec: string; phase: Phase }[];
   paced: Phase;
   pacedRate: number;
   raw: Phase;
@@ -580,6 +592,15 @@ for (const mode of MODES) {
     if (pr.failed) console.log(`  produce: ${pr.failed} records failed: ${pr.error}`);
     phaseLine("produce", produce, `p50 ${fmt(pr.p50! * 1000, 1)} ms p99 ${fmt(pr.p99! * 1000, 1)} ms;`);
     const diskBytes = dirBytes(dataDir);
+
+    const compressed: { codec: string; phase: Phase }[] = [];
+    for (const codec of CODECS.filter((c) => c !== "none")) {
+      const props = PRODUCER_PROPS.map((p) => (p.startsWith("compression.type=") ? `compression.type=${codec}` : p));
+      const cp = await phase(broker, `produce ${codec}`, ["produce", bootstrap, `bench-${codec}`, String(RECORDS), String(SIZE), String(PARTITIONS), "values=text", ...props]);
+      if (cp.result.failed) console.log(`  produce ${codec}: ${cp.result.failed} records failed: ${cp.result.error}`);
+      phaseLine(`produce ${codec} (text)`, cp, `p50 ${fmt(cp.result.p50! * 1000, 1)} ms p99 ${fmt(cp.result.p99! * 1000, 1)} ms;`);
+      compressed.push({ codec, phase: cp });
+    }
 
     // The saturated run's latency is mostly the client's own queue; a run at
     // half that rate shows what one record waits for: linger + request + fsync.
@@ -604,7 +625,7 @@ for (const mode of MODES) {
       consumes.push({ name: c.name, phase: consume });
     }
     const exit = await broker.stop();
-    results.push({ mode, produce, paced, pacedRate, raw, consumes, samples: broker.samples, diskBytes, exit });
+    results.push({ mode, produce, compressed, paced, pacedRate, raw, consumes, samples: broker.samples, diskBytes, exit });
     if (profileDir) console.log(`  CPU profile (Markdown) in ${profileDir}`);
   } catch (e) {
     await broker.stop();
@@ -624,6 +645,10 @@ for (const r of results) {
   const p = r.produce.result;
   const diskLim = r.mode === "group" ? diskGroup.mibps : diskFinal.mibps;
   rows.push([`produce fsync=${r.mode}`, fmt(p.records / p.elapsed), fmt(mibps(p)), `disk ${fmt(diskLim)}`, pct(mibps(p) / diskLim), fmt(cpuBound(r.produce)), fmt(p.p50! * 1000, 1), fmt(p.p99! * 1000, 1), cpuCell(r.produce)]);
+  for (const c of r.compressed) {
+    const cr = c.phase.result;
+    rows.push([`  produce ${c.codec} (text)`, fmt(cr.records / cr.elapsed), fmt(mibps(cr)), "", "", fmt(cpuBound(c.phase)), fmt(cr.p50! * 1000, 1), fmt(cr.p99! * 1000, 1), cpuCell(c.phase)]);
+  }
   rows.push([`  paced at ${fmt(r.pacedRate)}/s`, "", "", "", "", "", fmt(r.paced.result.p50! * 1000, 1), fmt(r.paced.result.p99! * 1000, 1), cpuCell(r.paced)]);
   const rp = r.raw.result;
   rows.push([`  produce, pipelined`, fmt(rp.records / rp.elapsed), fmt(mibps(rp)), `disk ${fmt(diskLim)}`, pct(mibps(rp) / diskLim), fmt(cpuBound(r.raw)), fmt(rp.p50! * 1000, 1), fmt(rp.p99! * 1000, 1), cpuCell(r.raw)]);

@@ -133,7 +133,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 }
 
 static int produce(int argc, char **argv) {
-  if (argc < 5) die("usage", "produce BROKERS TOPIC COUNT SIZE PARTITIONS [rate=RECORDS_PER_S] [prop=value ...]");
+  if (argc < 5) die("usage", "produce BROKERS TOPIC COUNT SIZE PARTITIONS [rate=RECORDS_PER_S] [values=text] [prop=value ...]");
   const char *brokers = argv[0], *topic = argv[1];
   long count = atol(argv[2]);
   size_t size = (size_t)atol(argv[3]);
@@ -144,6 +144,10 @@ static int produce(int argc, char **argv) {
   double rate = 0;
   argc -= 5, argv += 5;
   if (argc > 0 && !strncmp(argv[0], "rate=", 5)) rate = atof(argv[0] + 5), argc--, argv++;
+  /* values=text: each record a different stretch of text made of 256 random
+     words, so that compression has something to do, as with JSON or log lines. */
+  int text = 0;
+  if (argc > 0 && !strcmp(argv[0], "values=text")) text = 1, argc--, argv++;
 
   char err[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -154,12 +158,29 @@ static int produce(int argc, char **argv) {
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) die("rd_kafka_new", err);
 
-  /* Incompressible-looking bytes, shared by every record (never copied or freed). */
-  unsigned char *value = malloc(size ? size : 1);
+  /* Incompressible-looking bytes shared by every record, or a pool of text
+     (never copied or freed). */
+  size_t pool_size = text ? size + (8u << 20) : size;
+  unsigned char *value = malloc(pool_size ? pool_size : 1);
   uint32_t x = 2463534242u;
-  for (size_t i = 0; i < size; i++) {
-    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-    value[i] = (unsigned char)x;
+  if (text) {
+    char words[256][9];
+    for (int w = 0; w < 256; w++) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      int len = 3 + (int)(x % 6);
+      for (int c = 0; c < len; c++) x ^= x << 13, x ^= x >> 17, x ^= x << 5, words[w][c] = (char)('a' + x % 26);
+      words[w][len] = '\0';
+    }
+    for (size_t i = 0; i < pool_size;) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      for (const char *c = words[x & 255]; *c && i < pool_size; c++) value[i++] = (unsigned char)*c;
+      if (i < pool_size) value[i++] = ' ';
+    }
+  } else {
+    for (size_t i = 0; i < size; i++) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      value[i] = (unsigned char)x;
+    }
   }
   sent_at = malloc(sizeof(double) * (size_t)count);
   latency = malloc(sizeof(double) * (size_t)count);
@@ -169,7 +190,7 @@ static int produce(int argc, char **argv) {
     for (;;) {
       sent_at[i] = now_s();
       rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)(i % partitions)),
-                                                RD_KAFKA_V_VALUE(value, size), RD_KAFKA_V_MSGFLAGS(0),
+                                                RD_KAFKA_V_VALUE(value + (text ? (size_t)i * size % (pool_size - size + 1) : 0), size), RD_KAFKA_V_MSGFLAGS(0),
                                                 RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(e));
