@@ -9,7 +9,7 @@ import type { BrokerOptions } from "../config.ts";
 import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partition-log.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
-import { topicConfig, topicConfigNumber } from "./topic-config.ts";
+import { configRecord, segmentBytes, topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
 
 export class Partition {
@@ -84,7 +84,7 @@ export class TopicRegistry {
   logConfig(configs: Record<string, string>): LogConfig {
     const o = this.options;
     return {
-      segmentBytes: topicConfigNumber(configs, "segment.bytes", o),
+      segmentBytes: segmentBytes(configs, o),
       segmentMs: topicConfigNumber(configs, "segment.ms", o),
       indexIntervalBytes: topicConfigNumber(configs, "index.interval.bytes", o),
       retentionMs: topicConfigNumber(configs, "retention.ms", o),
@@ -109,7 +109,8 @@ export class TopicRegistry {
     if (!existsSync(path)) return;
     const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
     for (const s of stored.topics) {
-      const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: s.configs, internal: s.internal ?? false };
+      // Overrides live in prototype-less records, so a stored key can never shadow an object member.
+      const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: configRecord(Object.entries(s.configs)), internal: s.internal ?? false };
       for (let i = 0; i < s.partitions; i++) topic.partitions.push(this.openPartition(topic, i));
       this.byNameMap.set(topic.name, topic);
       this.byIdMap.set(topic.id, topic);
@@ -149,7 +150,7 @@ export class TopicRegistry {
   /** Creates and persists a topic; the caller validated name, count and configs. */
   create(name: string, partitions: number, configs: Record<string, string>, internal = false): Topic {
     if (this.byNameMap.has(name)) throw new Error(`topic ${name} exists`);
-    const topic: Topic = { name, id: randomTopicId(), partitions: [], configs, internal };
+    const topic: Topic = { name, id: randomTopicId(), partitions: [], configs: configRecord(Object.entries(configs)), internal };
     // Clear any stale directories first: the name may have been used by a deleted topic.
     for (let i = 0; i < partitions; i++) rmSync(this.partitionDir(name, i), { recursive: true, force: true });
     for (let i = 0; i < partitions; i++) topic.partitions.push(this.openPartition(topic, i));
@@ -170,7 +171,7 @@ export class TopicRegistry {
 
   /** Replaces a topic's config overrides; log settings apply to segments rolled from now on. */
   setConfigs(topic: Topic, configs: Record<string, string>): void {
-    topic.configs = configs;
+    topic.configs = configRecord(Object.entries(configs));
     for (const p of topic.partitions) p.log.setConfig?.(this.logConfig(configs));
     this.persist();
   }
