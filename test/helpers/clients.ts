@@ -64,6 +64,15 @@ export function py<T = any>(script: string, bootstrap: string, args: string[], o
   return runJson<T>([PY, join(CLIENTS, "py", script), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
 }
 
+/**
+ * A script in test/clients/platformatic under bun: @platformatic/kafka is a
+ * root dev dependency (pure JavaScript, always installed) that wants a newer
+ * node than Debian's, and it has the admin APIs the other clients lack.
+ */
+export function platformatic<T = any>(script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  return runJson<T>([process.execPath, join(CLIENTS, "platformatic", script), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
 /** A script in test/clients/<dir> under node, from test/clients so its node_modules resolve. */
 export function nodeClient<T = any>(dir: "kafkajs" | "ckjs", script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
   return runJson<T>(["node", join(CLIENTS, dir, script), bootstrap, ...args], { cwd: CLIENTS, timeoutMs: CLIENT_TIMEOUT, ...opts });
