@@ -23,7 +23,9 @@ async function outcome(p) {
     await p;
     return "ok";
   } catch (e) {
-    return (e.errors ?? [e]).map((x) => [x.apiCode ?? x.code, x.message]);
+    // Errors nest (a MultipleErrors of ResponseErrors of ProtocolErrors); the protocol ones carry the broker's answer.
+    const leaves = (x) => (x.errors?.length ? x.errors.flatMap(leaves) : [x]);
+    return leaves(e).map((x) => [x.apiCode ?? x.code, x.serverErrorMessage ?? x.message]);
   }
 }
 
