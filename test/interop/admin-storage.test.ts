@@ -105,7 +105,7 @@ test(
       // Every Kafka 4.3 topic config is described (the test-only internal.segment.bytes only when set).
       expect(Object.keys(out.final).sort()).toEqual([...TOPIC_CONFIGS.values()].filter((d) => !d.internal).map((d) => d.name).sort());
       const r = out.refused;
-      const only = (x: [string, string][]) => {
+      const only = (x: [number, string][]) => {
         expect(x).toHaveLength(1);
         return x[0]!;
       };
