@@ -86,7 +86,8 @@ export interface TopicConfigDef {
   readonly type: TypeName;
   /** Kafka 4.3's default. */
   readonly kafkaDefault: string;
-  /** The broker flag that replaces the default, when klite has one. */
+  /** The broker flag that replaces the default, when klite has one, and how to read it. */
+  readonly flag?: string;
   readonly option?: (o: BrokerOptions) => string;
   readonly check?: Check;
   /** true: klite acts on it; false: stored and reported only. */
@@ -122,7 +123,7 @@ const DEFS: TopicConfigDef[] = [
   { name: "local.retention.bytes", type: "LONG", kafkaDefault: "-2", check: atLeast(-2n), acting: false, synonyms: [["log.local.retention.bytes", "-2"]], meaning: "tiered storage: local part of the retention (no tiered storage in klite)" },
   { name: "local.retention.ms", type: "LONG", kafkaDefault: "-2", check: atLeast(-2n), acting: false, synonyms: [["log.local.retention.ms", "-2"]], meaning: "tiered storage: local part of the retention (no tiered storage in klite)" },
   { name: "max.compaction.lag.ms", type: "LONG", kafkaDefault: LONG_MAX_STRING, check: atLeast(1n), acting: true, synonyms: [["log.cleaner.max.compaction.lag.ms", LONG_MAX_STRING]], meaning: "longest a record may wait before it can be compacted" },
-  { name: "max.message.bytes", type: "INT", kafkaDefault: "1048588", option: (o) => String(o.messageMaxBytes), check: atLeast(0n), acting: true, synonyms: [["message.max.bytes", "1048588"]], meaning: "largest record batch accepted" },
+  { name: "max.message.bytes", type: "INT", kafkaDefault: "1048588", flag: "--message-max-bytes", option: (o) => String(o.messageMaxBytes), check: atLeast(0n), acting: true, synonyms: [["message.max.bytes", "1048588"]], meaning: "largest record batch accepted" },
   { name: "message.downconversion.enable", type: "BOOLEAN", kafkaDefault: "true", acting: false, synonyms: [["log.message.downconversion.enable", "true"]], meaning: "no-op since Kafka 4.0 (message format v2 only)" },
   { name: "message.timestamp.after.max.ms", type: "LONG", kafkaDefault: "3600000", check: atLeast(0n), acting: true, synonyms: [["log.message.timestamp.after.max.ms", "3600000"]], meaning: "how far in the future a record's timestamp may be" },
   { name: "message.timestamp.before.max.ms", type: "LONG", kafkaDefault: LONG_MAX_STRING, check: atLeast(0n), acting: true, synonyms: [["log.message.timestamp.before.max.ms", LONG_MAX_STRING]], meaning: "how far in the past a record's timestamp may be" },
@@ -134,12 +135,12 @@ const DEFS: TopicConfigDef[] = [
   { name: "remote.log.copy.disable", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [], meaning: "tiered storage (not in klite)" },
   { name: "remote.log.delete.on.disable", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [], meaning: "tiered storage (not in klite)" },
   { name: "remote.storage.enable", type: "BOOLEAN", kafkaDefault: "false", check: noRemoteStorage, acting: false, synonyms: [], meaning: "tiered storage: only `false` is accepted, as on a Kafka broker without it" },
-  { name: "retention.bytes", type: "LONG", kafkaDefault: "-1", option: (o) => String(o.retentionBytes), acting: true, synonyms: [["log.retention.bytes", "-1"]], meaning: "per-partition size above which old segments are deleted (-1: no limit)" },
-  { name: "retention.ms", type: "LONG", kafkaDefault: DAY7, option: (o) => String(o.retentionMs), check: atLeast(-1n), acting: true, synonyms: [["log.retention.ms", null], ["log.retention.minutes", null], ["log.retention.hours", "168"]], meaning: "age after which old segments are deleted (-1: forever)" },
-  { name: "segment.bytes", type: "INT", kafkaDefault: "1073741824", option: (o) => String(o.segmentBytes), check: atLeast(1048576n), acting: true, synonyms: [["log.segment.bytes", "1073741824"]], meaning: "segment size at which a new segment is rolled" },
+  { name: "retention.bytes", type: "LONG", kafkaDefault: "-1", flag: "--retention-bytes", option: (o) => String(o.retentionBytes), acting: true, synonyms: [["log.retention.bytes", "-1"]], meaning: "per-partition size above which old segments are deleted (-1: no limit)" },
+  { name: "retention.ms", type: "LONG", kafkaDefault: DAY7, flag: "--retention-ms", option: (o) => String(o.retentionMs), check: atLeast(-1n), acting: true, synonyms: [["log.retention.ms", null], ["log.retention.minutes", null], ["log.retention.hours", "168"]], meaning: "age after which old segments are deleted (-1: forever)" },
+  { name: "segment.bytes", type: "INT", kafkaDefault: "1073741824", flag: "--segment-bytes", option: (o) => String(o.segmentBytes), check: atLeast(1048576n), acting: true, synonyms: [["log.segment.bytes", "1073741824"]], meaning: "segment size at which a new segment is rolled" },
   { name: "segment.index.bytes", type: "INT", kafkaDefault: "10485760", check: atLeast(4n), acting: false, synonyms: [["log.index.size.max.bytes", "10485760"]], meaning: "maximum index file size (klite's index grows as needed)" },
   { name: "segment.jitter.ms", type: "LONG", kafkaDefault: "0", check: atLeast(0n), acting: false, synonyms: [["log.roll.jitter.ms", null], ["log.roll.jitter.hours", "0"]], meaning: "random jitter subtracted from `segment.ms`" },
-  { name: "segment.ms", type: "LONG", kafkaDefault: DAY7, option: (o) => String(o.segmentMs), check: atLeast(1n), acting: true, synonyms: [["log.roll.ms", null], ["log.roll.hours", "168"]], meaning: "segment age at which a new segment is rolled" },
+  { name: "segment.ms", type: "LONG", kafkaDefault: DAY7, flag: "--segment-ms", option: (o) => String(o.segmentMs), check: atLeast(1n), acting: true, synonyms: [["log.roll.ms", null], ["log.roll.hours", "168"]], meaning: "segment age at which a new segment is rolled" },
   { name: "unclean.leader.election.enable", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [["unclean.leader.election.enable", "false"]], meaning: "elect an out-of-sync replica (one replica: never needed)" },
 ];
 
