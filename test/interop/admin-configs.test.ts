@@ -111,13 +111,18 @@ test.skipIf(missing("ckjs"))(
 );
 
 test.skipIf(missing("ckjs", "kcat"))(
-  "librdkafka 2.15 DeleteRecords moves the log start; the watermarks follow",
+  "librdkafka 2.15 DeleteRecords moves the log start, the watermarks follow; a compacted topic refuses it",
   () =>
     withInProcessBroker({}, async (b) => {
       b.broker.topics.create("dr", 1, {});
       await kcat(["-b", b.bootstrap, "-P", "-t", "dr", "-p", "0"], { stdin: Array.from({ length: 30 }, (_, i) => `m${i}`).join("\n") + "\n" });
       expect(await rdkafkaC("admin-rdkafka", b.bootstrap, ["delete-records", "dr", "12"])).toEqual({ deleted: ["NO_ERROR", 12], watermarks: [12, 30] });
       expect(b.broker.topics.get("dr")!.partitions[0]!.log.logStartOffset).toBe(12);
+      // A compacted topic refuses DeleteRecords as Kafka does (its cleanup.policy lacks delete).
+      b.broker.topics.create("drc", 1, { "cleanup.policy": "compact" });
+      await kcat(["-b", b.bootstrap, "-P", "-t", "drc", "-p", "0", "-K:"], { stdin: "a:1\nb:2\n" });
+      expect(await rdkafkaC("admin-rdkafka", b.bootstrap, ["delete-records", "drc", "1"])).toEqual({ deleted: ["POLICY_VIOLATION", -1], watermarks: [0, 2] });
+      expect(b.broker.topics.get("drc")!.partitions[0]!.log.logStartOffset).toBe(0);
     }),
   CLIENT_TEST_TIMEOUT,
 );
