@@ -130,7 +130,7 @@ const DEFS: TopicConfigDef[] = [
   { name: "message.timestamp.type", type: "STRING", kafkaDefault: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), acting: true, synonyms: [["log.message.timestamp.type", "CreateTime"]], meaning: "`CreateTime` keeps the producer's timestamps; `LogAppendTime` stamps the broker's clock" },
   { name: "min.cleanable.dirty.ratio", type: "DOUBLE", kafkaDefault: "0.5", check: between(0, 1), acting: true, synonyms: [["log.cleaner.min.cleanable.ratio", "0.5"]], meaning: "share of uncleaned bytes that starts a compaction" },
   { name: "min.compaction.lag.ms", type: "LONG", kafkaDefault: "0", check: atLeast(0n), acting: true, synonyms: [["log.cleaner.min.compaction.lag.ms", "0"]], meaning: "youngest a record may be and still be compacted" },
-  { name: "min.insync.replicas", type: "INT", kafkaDefault: "1", check: atLeast(1n), acting: false, synonyms: [["min.insync.replicas", "1"]], meaning: "replicas that must acknowledge acks=all (one replica: always met)" },
+  { name: "min.insync.replicas", type: "INT", kafkaDefault: "1", check: atLeast(1n), acting: false, synonyms: [["min.insync.replicas", "1"]], meaning: "in-sync replicas an acks=all write needs; klite has one and never refuses (Kafka would answer NOT_ENOUGH_REPLICAS above 1)" },
   { name: "preallocate", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [["log.preallocate", "false"]], meaning: "preallocate segment files" },
   { name: "remote.log.copy.disable", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [], meaning: "tiered storage (not in klite)" },
   { name: "remote.log.delete.on.disable", type: "BOOLEAN", kafkaDefault: "false", acting: false, synonyms: [], meaning: "tiered storage (not in klite)" },
