@@ -9,6 +9,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/generated-support.ts";
 import { checkNewTopic } from "../meta/topic-create.ts";
 import { describeTopicConfigs } from "../meta/config-describe.ts";
+import { configRecord } from "../meta/topic-config.ts";
 import type { RequestContext } from "./registry.ts";
 
 function fail(name: string, errorCode: number, errorMessage: string): Res.CreatableTopicResultInit {
@@ -16,8 +17,9 @@ function fail(name: string, errorCode: number, errorMessage: string): Res.Creata
 }
 
 function createOne(broker: Broker, t: Req.CreatableTopic, validateOnly: boolean): Res.CreatableTopicResultInit {
-  const configs: Record<string, string> = {};
-  for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+  const nulls = t.configs.filter((c) => c.value === null).map((c) => c.name);
+  if (nulls.length > 0) return fail(t.name, ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(",")}`);
+  const configs = configRecord(t.configs.map((c) => [c.name, c.value ?? ""] as const));
 
   let partitions = t.numPartitions;
   if (t.assignments.length > 0) {
@@ -61,7 +63,7 @@ function createOne(broker: Broker, t: Req.CreatableTopic, validateOnly: boolean)
     errorMessage: null,
     numPartitions: partitions,
     replicationFactor: 1,
-    configs: describeTopicConfigs(broker, configs).map((c) => ({
+    configs: describeTopicConfigs(broker.options, configs).map((c) => ({
       name: c.name,
       value: c.value,
       readOnly: c.readOnly,

@@ -28,6 +28,10 @@ import { handleDescribeProducers } from "./describe-producers.ts";
 import { handleDescribeTransactions, handleListTransactions } from "./transactions-admin.ts";
 import { handleTxnOffsetCommit } from "./txn-offset-commit.ts";
 import { handleWriteTxnMarkers } from "./transactions-markers.ts";
+import { handleDescribeLogDirs } from "./describe-log-dirs.ts";
+import { handleElectLeaders } from "./elect-leaders.ts";
+import { handleListConfigResources } from "./list-config-resources.ts";
+import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -64,5 +68,9 @@ register(69, handleConsumerGroupDescribe);
 register(61, handleDescribeProducers);
 register(65, handleDescribeTransactions);
 register(66, handleListTransactions);
+register(35, handleDescribeLogDirs);
+register(43, handleElectLeaders);
+register(74, handleListConfigResources);
+register(75, handleDescribeTopicPartitions);
 
 export { handlers };

@@ -1,4 +1,5 @@
-// CreatePartitions (grow a topic) and DeleteRecords (advance the log start).
+// CreatePartitions (grow a topic) and DeleteRecords (advance the log start of
+// topics whose cleanup.policy includes delete).
 
 import type * as CpReq from "../../generated/CreatePartitionsRequest.ts";
 import type * as CpRes from "../../generated/CreatePartitionsResponse.ts";
@@ -9,6 +10,7 @@ import type * as DcRes from "../../generated/DescribeClusterResponse.ts";
 import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { MAX_PARTITIONS } from "../meta/topic-create.ts";
+import { listItems } from "../meta/topic-config.ts";
 import { ALL_CLUSTER_OPERATIONS } from "./metadata.ts";
 import type { RequestContext } from "./registry.ts";
 
@@ -46,6 +48,10 @@ export async function handleDeleteRecords(broker: Broker, req: DrReq.DeleteRecor
       partitions: t.partitions.map((p) => {
         const part = topic?.partitions[p.partitionIndex];
         if (!part) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        // As in Kafka, only a topic whose cleanup.policy includes delete may have records deleted.
+        if (!listItems(broker.topics.configValue(part.topic, "cleanup.policy")).includes("delete")) {
+          return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.POLICY_VIOLATION };
+        }
         const hw = part.highWatermark;
         // -1 means "up to the high watermark".
         const target = p.offset === -1n ? hw : Number(p.offset);

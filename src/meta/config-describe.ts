@@ -1,9 +1,10 @@
 // The full effective configuration of a topic, as DescribeConfigs and
-// CreateTopics (v5+) report it: every known key with its value and source.
+// CreateTopics (v5+) report it: every known key with its value, source and,
+// on request, the chain of synonyms Kafka would show (topic override, the
+// broker flag that set it, Kafka's default under the broker key's name).
 
-import type { Broker } from "../broker.ts";
-import { DEFAULT_OPTIONS } from "../config.ts";
-import { TOPIC_CONFIGS } from "./topic-config.ts";
+import type { BrokerOptions } from "../config.ts";
+import { ConfigType, configDefault, TOPIC_CONFIGS, type TopicConfigDef } from "./topic-config.ts";
 
 /** Kafka's ConfigSource values. */
 export const ConfigSource = {
@@ -18,6 +19,12 @@ export const ConfigSource = {
   GROUP_CONFIG: 8,
 } as const;
 
+export interface ConfigSynonym {
+  name: string;
+  value: string;
+  source: number;
+}
+
 export interface DescribedConfig {
   name: string;
   value: string;
@@ -26,21 +33,41 @@ export interface DescribedConfig {
   isSensitive: boolean;
   /** Kafka's ConfigType (1 BOOLEAN … 7 LIST). */
   type: number;
+  synonyms: ConfigSynonym[];
 }
 
-export function describeTopicConfigs(broker: Broker, overrides: Record<string, string>): DescribedConfig[] {
-  return Object.keys(TOPIC_CONFIGS)
-    .sort()
-    .map((name) => {
-      const def = TOPIC_CONFIGS[name]!;
-      const override = overrides[name];
-      const brokerValue = def.def(broker.options);
-      const source =
-        override !== undefined
-          ? ConfigSource.DYNAMIC_TOPIC_CONFIG
-          : brokerValue !== def.def(DEFAULT_OPTIONS)
-            ? ConfigSource.STATIC_BROKER_CONFIG
-            : ConfigSource.DEFAULT_CONFIG;
-      return { name, value: override ?? brokerValue, readOnly: false, source, isSensitive: false, type: def.type };
+/** A broker flag counts as set when it differs from Kafka's default (klite does not track which flags were given). */
+function flagValue(def: TopicConfigDef, o: BrokerOptions): string | null {
+  const v = configDefault(def, o);
+  return def.option && v !== def.kafkaDefault ? v : null;
+}
+
+function synonymsOf(def: TopicConfigDef, override: string | undefined, o: BrokerOptions): ConfigSynonym[] {
+  const out: ConfigSynonym[] = [];
+  if (override !== undefined) out.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+  const flag = flagValue(def, o);
+  if (flag !== null && def.synonyms.length > 0) out.push({ name: def.synonyms[0]![0], value: flag, source: ConfigSource.STATIC_BROKER_CONFIG });
+  const withDefault = def.synonyms.find(([, d]) => d !== null);
+  if (withDefault) out.push({ name: withDefault[0], value: withDefault[1]!, source: ConfigSource.DEFAULT_CONFIG });
+  return out;
+}
+
+export function describeTopicConfigs(o: BrokerOptions, overrides: Readonly<Record<string, string>>): DescribedConfig[] {
+  const out: DescribedConfig[] = [];
+  for (const def of [...TOPIC_CONFIGS.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const override = Object.hasOwn(overrides, def.name) ? overrides[def.name] : undefined;
+    if (def.internal && override === undefined) continue;
+    const source =
+      override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : flagValue(def, o) !== null ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    out.push({
+      name: def.name,
+      value: override ?? configDefault(def, o),
+      readOnly: false,
+      source,
+      isSensitive: false,
+      type: ConfigType[def.type],
+      synonyms: synonymsOf(def, override, o),
     });
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 
 import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { invalidTopicName, validateTopicConfigs } from "./topic-config.ts";
+import { configRecord, invalidTopicName, validateTopicConfigs } from "./topic-config.ts";
 import type { Topic } from "./topics.ts";
 
 export type CreateResult = { topic: Topic } | { errorCode: number; message: string };
@@ -15,7 +15,7 @@ export function checkNewTopic(broker: Broker, name: string, partitions: number, 
   if (bad) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad };
   if (broker.topics.get(name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${name}' already exists.` };
   if (partitions < 1 || partitions > MAX_PARTITIONS) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `Number of partitions must be between 1 and ${MAX_PARTITIONS}.` };
-  const badConfig = validateTopicConfigs(configs);
+  const badConfig = validateTopicConfigs(configs, broker.options);
   if (badConfig) return { errorCode: ErrorCode.INVALID_CONFIG, message: badConfig };
   // '.' and '_' collide in metric names; Kafka refuses such a pair.
   const norm = name.replace(/\./g, "_");
@@ -37,5 +37,5 @@ export function createTopic(broker: Broker, name: string, partitions: number, co
 
 /** Auto-creation for Metadata/Produce when --auto-create-topics is on. */
 export function autoCreateTopic(broker: Broker, name: string): CreateResult {
-  return createTopic(broker, name, broker.options.defaultPartitions, {});
+  return createTopic(broker, name, broker.options.defaultPartitions, configRecord());
 }

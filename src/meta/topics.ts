@@ -10,7 +10,7 @@ import type { BrokerOptions } from "../config.ts";
 import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partition-log.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
-import { topicConfig, topicConfigNumber } from "./topic-config.ts";
+import { configRecord, segmentBytes, topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { cleanupPolicy } from "./clean-targets.ts";
 import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
 import { Logger } from "../util/logger.ts";
@@ -94,7 +94,7 @@ export class TopicRegistry {
     const policy = cleanupPolicy(topicConfig(configs, "cleanup.policy", o));
     const segmentMs = topicConfigNumber(configs, "segment.ms", o);
     return {
-      segmentBytes: topicConfigNumber(configs, "segment.bytes", o),
+      segmentBytes: segmentBytes(configs, o),
       // As Kafka: a compacted topic rolls by max.compaction.lag.ms too, or its records could wait in the active segment forever.
       segmentMs: policy.compact ? Math.min(segmentMs, topicConfigNumber(configs, "max.compaction.lag.ms", o)) : segmentMs,
       cleanupPolicy: policy,
@@ -127,7 +127,8 @@ export class TopicRegistry {
     if (existsSync(path)) {
       const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
       for (const s of stored.topics) {
-        const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: s.configs, internal: s.internal ?? false };
+        // Overrides live in prototype-less records, so a stored key can never shadow an object member.
+        const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: configRecord(Object.entries(s.configs)), internal: s.internal ?? false };
         for (let i = 0; i < s.partitions; i++) topic.partitions.push(this.openPartition(topic, i));
         this.byNameMap.set(topic.name, topic);
         this.byIdMap.set(topic.id, topic);
@@ -186,7 +187,7 @@ export class TopicRegistry {
   /** Creates and persists a topic; the caller validated name, count and configs. */
   create(name: string, partitions: number, configs: Record<string, string>, internal = false): Topic {
     if (this.byNameMap.has(name)) throw new Error(`topic ${name} exists`);
-    const topic: Topic = { name, id: randomTopicId(), partitions: [], configs, internal };
+    const topic: Topic = { name, id: randomTopicId(), partitions: [], configs: configRecord(Object.entries(configs)), internal };
     // Clear any stale directories first: the name may have been used by a deleted topic.
     for (let i = 0; i < partitions; i++) this.clearPartitionDir(name, i);
     for (let i = 0; i < partitions; i++) topic.partitions.push(this.openPartition(topic, i));
@@ -207,7 +208,7 @@ export class TopicRegistry {
 
   /** Replaces a topic's config overrides; log settings apply to segments rolled from now on. */
   setConfigs(topic: Topic, configs: Record<string, string>): void {
-    topic.configs = configs;
+    topic.configs = configRecord(Object.entries(configs));
     for (const p of topic.partitions) p.log.setConfig?.(this.logConfig(configs));
     this.persist();
   }

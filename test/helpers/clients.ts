@@ -7,7 +7,8 @@
 // CI=true (or KLITE_REQUIRE_CLIENTS=1) nothing is skipped, so a missing client
 // fails loudly instead of passing quietly.
 
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./broker.ts";
 import { runJson, runOk, type RunOptions } from "./run.ts";
@@ -64,7 +65,37 @@ export function py<T = any>(script: string, bootstrap: string, args: string[], o
   return runJson<T>([PY, join(CLIENTS, "py", script), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
 }
 
+/**
+ * A script in test/clients/platformatic under bun: @platformatic/kafka is a
+ * root dev dependency (pure JavaScript, always installed) that wants a newer
+ * node than Debian's, and it has the admin APIs the other clients lack.
+ */
+export function platformatic<T = any>(script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  return runJson<T>([process.execPath, join(CLIENTS, "platformatic", script), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
 /** A script in test/clients/<dir> under node, from test/clients so its node_modules resolve. */
 export function nodeClient<T = any>(dir: "kafkajs" | "ckjs", script: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
   return runJson<T>(["node", join(CLIENTS, dir, script), bootstrap, ...args], { cwd: CLIENTS, timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
+/** The current librdkafka as @confluentinc/kafka-javascript builds it (headers and shared library). */
+const CKJS_LIBRDKAFKA = join(CLIENTS, "node_modules/@confluentinc/kafka-javascript/build/deps");
+const compiled = new Map<string, string>();
+
+/**
+ * A C program in test/clients/c linked against that librdkafka (2.15), for
+ * admin calls its JavaScript binding does not expose. Compiled once per test
+ * process into a temporary directory.
+ */
+export function rdkafkaC<T = any>(program: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  let binary = compiled.get(program);
+  if (!binary) {
+    binary = join(mkdtempSync(join(tmpdir(), "klite-c-")), program);
+    const source = join(CLIENTS, "c", `${program}.c`);
+    const cc = Bun.spawnSync(["cc", "-O1", "-Wall", "-o", binary, source, "-I", join(CKJS_LIBRDKAFKA, "include"), "-L", CKJS_LIBRDKAFKA, "-l:librdkafka.so.1", `-Wl,-rpath,${CKJS_LIBRDKAFKA}`], { stderr: "pipe" });
+    if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed:\n${cc.stderr.toString()}`);
+    compiled.set(program, binary);
+  }
+  return runJson<T>([binary, bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
 }
