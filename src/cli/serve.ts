@@ -12,7 +12,10 @@ import { check } from "../client/errors.ts";
 import { UsageError } from "./args.ts";
 import { VERSION_LINE } from "./version.ts";
 
-export const SERVE_EXTRA_HELP = "  --create-topic NAME[:PARTITIONS]       create a topic once listening, unless it exists (repeatable)";
+export const SERVE_EXTRA_HELP = [
+  "  --create-topic NAME[:N][,KEY=VALUE...] create a topic once listening, unless it exists (repeatable)",
+  "  --stop-with-stdin                      shut down when stdin closes (a parent that dies takes the broker with it)",
+].join("\n");
 
 export function serveHelp(): string {
   return helpText().replace(/^usage: klite \[options\]/, "usage: klite [serve] [options]") + "\n" + SERVE_EXTRA_HELP;
@@ -24,7 +27,7 @@ export interface TopicRequest {
   configs?: Record<string, string>;
 }
 
-/** Splits `--create-topic` out of the broker flags. */
+/** Splits `--create-topic NAME[:PARTITIONS][,KEY=VALUE...]` out of the broker flags (topic names hold neither ':' nor ','). */
 function takeTopics(argv: readonly string[]): { rest: string[]; topics: TopicRequest[] } {
   const rest: string[] = [];
   const topics: TopicRequest[] = [];
@@ -37,9 +40,10 @@ function takeTopics(argv: readonly string[]): { rest: string[]; topics: TopicReq
       rest.push(a);
       continue;
     }
-    const m = v === undefined ? null : /^([^:]+)(?::(\d+))?$/.exec(v);
-    if (!m) throw new UsageError(`--create-topic: expected NAME[:PARTITIONS], got ${v ?? "nothing"}`);
-    topics.push({ name: m[1]!, partitions: m[2] === undefined ? undefined : Number(m[2]) });
+    const m = v === undefined ? null : /^([^:,]+)(?::(\d+))?((?:,[^=,]+=[^,]*)*)$/.exec(v);
+    if (!m) throw new UsageError(`--create-topic: expected NAME[:PARTITIONS][,KEY=VALUE...], got ${v ?? "nothing"}`);
+    const configs = Object.fromEntries(m[3]!.split(",").slice(1).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    topics.push({ name: m[1]!, partitions: m[2] === undefined ? undefined : Number(m[2]), configs });
   }
   return { rest, topics };
 }
@@ -70,9 +74,9 @@ export function listeningLine(running: RunningBroker): string {
   return `${VERSION_LINE} listening on ${shown}:${running.port}, advertised as ${b.advertisedHost}:${b.advertisedPort}, data in ${b.options.dataDir}`;
 }
 
-/** Runs the broker; resolves to -1 while it runs (the process exits from the signal handler). */
-export async function serve(argv: readonly string[]): Promise<number> {
-  const { rest, topics } = takeTopics(argv);
+/** Starts a broker from `klite serve` flags and creates the topics they name. */
+export async function startServing(argv: readonly string[]): Promise<RunningBroker> {
+  const { rest, topics } = takeTopics(argv.filter((a) => a !== "--stop-with-stdin"));
   let options;
   try {
     options = parseOptions(rest, process.env);
@@ -87,12 +91,18 @@ export async function serve(argv: readonly string[]): Promise<number> {
     await running.close();
     throw e;
   }
+  return running;
+}
+
+/** Runs the broker; resolves to -1 while it runs (the process exits from the signal handler). */
+export async function serve(argv: readonly string[]): Promise<number> {
+  const running = await startServing(argv);
   console.log(listeningLine(running));
   let stopping = false;
-  const stop = (sig: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    running.broker.log.info(`${sig}: shutting down`);
+    running.broker.log.info(`${why}: shutting down`);
     running.close().then(
       () => process.exit(0),
       (e) => {
@@ -103,5 +113,11 @@ export async function serve(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  if (argv.includes("--stop-with-stdin")) {
+    void (async () => {
+      for await (const _ of Bun.stdin.stream()) void _;
+      stop("stdin closed");
+    })();
+  }
   return -1;
 }

@@ -255,6 +255,20 @@ describe("klite CLI", () => {
     expect((await klite(["topic", "create", "--help"])).stdout).toContain("--replication-factor N");
   });
 
+  test("the package's bin (npx klite) runs the same command under node and bun", async () => {
+    const bin = join(ROOT, "bin/klite.mjs");
+    for (const runtime of ["node", process.execPath]) {
+      const v = await run([runtime, bin, "--version"]);
+      expect({ runtime, code: v.code, out: v.stdout }).toEqual({ runtime, code: 0, out: (await klite(["--version"])).stdout });
+      await ok(["topic", "create", `npx-${runtime === "node" ? "node" : "bun"}`]);
+      const listed = await run([runtime, bin, "topic", "list", "-b", b.bootstrap]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split("\n")).toContain(`npx-${runtime === "node" ? "node" : "bun"}`);
+      const usage = await run([runtime, bin, "consume"]);
+      expect([usage.code, usage.stderr]).toEqual([2, "klite consume: missing TOPIC\n"]);
+    }
+  });
+
   test("bench produce then bench consume report what they moved", async () => {
     await ok(["topic", "create", "bench", "-p", "3"]);
     const p = JSON.parse(await ok(["bench", "produce", "bench", "-n", "5000", "-s", "200", "--format", "json"]));
