@@ -179,6 +179,22 @@ describe("klite CLI", () => {
     CLIENT_TEST_TIMEOUT,
   );
 
+  test.skipIf(missing("python"))(
+    "consume --isolation read_committed leaves out an aborted transaction, as confluent-kafka-python does",
+    async () => {
+      await ok(["topic", "create", "txn", "-p", "1"]);
+      await py("txn.py", b.bootstrap, ["commit_abort", "txn", "cli-txid"]);
+      const rows = async (isolation: string) =>
+        (await ok(["consume", "txn", "--isolation", isolation, "--format", "json"])).trim().split("\n").map((l) => JSON.parse(l) as { partition: number; offset: number; key: string });
+      const committed = await rows("read_committed");
+      expect(committed.map((r) => r.key)).toEqual(["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]);
+      const theirs = await py<[number, number, string][]>("txn.py", b.bootstrap, ["consume", "txn", "read_committed"]);
+      expect(committed.map((r) => [r.partition, r.offset, r.key])).toEqual(theirs);
+      expect((await rows("read_uncommitted")).map((r) => r.key)).toEqual(["c0", "c1", "c2", "c3", "c4", "a0", "a1", "a2", "a3", "a4", "c5", "c6", "c7", "c8", "c9"]);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
   test("topic list/describe/alter/delete, with JSON output", async () => {
     await ok(["topic", "create", "cfg", "-p", "2", "--config", "cleanup.policy=compact"]);
     const listed = (await ok(["topic", "list", "--format", "json"])).trim().split("\n").map((l) => JSON.parse(l));
