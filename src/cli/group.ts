@@ -3,11 +3,10 @@
 // consumer protocol), KIP-848 groups through ConsumerGroupDescribe, committed
 // offsets through OffsetFetch and lag against ListOffsets.
 
-import * as Assignment from "../../generated/ConsumerProtocolAssignment.ts";
 import { ConsumerGroupDescribe, DeleteGroups, DescribeGroups, ListGroups } from "../client/apis.ts";
 import { EARLIEST, LATEST, type KafkaClient, type TopicInfo } from "../client/client.ts";
 import { check, KafkaError } from "../client/errors.ts";
-import { Reader } from "../protocol/reader.ts";
+import { decodeAssignment } from "../client/consumer-protocol.ts";
 import { BOOTSTRAP_FLAG, FORMAT_FLAG, UsageError, parseTime, type Parsed } from "./args.ts";
 import { withClient, type Command } from "./command.ts";
 import { commitOffsets, committedOffsets } from "./positions.ts";
@@ -30,17 +29,6 @@ export interface GroupDescription {
   /** Classic: the protocol type and chosen assignor; consumer: the server assignor. */
   protocol: string;
   members: GroupMember[];
-}
-
-function decodeAssignment(b: Uint8Array): { topic: string; partitions: number[] }[] {
-  if (b.length < 2) return [];
-  try {
-    const r = new Reader(b);
-    const version = Math.min(r.int16(), 3);
-    return Assignment.decode(r, Math.max(version, 0)).assignedPartitions.map((t) => ({ topic: t.topic, partitions: [...t.partitions].sort((x, y) => x - y) }));
-  } catch {
-    return [];
-  }
 }
 
 /** A group as its coordinator describes it; a group that does not exist is a GROUP_ID_NOT_FOUND KafkaError. */

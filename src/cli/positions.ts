@@ -4,9 +4,8 @@
 // group's membership: generation -1, no member id, which brokers accept for
 // groups without active members).
 
-import { OffsetCommit, OffsetFetch } from "../client/apis.ts";
+import { commit, fetchCommitted, type Offsets } from "../client/offsets.ts";
 import { EARLIEST, LATEST, type KafkaClient, type TopicInfo } from "../client/client.ts";
-import { check } from "../client/errors.ts";
 import { UsageError, parseTime } from "./args.ts";
 
 export type StartSpec = { kind: "earliest" } | { kind: "latest" } | { kind: "offset"; offset: bigint } | { kind: "fromEnd"; back: bigint } | { kind: "time"; ms: number };
@@ -55,35 +54,13 @@ export async function resolveStart(c: KafkaClient, t: TopicInfo, partitions: num
 
 /** A group's committed offsets (partition → offset; -1 when none), for the given topics or all (null). */
 export async function committedOffsets(c: KafkaClient, group: string, topics: string[] | null): Promise<Map<string, Map<number, bigint>>> {
-  const conn = await c.coordinator(group);
-  // All of the group's offsets, then filtered: naming a topic requires naming its partitions too.
-  const res = await conn.send(OffsetFetch, null, { groupId: group, topics: null, requireStable: false });
-  check(res.errorCode, `OffsetFetch ${group}`);
-  const out = new Map<string, Map<number, bigint>>();
-  for (const t of res.topics) {
-    if (topics !== null && !topics.includes(t.name)) continue;
-    const m = out.get(t.name) ?? new Map<number, bigint>();
-    for (const p of t.partitions) {
-      check(p.errorCode, `OffsetFetch ${group} ${t.name}-${p.partitionIndex}`);
-      m.set(p.partitionIndex, p.committedOffset);
-    }
-    out.set(t.name, m);
-  }
-  return out;
+  return fetchCommitted(await c.coordinator(group), group, topics);
 }
 
-export async function commitOffsets(c: KafkaClient, group: string, offsets: Map<string, Map<number, bigint>>): Promise<void> {
+/** Commits as a tool outside the group's membership. */
+export async function commitOffsets(c: KafkaClient, group: string, offsets: Offsets): Promise<void> {
   if ([...offsets.values()].every((m) => m.size === 0)) return;
-  const conn = await c.coordinator(group);
-  const res = await conn.send(OffsetCommit, null, {
-    groupId: group,
-    generationIdOrMemberEpoch: -1,
-    memberId: "",
-    groupInstanceId: null,
-    retentionTimeMs: -1n,
-    topics: [...offsets].map(([name, m]) => ({ name, partitions: [...m].map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: "" })) })),
-  });
-  for (const t of res.topics) for (const p of t.partitions) check(p.errorCode, `OffsetCommit ${group} ${t.name}-${p.partitionIndex}`);
+  await commit(await c.coordinator(group), group, offsets);
 }
 
 /** `--partition` values checked against the topic; all partitions when none given. */

@@ -1,7 +1,7 @@
 // Reads partitions of one topic from given positions: one Fetch per leader
 // per poll, all leaders at once, records handed out in offset order per
-// partition. Positions, not group membership: the CLI's --group commits these
-// positions but does not join the group.
+// partition. Which partitions and from where is the caller's business (a
+// group member's assignment, or --partition and --from).
 
 import type { KafkaRecord } from "../protocol/records.ts";
 import { Fetch } from "./apis.ts";

@@ -195,6 +195,52 @@ describe("klite CLI", () => {
     CLIENT_TEST_TIMEOUT,
   );
 
+  test("consume --group: two klite consumers split the partitions, commit, and leave on SIGTERM", async () => {
+    await ok(["topic", "create", "shared", "-p", "4"]);
+    for (let p = 0; p < 4; p++) await ok(["produce", "shared", "-p", String(p)], `a${p}\nb${p}\n`);
+    type Row = { partition: number; value: string };
+    const start = () => {
+      const proc = Bun.spawn([process.execPath, MAIN, "consume", "shared", "--group", "sg", "--follow", "--format", "json", "-b", b.bootstrap], { stdout: "pipe", stderr: "pipe" });
+      const rows: Row[] = [];
+      collectJsonLines(proc.stdout, rows);
+      return { proc, rows };
+    };
+    const describeGroup = async () => JSON.parse(await ok(["group", "describe", "sg", "--format", "json"])) as { state: string; members: { memberId: string; assignment: { partitions: number[] }[] }[]; offsets: { partition: number; committed: number }[] };
+    const first = start();
+    const second = start();
+    try {
+      await waitFor(async () => {
+        // The group exists once the first consumer has joined.
+        const r = await klite(["group", "describe", "sg", "--format", "json", "-b", b.bootstrap]);
+        if (r.code !== 0) return false;
+        const d = JSON.parse(r.stdout) as Awaited<ReturnType<typeof describeGroup>>;
+        return d.state === "Stable" && d.members.length === 2 && d.members.every((m) => m.assignment[0]?.partitions.length === 2);
+      }, 30_000, "two members with two partitions each");
+      // The eight old records were read once in all, by whoever held their partition then.
+      await waitFor(() => first.rows.length + second.rows.length >= 8, 30_000, "the old records");
+      for (let p = 0; p < 4; p++) await ok(["produce", "shared", "-p", String(p)], `new${p}\n`);
+      await waitFor(() => [...first.rows, ...second.rows].filter((r) => r.value.startsWith("new")).length === 4, 30_000, "the new records");
+      const d = await describeGroup();
+      // Each consumer printed exactly the new records of the partitions the group gave it.
+      const owned = d.members.map((m) => m.assignment[0]!.partitions);
+      const newOf = (rows: Row[]) => rows.filter((r) => r.value.startsWith("new")).map((r) => r.partition).sort();
+      expect([newOf(first.rows), newOf(second.rows)].sort()).toEqual(owned.sort());
+      expect([...first.rows, ...second.rows].map((r) => r.value).sort()).toEqual(["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3", "new0", "new1", "new2", "new3"]);
+    } finally {
+      first.proc.kill("SIGTERM");
+      second.proc.kill("SIGTERM");
+    }
+    expect([await first.proc.exited, await second.proc.exited]).toEqual([0, 0]);
+    const after = await describeGroup();
+    expect(after.state).toBe("Empty");
+    expect(after.offsets.map((o) => [o.partition, o.committed])).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
+  }, CLIENT_TEST_TIMEOUT);
+
   test("topic list/describe/alter/delete, with JSON output", async () => {
     await ok(["topic", "create", "cfg", "-p", "2", "--config", "cleanup.policy=compact"]);
     const listed = (await ok(["topic", "list", "--format", "json"])).trim().split("\n").map((l) => JSON.parse(l));
@@ -247,6 +293,7 @@ describe("klite CLI", () => {
       [["produce", "x", "--acks", "2"], /^klite produce: --acks: expected one of 0, 1, -1, all, got 2\n$/],
       [["produce", "x", "y"], /^klite produce: unexpected argument y\n$/],
       [["group", "reset-offsets", "g", "--topic", "x"], /^klite group reset-offsets: give exactly one of --to-earliest/],
+      [["consume", "x", "--group", "g", "--partition", "1"], /^klite consume: --partition and --group do not go together/],
       [["nonsense"], /^klite: unknown command nonsense \(see klite help\)\n$/],
       [["--no-such-broker-flag"], /^klite serve: unknown option --no-such-broker-flag \(see --help\)\n$/],
     ];
