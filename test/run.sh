@@ -2,7 +2,8 @@
 # `npm test` (and CI, through .ci/run): installs the real Kafka clients the
 # interop tests use when they are missing, then runs, stopping at the first
 # failure: type check, codegen check, every test (`bun test`), the build, and
-# the built binary's --version. The last line is always `N passed, N failed`.
+# a smoke test of the built binary (test/smoke/binary.ts). The last line is
+# always `N passed, N failed`.
 # Arguments go to `bun test` (e.g. `npm test -- test/unit`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,4 +120,7 @@ say "build the single executable"
 "$BUN" run build
 STEP="dist/klite --version"
 ./dist/klite --version
+STEP="dist/klite smoke test"
+say "$STEP (kcat and its own subcommands against it, then SIGTERM)"
+"$BUN" test/smoke/binary.ts ./dist/klite
 STEP="done"

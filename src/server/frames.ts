@@ -32,7 +32,11 @@ export class FrameSplitter {
   private parts: Uint8Array[] = [];
   private filled = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /** `minFrameBytes`: responses (client side) can be shorter than any request. */
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly minFrameBytes = MIN_REQUEST,
+  ) {}
 
   /** Bytes received towards the next frame(s) that are not yet handed out. */
   get bufferedBytes(): number {
@@ -99,7 +103,7 @@ export class FrameSplitter {
 
   private sizeAt(b: Uint8Array, pos: number): number {
     const size = ((b[pos]! << 24) | (b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!) | 0;
-    if (size < MIN_REQUEST) throw new FrameError(`frame size ${size} is too small`);
+    if (size < this.minFrameBytes) throw new FrameError(`frame size ${size} is too small`);
     if (size > this.maxFrameBytes) throw new FrameError(`frame size ${size} exceeds the limit of ${this.maxFrameBytes}`);
     return size;
   }

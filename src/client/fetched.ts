@@ -1,0 +1,50 @@
+// The records a consumer keeps from one partition's Fetch answer: whole
+// batches come back (the first may start before the fetch offset), control
+// batches are never shown, and under read_committed the records of aborted
+// transactions are dropped (the answer lists each aborted producer's first
+// offset; its range ends at that producer's next abort marker).
+
+import { iterateRecords, readBatchHeader, readControlRecord, ControlType, HEADER_SIZE, type KafkaRecord } from "../protocol/records.ts";
+
+export interface FetchedPartition {
+  records: KafkaRecord[];
+  /** The offset after the last whole batch: where the next fetch starts. */
+  nextOffset: bigint;
+}
+
+export function recordsFrom(data: Uint8Array | null, from: bigint, aborted: readonly { producerId: bigint; firstOffset: bigint }[] | null): FetchedPartition {
+  const out: KafkaRecord[] = [];
+  let next = from;
+  if (!data) return { records: out, nextOffset: next };
+  const starts = new Map<number, number[]>();
+  for (const a of aborted ?? []) {
+    const list = starts.get(Number(a.producerId)) ?? [];
+    list.push(Number(a.firstOffset));
+    starts.set(Number(a.producerId), list);
+  }
+  for (const l of starts.values()) l.sort((x, y) => x - y);
+  const abortedNow = new Set<number>();
+  const min = Number(from);
+  let pos = 0;
+  // A partial batch at the end (the answer was cut at max_bytes) is left for the next fetch.
+  while (data.length - pos >= HEADER_SIZE) {
+    const h = readBatchHeader(data, pos);
+    if (h.sizeInBytes < HEADER_SIZE || pos + h.sizeInBytes > data.length) break;
+    const batch = data.subarray(pos, pos + h.sizeInBytes);
+    pos += h.sizeInBytes;
+    const s = starts.get(h.producerId);
+    while (s && s.length && s[0]! <= h.baseOffset + h.lastOffsetDelta) {
+      s.shift();
+      abortedNow.add(h.producerId);
+    }
+    const end = BigInt(h.baseOffset + h.lastOffsetDelta + 1);
+    if (end > next) next = end;
+    if (h.control) {
+      for (const rec of iterateRecords(batch)) if (readControlRecord(rec).type === ControlType.ABORT) abortedNow.delete(h.producerId);
+      continue;
+    }
+    if (h.transactional && abortedNow.has(h.producerId)) continue;
+    for (const rec of iterateRecords(batch)) if (rec.offset >= min) out.push(rec);
+  }
+  return { records: out, nextOffset: next };
+}

@@ -1,0 +1,111 @@
+// `import { startBroker } from "klite"` as a user's project sees it: a temp
+// project whose node_modules holds klite (a link to this checkout, resolved
+// through package.json `exports`) and the client libraries; its test scripts
+// run under node (broker in a child process on the Bun binary) and under bun
+// (broker in process). After stop() no broker process and no data dir remain.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, tempDir } from "../helpers/broker.ts";
+import { CLIENTS, CLIENT_TEST_TIMEOUT, missing } from "../helpers/clients.ts";
+import { run, runJson, waitFor } from "../helpers/run.ts";
+
+let project: string;
+beforeAll(() => {
+  project = tempDir("klite-user-project-");
+  mkdirSync(join(project, "node_modules/@confluentinc"), { recursive: true });
+  symlinkSync(ROOT, join(project, "node_modules/klite"));
+  symlinkSync(join(CLIENTS, "node_modules/kafkajs"), join(project, "node_modules/kafkajs"));
+  symlinkSync(join(CLIENTS, "node_modules/@confluentinc/kafka-javascript"), join(project, "node_modules/@confluentinc/kafka-javascript"));
+  cpSync(join(CLIENTS, "start"), project, { recursive: true });
+});
+afterAll(() => {
+  rmSync(project, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Summary {
+  mode: string;
+  pid: number;
+  dataDir: string;
+  bootstrap: string;
+  seen: string[];
+  topics?: { name: string; partitions: number }[];
+}
+
+const TEN = Array.from({ length: 10 }, (_, i) => `v${i}`).sort();
+
+async function expectGone(s: Summary, runnerPid?: number): Promise<void> {
+  if (s.mode === "child-process") {
+    expect(s.pid).not.toBe(runnerPid);
+    await waitFor(() => !alive(s.pid), 10_000, `broker process ${s.pid} to be gone`);
+  }
+  expect(existsSync(s.dataDir)).toBe(false);
+}
+
+describe("startBroker from a user's project", () => {
+  test.skipIf(missing("kafkajs"))(
+    "node + KafkaJS: child process on the Bun binary, topics up front, group consume, stop",
+    async () => {
+      const s = await runJson<Summary>(["node", join(project, "kafkajs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      expect(s.mode).toBe("child-process");
+      expect(s.bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
+      expect(s.seen).toEqual(TEN);
+      await expectGone(s);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test.skipIf(missing("kafkajs"))(
+    "bun + KafkaJS: the broker runs in the same process",
+    async () => {
+      const s = await runJson<Summary>([process.execPath, join(project, "kafkajs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      expect(s.mode).toBe("in-process");
+      expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
+      expect(s.seen).toEqual(TEN);
+      await expectGone(s);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test.skipIf(missing("ckjs"))(
+    "node + @confluentinc/kafka-javascript (librdkafka 2.15): produce, group consume, stop",
+    async () => {
+      const s = await runJson<Summary>(["node", join(project, "ckjs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      expect(s.mode).toBe("child-process");
+      expect(s.seen).toEqual(TEN);
+      await expectGone(s);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test("node: a broker never stopped does not keep the process alive, and goes with it", async () => {
+    const r = await run(["node", join(project, "orphan.mjs")], { cwd: project, timeoutMs: 60_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(0);
+    await expectGone(JSON.parse(r.stdout));
+  });
+
+  test("node killed with SIGKILL: the broker notices its stdin close and exits", async () => {
+    const p = Bun.spawn(["node", join(project, "orphan.mjs"), "wait"], { cwd: project, stdout: "pipe", stderr: "pipe" });
+    const reader = p.stdout.getReader();
+    const { value } = await reader.read();
+    const s = JSON.parse(new TextDecoder().decode(value)) as Summary;
+    expect(alive(s.pid)).toBe(true);
+    p.kill(9);
+    await p.exited;
+    await waitFor(() => !alive(s.pid), 15_000, "the orphaned broker to exit");
+    // Nobody is left to remove its temporary data dir: the test does.
+    rmSync(s.dataDir, { recursive: true, force: true });
+  });
+});
