@@ -105,7 +105,7 @@ export class PartitionLog implements FlushTarget {
   private failure: LogStorageError | null = null;
   /** Called when the high watermark moves up (long-polling fetches wait for it). */
   onVisible: (() => void) | null = null;
-  /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
+  /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
   readonly recoveryNotes: string[] = [];
 
   private constructor(
@@ -343,7 +343,7 @@ export class PartitionLog implements FlushTarget {
     if (!this.failure) {
       const code = (cause as NodeJS.ErrnoException).code ?? "";
       this.failure = new LogStorageError(`log ${this.dir}: ${doing} failed (${code || cause}); it takes no more writes until restart`);
-      this.config.logger?.error(`${this.failure.message}; ${cause}. Offsets up to ${this.highWatermark} are durable and stay readable`);
+      this.config.logger?.error(`${this.failure.message}; ${cause}. Offsets below ${this.highWatermark} stay readable`);
     }
     return this.failure;
   }
@@ -666,6 +666,11 @@ export class PartitionLog implements FlushTarget {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.failure) {
+      // No clean-shutdown marker: what the failed write or fsync left must be checked by a scan at the next start.
+      for (const s of this.segments) s.close();
+      return;
+    }
     const seg = this.active;
     try {
       if (seg.activeFile?.dirty) seg.activeFile.syncNow();
