@@ -111,6 +111,8 @@ export class Broker {
     this.every(RETENTION_CHECK_INTERVAL_MS, () => this.groups.cleanup());
     this.every(1000, () => this.transactions.abortExpired());
     this.every(60_000, () => this.applyRetention());
+    // As Kafka's log.flush.offset.checkpoint.interval.ms: a crash rescans at most about a minute of data.
+    this.every(60_000, () => this.topics.writeRecoveryPoints());
   }
 
   /** A periodic task that never keeps the process alive by itself. */
