@@ -136,6 +136,8 @@ export class Broker {
       logger: this.log,
     });
     if (options.logCleanerEnable) this.cleaner.start();
+    // As Kafka's log.flush.offset.checkpoint.interval.ms: a crash rescans at most about a minute of data.
+    this.every(60_000, () => this.topics.writeRecoveryPoints());
   }
 
   /** A periodic task that never keeps the process alive by itself. */

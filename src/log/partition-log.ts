@@ -72,6 +72,19 @@ export class LogStorageError extends Error {
   override name = "LogStorageError";
 }
 
+/**
+ * A point of the active segment known durable: its first `position` bytes
+ * hold whole batches up to `offset`, fsynced. After a crash, recovery trusts
+ * that prefix (indexing it from batch headers) and checks only what follows.
+ */
+export interface RecoveryPoint {
+  /** Base offset of the segment. */
+  base: number;
+  position: number;
+  /** The offset after the prefix. */
+  offset: number;
+}
+
 /** What a record-level search inside one batch found: an offset, or an offset with its record's timestamp. */
 export type RecordMatch = number | { offset: number; timestamp: number } | null;
 
@@ -109,9 +122,11 @@ export class PartitionLog implements FlushTarget {
   private generation = 0;
   private flushingGeneration = 0;
   private failure: LogStorageError | null = null;
+  private durablePoint: RecoveryPoint | null = null;
+  private flushingPoint: RecoveryPoint | null = null;
   /** Called when the high watermark moves up (long-polling fetches wait for it). */
   onVisible: (() => void) | null = null;
-  /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
+  /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
   readonly recoveryNotes: string[] = [];
 
   private constructor(
@@ -120,11 +135,19 @@ export class PartitionLog implements FlushTarget {
     private readonly flusher: FlushScheduler,
   ) {}
 
-  /** Opens (creating if needed) the log in `dir`, recovering it from whatever a crash left. */
-  static open(dir: string, config: LogConfig, flusher: FlushScheduler): PartitionLog {
+  /**
+   * Opens (creating if needed) the log in `dir`, recovering it from whatever
+   * a crash left; `point`, from an earlier recoveryPoint(), spares the scan of what it covers.
+   */
+  static open(dir: string, config: LogConfig, flusher: FlushScheduler, point: RecoveryPoint | null = null): PartitionLog {
     const log = new PartitionLog(dir, config, flusher);
-    log.recover();
+    log.recover(point);
     return log;
+  }
+
+  /** Where recovery after a crash may start its checks (fsync=group only), or null. */
+  get recoveryPoint(): RecoveryPoint | null {
+    return this.syncing && !this.failure && !this.closed ? this.durablePoint : null;
   }
 
   get logStartOffset(): number {
@@ -169,7 +192,7 @@ export class PartitionLog implements FlushTarget {
 
   // ---------------------------------------------------------------- recovery
 
-  private recover(): void {
+  private recover(point: RecoveryPoint | null): void {
     const fresh = !existsSync(this.dir);
     mkdirSync(this.dir, { recursive: true });
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
@@ -218,11 +241,19 @@ export class PartitionLog implements FlushTarget {
         }
       }
       // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
-      const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
-      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
-        contiguous: last,
-        limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
-      });
+      let { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
+      let from: { position: number; nextOffset: number } | undefined;
+      if (last && point && point.base === base && point.position <= fileSize) {
+        const next = segment.indexDurablePrefix(point.position, this.config.indexIntervalBytes);
+        if (next === point.offset) from = { position: point.position, nextOffset: next };
+        else {
+          this.noteRecovery(`segment ${segment.name}: its recovery point (offset ${point.offset} at byte ${point.position}) does not fit the log; checking all of it`);
+          segment.close();
+          ({ segment, fileSize } = Segment.openForScan(this.dir, base, Date.now()));
+        }
+      }
+      const rules = { contiguous: last, limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]! };
+      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, rules, from);
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
       else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
       if (last) {
@@ -244,6 +275,7 @@ export class PartitionLog implements FlushTarget {
   private settleRecovered(): void {
     if (this.syncing) this.active.activeFile?.syncNow();
     this.durableEnd = this.endOffset;
+    this.durablePoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
   }
 
   private noteRecovery(note: string): void {
@@ -356,7 +388,7 @@ export class PartitionLog implements FlushTarget {
     if (!this.failure) {
       const code = (cause as NodeJS.ErrnoException).code ?? "";
       this.failure = new LogStorageError(`log ${this.dir}: ${doing} failed (${code || cause}); it takes no more writes until restart`);
-      this.config.logger?.error(`${this.failure.message}; ${cause}. Offsets up to ${this.highWatermark} are durable and stay readable`);
+      this.config.logger?.error(`${this.failure.message}; ${cause}. Offsets below ${this.highWatermark} stay readable`);
     }
     return this.failure;
   }
@@ -389,7 +421,9 @@ export class PartitionLog implements FlushTarget {
   takeDirtyFiles(): DataFile[] {
     this.flushingEnd = this.endOffset;
     this.flushingGeneration = this.generation;
-    const file = this.closed ? null : this.active.activeFile;
+    if (this.closed) return [];
+    this.flushingPoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
+    const file = this.active.activeFile;
     return file && file.dirty ? [file] : [];
   }
 
@@ -401,6 +435,7 @@ export class PartitionLog implements FlushTarget {
     }
     if (this.failure || this.flushingGeneration !== this.generation || this.flushingEnd <= this.durableEnd) return;
     this.durableEnd = this.flushingEnd;
+    this.durablePoint = this.flushingPoint;
     this.onVisible?.();
   }
 
@@ -635,6 +670,7 @@ export class PartitionLog implements FlushTarget {
   truncateTo(offset: number): void {
     if (this.closed || offset >= this.endOffset) return;
     this.generation++;
+    this.durablePoint = null;
     this.cutTo(offset);
     this.durableEnd = Math.min(this.durableEnd, this.endOffset);
   }
@@ -740,6 +776,11 @@ export class PartitionLog implements FlushTarget {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.failure) {
+      // No clean-shutdown marker: what the failed write or fsync left must be checked by a scan at the next start.
+      for (const s of this.segments) s.close();
+      return;
+    }
     const seg = this.active;
     try {
       if (seg.activeFile?.dirty) seg.activeFile.syncNow();

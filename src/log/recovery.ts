@@ -47,6 +47,8 @@ export function scanSegment(
   crc32c: (b: Uint8Array) => number,
   intervalBytes: number,
   rules: ScanRules,
+  /** Where to start: after a prefix already indexed (a recovery point), else the beginning. */
+  from: { position: number; nextOffset: number } = { position: 0, nextOffset: segment.baseOffset },
 ): ScanOutcome {
   let buf: Uint8Array = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize, HEADER_SIZE)));
   let view = viewOf(buf);
@@ -64,8 +66,8 @@ export function scanSegment(
     return bufLen >= n ? 0 : -1;
   };
 
-  let pos = 0;
-  let next = segment.baseOffset;
+  let pos = from.position;
+  let next = from.nextOffset;
   let problem: string | null = null;
   while (pos < fileSize) {
     const available = fileSize - pos;

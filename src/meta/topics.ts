@@ -7,7 +7,7 @@ import { DELETED_DIR, PARTITION_DIR, deletePartitionDir } from "../log/partition
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { BrokerOptions } from "../config.ts";
-import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partition-log.ts";
+import { PartitionLog, type FlushScheduler, type LogConfig, type RecoveryPoint } from "../log/partition-log.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { configRecord, segmentBytes, topicConfig, topicConfigNumber } from "./topic-config.ts";
@@ -69,6 +69,13 @@ interface StoredTopic {
 }
 
 const FILE = "topics.json";
+/**
+ * Where recovery after a crash may start in each partition's active segment
+ * (fsync=group): one line per partition, "TOPIC-ID PARTITION SEGMENT-BASE
+ * POSITION OFFSET", rewritten atomically every minute and at shutdown.
+ */
+const RECOVERY_POINTS_FILE = "recovery-points";
+const RECOVERY_POINTS_HEADER = "klite-recovery-points 1";
 
 export function randomTopicId(): string {
   for (;;) {
@@ -81,6 +88,8 @@ export class TopicRegistry {
   private readonly byNameMap = new Map<string, Topic>();
   private readonly byIdMap = new Map<string, Topic>();
   private readonly logger: Logger;
+  /** Read at load: recovery points by "topic-id partition". */
+  private recoveryPoints = new Map<string, RecoveryPoint>();
 
   constructor(
     private readonly options: BrokerOptions,
@@ -112,8 +121,35 @@ export class TopicRegistry {
   }
 
   private openPartition(topic: Topic, index: number): Partition {
-    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher);
+    const point = this.recoveryPoints.get(`${topic.id} ${index}`) ?? null;
+    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher, point);
     return new Partition(topic, index, log);
+  }
+
+  private readRecoveryPoints(): void {
+    const path = join(this.options.dataDir, RECOVERY_POINTS_FILE);
+    if (!existsSync(path)) return;
+    const [header, ...lines] = readFileSync(path, "utf8").split("\n");
+    if (header !== RECOVERY_POINTS_HEADER) return;
+    for (const line of lines) {
+      const [id, partition, ...nums] = line.split(" ");
+      const [base, position, offset] = nums.map(Number);
+      if (!id || [base, position, offset].some((n) => !Number.isSafeInteger(n) || n! < 0)) continue;
+      this.recoveryPoints.set(`${id} ${partition}`, { base: base!, position: position!, offset: offset! });
+    }
+  }
+
+  /** Records every partition's recovery point durably (fsync=group; nothing is durable otherwise). */
+  writeRecoveryPoints(): void {
+    if (this.options.fsync !== "group") return;
+    const lines = [RECOVERY_POINTS_HEADER];
+    for (const t of this.byNameMap.values()) {
+      for (const p of t.partitions) {
+        const r = p.log.recoveryPoint;
+        if (r) lines.push(`${t.id} ${p.index} ${r.base} ${r.position} ${r.offset}`);
+      }
+    }
+    writeFileAtomic(join(this.options.dataDir, RECOVERY_POINTS_FILE), new TextEncoder().encode(lines.join("\n") + "\n"));
   }
 
   /**
@@ -124,6 +160,7 @@ export class TopicRegistry {
    */
   load(): void {
     const path = join(this.options.dataDir, FILE);
+    this.readRecoveryPoints();
     if (existsSync(path)) {
       const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
       for (const s of stored.topics) {
@@ -229,6 +266,7 @@ export class TopicRegistry {
   }
 
   close(): void {
+    this.writeRecoveryPoints();
     for (const t of this.byNameMap.values()) for (const p of t.partitions) p.log.close();
   }
 }

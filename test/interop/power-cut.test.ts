@@ -7,6 +7,7 @@
 // records, which is what that mode promises (and shows the checks can fail).
 
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { crashSim, type CrashSim } from "../helpers/crash-sim.ts";
 import type { SpawnedBroker } from "../helpers/broker.ts";
@@ -37,12 +38,17 @@ async function readAll(b: SpawnedBroker, topic: string, partitions: number): Pro
   return present;
 }
 
-/** A producer and a consumer stream through a broker that is killed and power-cut mid-stream. */
-async function midStreamCut(sim: CrashSim, fsync: "group" | "never", topic: string) {
+/**
+ * A producer and a consumer stream through a broker that is power-cut
+ * mid-stream: after kill -9, or (`graceful`) after a SIGTERM shutdown.
+ * `extra`: more broker flags (small segments, so that rolls happen throughout).
+ */
+async function midStreamCut(sim: CrashSim, fsync: "group" | "never", topic: string, opts: { extra?: string[]; graceful?: boolean } = {}) {
   // A slow disk (fsyncs of segments finish 100 ms late), so the kill lands while
   // written records wait for their fsync; reads of them would be reads of lost records.
   sim.setFaults(["sync delay:100 .log"]);
-  let b = await sim.spawn({ args: ["--fsync", fsync] });
+  const args = ["--fsync", fsync, ...(opts.extra ?? [])];
+  let b = await sim.spawn({ args });
   const procs: ReturnType<typeof streaming>[] = [];
   try {
     expect(await py(b.bootstrap, "admin", "create", topic)).toEqual({ [topic]: "ok" });
@@ -51,19 +57,20 @@ async function midStreamCut(sim: CrashSim, fsync: "group" | "never", topic: stri
     const producer = streaming(b.bootstrap, "produce_stream", topic, "1000000", "3", "3000");
     procs.push(consumer, producer);
     await waitFor(() => producer.lines.length >= 2000 && consumer.lines.length >= 2000, 90_000, "2000 acknowledged and 2000 consumed records");
-    await b.kill9();
+    if (opts.graceful) expect(await b.stop()).toBe(0);
+    else await b.kill9();
     // Acks and records already on their way when the broker died still count: read until the clients are gone.
     for (const p of procs) p.proc.kill(9);
     await Promise.all(procs.map((p) => p.ended));
     const cut = sim.powerCut({ torn: "garbage", seed: 42 });
     sim.setFaults([]);
-    b = await sim.spawn({ args: ["--fsync", fsync] });
+    b = await sim.spawn({ args });
     const present = await readAll(b, topic, 3);
     const lostAcked = producer.lines.filter((r) => !present.has(id(r)));
     const lostSeen = consumer.lines.filter((r) => !present.has(id(r)));
     const cutBytes = cut.bytesBefore - cut.bytesAfter;
     console.log(
-      `power cut, --fsync ${fsync}: ${producer.lines.length} acknowledged, ${consumer.lines.length} consumed, ${present.size} in the log after; ` +
+      `power cut, --fsync ${fsync}${opts.extra ? " " + opts.extra.join(" ") : ""}${opts.graceful ? " after a clean shutdown" : ""}: ${producer.lines.length} acknowledged, ${consumer.lines.length} consumed, ${present.size} in the log after; ` +
         `lost ${lostAcked.length} acknowledged and ${lostSeen.length} consumed; the cut took ${cutBytes} bytes`,
     );
     return { lostAcked, lostSeen, acked: producer.lines, stderr: b.stderr() };
@@ -81,6 +88,58 @@ describe.concurrent("power cut", () => {
       expect(lostAcked).toEqual([]);
       expect(lostSeen).toEqual([]);
     } finally {
+      sim.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("python"))("--fsync group with a segment roll every 16 KiB: nothing acknowledged or consumed is lost across rolls", async () => {
+    const sim = crashSim();
+    try {
+      const { lostAcked, lostSeen } = await midStreamCut(sim, "group", "cut-rolls", { extra: ["--segment-bytes", "16384"] });
+      expect(lostAcked).toEqual([]);
+      expect(lostSeen).toEqual([]);
+    } finally {
+      sim.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("python"))("--fsync group: a power cut right after a clean shutdown loses nothing, and the next start is clean", async () => {
+    const sim = crashSim();
+    try {
+      const { lostAcked, lostSeen, stderr } = await midStreamCut(sim, "group", "cut-clean", { graceful: true });
+      expect(lostAcked).toEqual([]);
+      expect(lostSeen).toEqual([]);
+      expect(stderr).not.toContain("WARN recovery of");
+    } finally {
+      sim.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("python"))("recovery points from an earlier run are used after a power cut, and every acknowledged record survives", async () => {
+    const sim = crashSim();
+    let b = await sim.spawn();
+    try {
+      expect(await py(b.bootstrap, "admin", "create", "cut-rp")).toEqual({ "cut-rp": "ok" });
+      const acked: Rec[] = [];
+      const produce = async () => {
+        const r = await py(b.bootstrap, "produce", "cut-rp", "300", "none", "3");
+        expect(r.delivered).toHaveLength(300);
+        acked.push(...(r.delivered as Rec[]));
+      };
+      await produce();
+      // A clean shutdown records every partition's recovery point; the next run appends after them.
+      expect(await b.stop()).toBe(0);
+      expect(existsSync(join(sim.dataDir, "recovery-points"))).toBe(true);
+      b = await sim.spawn();
+      await produce();
+      await b.kill9();
+      sim.powerCut({ torn: "garbage", seed: 11 });
+      b = await sim.spawn();
+      const present = await readAll(b, "cut-rp", 3);
+      expect(acked.filter((r) => !present.has(id(r)))).toEqual([]);
+      expect(b.stderr()).not.toContain("does not fit the log");
+    } finally {
+      await b.cleanup();
       sim.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);

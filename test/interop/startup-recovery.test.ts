@@ -45,6 +45,12 @@ describe.concurrent("startup", () => {
       expect(err).toContain(`WARN leaving ${join(sim.dataDir, "notes")} alone`);
       expect(await py(b.bootstrap, "admin", "list")).toEqual(["keep"]);
       expect((await py(b.bootstrap, "offsets_for_times", "keep", "1", "0")).high).toBe(10);
+
+      // A topic created over a directory of its name starts empty: the old one goes the -delete way.
+      expect(await py(b.bootstrap, "admin", "create", "unrelated")).toEqual({ unrelated: "ok" });
+      expect(b.stderr()).toContain(`WARN removing ${join(sim.dataDir, "unrelated-0")} to create partition 0 of topic unrelated`);
+      expect(existsSync(join(sim.dataDir, "unrelated-0", "precious"))).toBe(false);
+      expect((await py(b.bootstrap, "offsets_for_times", "unrelated", "0", "0")).high).toBe(0);
     } finally {
       await b.cleanup();
       sim.cleanup();

@@ -246,3 +246,55 @@ describe("PartitionLog recovery", () => {
     }
   });
 });
+
+describe("recovery points", () => {
+  /** A group-mode log of four fsynced batches, closed as after a crash; returns the recovery point after the third. */
+  async function crashedLog() {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const cfg = config({ fsync: "group" });
+    const path = join(dir, "rp-0");
+    const log = PartitionLog.open(path, cfg, flusher);
+    for (let i = 0; i < 3; i++) log.append(makeBatch({ records: 5, fill: i + 1 }));
+    await log.flushed();
+    const point = log.recoveryPoint!;
+    log.append(makeBatch({ records: 5, fill: 9 }));
+    await log.flushed();
+    log.close();
+    forgetCleanShutdown(path);
+    const segment = join(path, segmentFiles(path, ".log")[0]!);
+    return { dir, cfg, path, point, segment };
+  }
+
+  test("after a crash, the prefix a recovery point covers is trusted and only the rest is checked", async () => {
+    const { cfg, path, point, segment } = await crashedLog();
+    expect(point).toEqual({ base: 0, position: point.position, offset: 15 });
+    const bytes = new Uint8Array(readFileSync(segment));
+    const batches = splitBatches([bytes]);
+    // A flipped byte inside the second batch (its CRC fails) and garbage after the last one.
+    bytes[batches[1]!.size + batches[0]!.size - 3]! ^= 0xff;
+    writeFileSync(segment, bytes);
+    appendFileSync(segment, new Uint8Array(30).fill(5));
+
+    const withPoint = PartitionLog.open(path, cfg, flusher, point);
+    // The damaged batch below the point was not read (nothing but headers was), the garbage after it was cut.
+    expect(withPoint.logEndOffset).toBe(20);
+    expect(withPoint.recoveryNotes).toEqual([expect.stringMatching(/30 trailing bytes at \d+ are not a whole batch header; cut 30 bytes/)]);
+    expect(offsets(withPoint)).toEqual([0, 5, 10, 15]);
+    withPoint.close();
+    forgetCleanShutdown(path);
+    // Without the point, the whole segment is checked and the damaged batch is found.
+    const without = PartitionLog.open(path, cfg, flusher);
+    cleanups.unshift(() => without.close());
+    expect(without.logEndOffset).toBe(5);
+  });
+
+  test("a recovery point that does not fit the log is ignored: everything is checked", async () => {
+    const { cfg, path, point } = await crashedLog();
+    const log = PartitionLog.open(path, cfg, flusher, { ...point, position: point.position - 1 });
+    cleanups.unshift(() => log.close());
+    expect(log.recoveryNotes[0]).toMatch(/its recovery point \(offset 15 at byte \d+\) does not fit the log; checking all of it/);
+    expect(log.logEndOffset).toBe(20);
+    expect(offsets(log)).toEqual([0, 5, 10, 15]);
+  });
+});
