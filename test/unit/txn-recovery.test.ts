@@ -69,7 +69,7 @@ test("a partition holding a transaction the coordinator has not open gets an abo
   const p = partition(b, 0);
   expect(p.txn.open.size).toBe(0);
   expect(p.lastStableOffset()).toBe(4);
-  expect(p.txn.aborted).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3 }]);
+  expect(p.txn.aborted).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3, lastStableOffset: 4 }]);
   expect(b.transactions.get("tx")!.state).toBe("CompleteCommit");
 });
 
