@@ -12,6 +12,14 @@
 // later transaction commits and is visible (the last stable offset is not
 // stuck). A second set of cases kills the client too, so only the broker's
 // start-up recovery can finish the transaction.
+//
+// A killed process keeps its page cache, so these cases prove the order of
+// the steps, not the fsyncs. A power-cut variant needs only one more step in
+// crashAndRestart: between the SIGKILL and the restart, cut the data dir back
+// to what had reached fdatasync (the crash simulator of issue 14). Every
+// file involved (partition segments, transactions.log, consumer-offsets.log)
+// is written through src/log/data-file.ts and atomic-file.ts, which that
+// simulator wraps.
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
