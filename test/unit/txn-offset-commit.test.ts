@@ -346,4 +346,29 @@ describe("ending the transaction", () => {
     broker = openBroker(dir);
     expect(await committed(broker, "g", true)).toMatchObject({ offsets: [5, 6, -1], errors: [0, 0, 0] });
   });
+
+  test("a commit a crash left in PrepareCommit is finished at start-up: its staged offsets become visible, durably", async () => {
+    const dir = tempDir();
+    let broker = openBroker(dir);
+    broker.topics.create("t", 3, {});
+    const p = await initProducer(broker, "tx");
+    expect(await addOffsets(broker, p, "g")).toBe(0);
+    expect(await txnCommit(broker, 3, p, "g", { 0: 5, 1: 6 })).toEqual(ok([0, 1]));
+    // The state EndTxn makes durable before anything else, and nothing after it.
+    const t = broker.transactions.get("tx")!;
+    t.state = "PrepareCommit";
+    await broker.txnStore.saveTxn(t);
+    await broker.close();
+
+    broker = openBroker(dir);
+    await broker.transactions.recover();
+    expect(broker.transactions.get("tx")!.state).toBe("CompleteCommit");
+    expect((await committed(broker, "g", true)).offsets).toEqual([5, 6, -1]);
+    // The producer's retried EndTxn gets its answer.
+    expect((await endTxn(broker, p, true)).errorCode).toBe(0);
+    await broker.close();
+
+    broker = openBroker(dir);
+    expect(await committed(broker, "g", true)).toMatchObject({ offsets: [5, 6, -1], errors: [0, 0, 0] });
+  });
 });
