@@ -328,13 +328,19 @@ describe("ending the transaction", () => {
     expect(await txnCommit(broker, 3, p, "g", { 0: 9 })).toEqual({ 0: ErrorCode.INVALID_PRODUCER_EPOCH });
   });
 
-  test("staged offsets survive a restart, still invisible; the commit after it makes them visible and durable", async () => {
-    const dir = tempDir();
-    let broker = openBroker(dir);
+  /** A broker on `dir` whose producer "tx" has staged offsets 5 and 6 of t-0 and t-1 for group g. */
+  async function stagedOffsets(dir: string): Promise<{ broker: Broker; p: Producer }> {
+    const broker = openBroker(dir);
     broker.topics.create("t", 3, {});
     const p = await initProducer(broker, "tx");
     expect(await addOffsets(broker, p, "g")).toBe(0);
     expect(await txnCommit(broker, 3, p, "g", { 0: 5, 1: 6 })).toEqual(ok([0, 1]));
+    return { broker, p };
+  }
+
+  test("staged offsets survive a restart, still invisible; the commit after it makes them visible and durable", async () => {
+    const dir = tempDir();
+    let { broker, p } = await stagedOffsets(dir);
     await broker.close();
 
     broker = openBroker(dir);
@@ -349,11 +355,7 @@ describe("ending the transaction", () => {
 
   test("a commit a crash left in PrepareCommit is finished at start-up: its staged offsets become visible, durably", async () => {
     const dir = tempDir();
-    let broker = openBroker(dir);
-    broker.topics.create("t", 3, {});
-    const p = await initProducer(broker, "tx");
-    expect(await addOffsets(broker, p, "g")).toBe(0);
-    expect(await txnCommit(broker, 3, p, "g", { 0: 5, 1: 6 })).toEqual(ok([0, 1]));
+    let { broker, p } = await stagedOffsets(dir);
     // The state EndTxn makes durable before anything else, and nothing after it.
     const t = broker.transactions.get("tx")!;
     t.state = "PrepareCommit";
