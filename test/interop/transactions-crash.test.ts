@@ -11,7 +11,9 @@
 // a consumer would notice, DescribeProducers shows no open transaction, and a
 // later transaction commits and is visible (the last stable offset is not
 // stuck). A second set of cases kills the client too, so only the broker's
-// start-up recovery can finish the transaction.
+// start-up recovery can finish the transaction; a last one crashes while a
+// new producer instance's InitProducerId aborts the open transaction of the
+// previous one.
 //
 // A killed process keeps its page cache, so these cases prove the order of
 // the steps, not the fsyncs. A power-cut variant needs only one more step in
@@ -162,4 +164,31 @@ describe.concurrent("a broker killed while ending a transaction", () => {
       }
     }, CLIENT_TEST_TIMEOUT);
   }
+
+  test.skipIf(missing("python"))("a new producer instance fencing an open transaction, killed after the abort's Prepare state: start-up aborts it, the new instance's init goes through", async () => {
+    // The first Prepare is the holder's first commit; the second is the abort of its open transaction by the new instance.
+    let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
+    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "fence", "0", "fx", "600000", "fx-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    try {
+      await py(b.bootstrap, "create", "fence", "1");
+      const lines: any[] = [];
+      collectJsonLines(holder.stdout, lines);
+      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
+      expect(lines[0]?.ready).toBe(true);
+      const bootstrap = b.bootstrap;
+      // Same transactional id: its InitProducerId aborts the holder's transaction, and the broker dies there.
+      const next = py(bootstrap, "commit_abort", "fence", "fx");
+      b = await crashAndRestart(b, "txn.after-prepare");
+      expect(b.stderr()).toMatch(/recovery: finishing fx \(PrepareAbort/);
+      await next;
+      const committed = await py<Rec[]>(b.bootstrap, "consume", "fence", "read_committed");
+      expect(committed.map((r) => r[2])).toEqual([...["0", "1", "2", "3", "4"].map((i) => `fx-c${i}`), ...Array.from({ length: 10 }, (_, i) => `c${i}`)]);
+      const all = await py<Rec[]>(b.bootstrap, "consume", "fence", "read_uncommitted");
+      expect(all.filter((r) => r[2].startsWith("fx-o")).length).toBe(5);
+      for (const p of await describeProducers(b.port, "fence")) expect(Number(p.currentTxnStartOffset)).toBe(-1);
+    } finally {
+      holder.kill(9);
+      await b.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
 });
