@@ -120,9 +120,10 @@ function readPartition(
       if (limit < log.logEndOffset) ({ chunks, size } = cutAt(chunks, limit));
     }
   }
+  // Only the aborted transactions that overlap the batches returned, as Kafka answers: not all of them up to the LSO.
   const aborted =
     isolation === READ_COMMITTED
-      ? part.txn.abortedBetween(offset, limit - 1).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
+      ? part.txn.abortedBetween(offset, Math.min(limit, endOfBatches(chunks, offset)) - 1).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
       : null;
   return {
     data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: aborted, records: chunks },
@@ -154,6 +155,16 @@ function waitForData(targets: Target[], ms: number): Promise<void> {
 }
 
 /** Keeps the whole batches that start below `limit` (the last stable offset falls on a batch boundary). */
+/** The offset after the last batch in `chunks` (`from` when there is none): headers only. */
+function endOfBatches(chunks: Uint8Array[], from: number): number {
+  let end = from;
+  for (const c of chunks) {
+    const v = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    for (let pos = 0; pos + 27 <= c.length; pos += 12 + v.getInt32(pos + 8)) end = v.getInt32(pos) * 4294967296 + v.getUint32(pos + 4) + v.getInt32(pos + 23) + 1;
+  }
+  return end;
+}
+
 function cutAt(chunks: Uint8Array[], limit: number): { chunks: Uint8Array[]; size: number } {
   const out: Uint8Array[] = [];
   let size = 0;

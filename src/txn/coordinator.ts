@@ -85,6 +85,7 @@ export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMeta>();
   private readonly now: () => number;
   private readonly warn: (msg: string) => void;
+  private lastExpiryScan = 0;
 
   constructor(
     private readonly store: TxnStateStore,
@@ -334,7 +335,11 @@ export class TransactionCoordinator {
    * CompleteCommit, CompleteAbort). Their next InitProducerId starts afresh.
    */
   expireIdle(): string[] {
-    const cutoff = this.now() - this.options.idExpirationMs;
+    const now = this.now();
+    // A scan visits every id: often enough that an id outlives its expiry by at most a tenth of it (at most an hour, Kafka's cleanup interval).
+    if (now - this.lastExpiryScan < Math.min(this.options.idExpirationMs / 10, 3_600_000)) return [];
+    this.lastExpiryScan = now;
+    const cutoff = now - this.options.idExpirationMs;
     const expired: string[] = [];
     for (const t of this.txns.values()) {
       if ((t.state === "Empty" || t.state === "CompleteCommit" || t.state === "CompleteAbort") && t.lastUpdate <= cutoff) expired.push(t.transactionalId);

@@ -12,6 +12,8 @@ export interface AbortedTxn {
   firstOffset: number;
   /** Offset of the abort marker. */
   lastOffset: number;
+  /** The partition's last stable offset right after the marker (Kafka's .txnindex keeps it too): lets a lookup stop early. */
+  lastStableOffset: number;
 }
 
 export interface BatchFacts {
@@ -72,7 +74,7 @@ export class PartitionTxnState {
       const first = this.open.get(b.producerId);
       if (first !== undefined) {
         this.open.delete(b.producerId);
-        if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset });
+        if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset, lastStableOffset: this.firstUnstableOffset() ?? b.lastOffset + 1 });
       }
       this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp, marker?.coordinatorEpoch ?? -1);
       return;
@@ -92,9 +94,30 @@ export class PartitionTxnState {
     return min;
   }
 
-  /** Aborted transactions overlapping [from, to], for read_committed fetches. */
+  /**
+   * Aborted transactions overlapping [from, to], for read_committed fetches,
+   * in O(log n + k) however many there are: the list is in marker order, so
+   * the first marker at or after `from` is found by bisection; the scan stops
+   * at a marker after which the last stable offset was beyond `to`, since
+   * every transaction that started by `to` had ended by then (Kafka's
+   * .txnindex lookup stops on the same condition).
+   */
   abortedBetween(from: number, to: number): AbortedTxn[] {
-    return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset <= to);
+    const list = this.aborted;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.lastOffset < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: AbortedTxn[] = [];
+    for (let i = lo; i < list.length; i++) {
+      const a = list[i]!;
+      if (a.firstOffset <= to) out.push(a);
+      if (a.lastStableOffset > to) break;
+    }
+    return out;
   }
 
   /** Drops what lies wholly below the log start (retention, DeleteRecords). */

@@ -11,7 +11,17 @@
 // a consumer would notice, DescribeProducers shows no open transaction, and a
 // later transaction commits and is visible (the last stable offset is not
 // stuck). A second set of cases kills the client too, so only the broker's
-// start-up recovery can finish the transaction.
+// start-up recovery can finish the transaction; a last one crashes while a
+// new producer instance's InitProducerId aborts the open transaction of the
+// previous one, and while the timeout sweep aborts an abandoned one.
+//
+// A killed process keeps its page cache, so these cases prove the order of
+// the steps, not the fsyncs. A power-cut variant needs only one more step in
+// crashAndRestart: between the SIGKILL and the restart, cut the data dir back
+// to what had reached fdatasync (the crash simulator of issue 14). Every
+// file involved (partition segments, transactions.log, consumer-offsets.log)
+// is written through src/log/data-file.ts and atomic-file.ts, which that
+// simulator wraps.
 
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -154,4 +164,54 @@ describe.concurrent("a broker killed while ending a transaction", () => {
       }
     }, CLIENT_TEST_TIMEOUT);
   }
+
+  test.skipIf(missing("python"))("a new producer instance fencing an open transaction, killed after the abort's Prepare state: start-up aborts it, the new instance's init goes through", async () => {
+    // The first Prepare is the holder's first commit; the second is the abort of its open transaction by the new instance.
+    let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
+    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "fence", "0", "fx", "600000", "fx-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    try {
+      await py(b.bootstrap, "create", "fence", "1");
+      const lines: any[] = [];
+      collectJsonLines(holder.stdout, lines);
+      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
+      expect(lines[0]?.ready).toBe(true);
+      const bootstrap = b.bootstrap;
+      // Same transactional id: its InitProducerId aborts the holder's transaction, and the broker dies there.
+      const next = py(bootstrap, "commit_abort", "fence", "fx");
+      b = await crashAndRestart(b, "txn.after-prepare");
+      expect(b.stderr()).toMatch(/recovery: finishing fx \(PrepareAbort/);
+      await next;
+      const committed = await py<Rec[]>(b.bootstrap, "consume", "fence", "read_committed");
+      expect(committed.map((r) => r[2])).toEqual([...["0", "1", "2", "3", "4"].map((i) => `fx-c${i}`), ...Array.from({ length: 10 }, (_, i) => `c${i}`)]);
+      const all = await py<Rec[]>(b.bootstrap, "consume", "fence", "read_uncommitted");
+      expect(all.filter((r) => r[2].startsWith("fx-o")).length).toBe(5);
+      for (const p of await describeProducers(b.port, "fence")) expect(Number(p.currentTxnStartOffset)).toBe(-1);
+    } finally {
+      holder.kill(9);
+      await b.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("python"))("a transaction past its timeout, killed after the timeout abort's Prepare state: start-up finishes the abort", async () => {
+    let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
+    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "expire", "0", "tx-timeout", "3000", "tt-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    try {
+      await py(b.bootstrap, "create", "expire", "1");
+      const lines: any[] = [];
+      collectJsonLines(holder.stdout, lines);
+      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
+      expect(lines[0]?.ready).toBe(true);
+      holder.kill(9);
+      // The sweep aborts it 3 s after it began; the broker dies between the Prepare state and the markers.
+      b = await crashAndRestart(b, "txn.after-prepare");
+      expect(b.stderr()).toMatch(/recovery: finishing tx-timeout \(PrepareAbort/);
+      expect(await txnState(b.port, "tx-timeout")).toBe("CompleteAbort");
+      expect(await py(b.bootstrap, "watermarks", "expire", "0")).toEqual({ read_committed: 12, read_uncommitted: 12 });
+      const committed = await py<Rec[]>(b.bootstrap, "consume", "expire", "read_committed");
+      expect(committed.map((r) => r[2])).toEqual(["0", "1", "2", "3", "4"].map((i) => `tx-timeout-c${i}`));
+    } finally {
+      holder.kill(9);
+      await b.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
 });

@@ -328,19 +328,46 @@ describe("ending the transaction", () => {
     expect(await txnCommit(broker, 3, p, "g", { 0: 9 })).toEqual({ 0: ErrorCode.INVALID_PRODUCER_EPOCH });
   });
 
-  test("staged offsets survive a restart, still invisible; the commit after it makes them visible and durable", async () => {
-    const dir = tempDir();
-    let broker = openBroker(dir);
+  /** A broker on `dir` whose producer "tx" has staged offsets 5 and 6 of t-0 and t-1 for group g. */
+  async function stagedOffsets(dir: string): Promise<{ broker: Broker; p: Producer }> {
+    const broker = openBroker(dir);
     broker.topics.create("t", 3, {});
     const p = await initProducer(broker, "tx");
     expect(await addOffsets(broker, p, "g")).toBe(0);
     expect(await txnCommit(broker, 3, p, "g", { 0: 5, 1: 6 })).toEqual(ok([0, 1]));
+    return { broker, p };
+  }
+
+  test("staged offsets survive a restart, still invisible; the commit after it makes them visible and durable", async () => {
+    const dir = tempDir();
+    let { broker, p } = await stagedOffsets(dir);
     await broker.close();
 
     broker = openBroker(dir);
     expect(await committed(broker, "g", true)).toMatchObject({ offsets: [-1, -1, -1], errors: [ErrorCode.UNSTABLE_OFFSET_COMMIT, ErrorCode.UNSTABLE_OFFSET_COMMIT, 0] });
     expect((await endTxn(broker, p, true)).errorCode).toBe(0);
     expect((await committed(broker, "g", true)).offsets).toEqual([5, 6, -1]);
+    await broker.close();
+
+    broker = openBroker(dir);
+    expect(await committed(broker, "g", true)).toMatchObject({ offsets: [5, 6, -1], errors: [0, 0, 0] });
+  });
+
+  test("a commit a crash left in PrepareCommit is finished at start-up: its staged offsets become visible, durably", async () => {
+    const dir = tempDir();
+    let { broker, p } = await stagedOffsets(dir);
+    // The state EndTxn makes durable before anything else, and nothing after it.
+    const t = broker.transactions.get("tx")!;
+    t.state = "PrepareCommit";
+    await broker.txnStore.saveTxn(t);
+    await broker.close();
+
+    broker = openBroker(dir);
+    await broker.transactions.recover();
+    expect(broker.transactions.get("tx")!.state).toBe("CompleteCommit");
+    expect((await committed(broker, "g", true)).offsets).toEqual([5, 6, -1]);
+    // The producer's retried EndTxn gets its answer.
+    expect((await endTxn(broker, p, true)).errorCode).toBe(0);
     await broker.close();
 
     broker = openBroker(dir);

@@ -69,7 +69,7 @@ test("a partition holding a transaction the coordinator has not open gets an abo
   const p = partition(b, 0);
   expect(p.txn.open.size).toBe(0);
   expect(p.lastStableOffset()).toBe(4);
-  expect(p.txn.aborted).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3 }]);
+  expect(p.txn.aborted).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3, lastStableOffset: 4 }]);
   expect(b.transactions.get("tx")!.state).toBe("CompleteCommit");
 });
 
@@ -131,4 +131,23 @@ test("the state log: older data dirs are converted; producer ids stay unique acr
   await b.close();
   b = await open(dir);
   expect(b.transactions.get("old")!.groups.length).toBe(5000);
+});
+
+test("transactions v2: a commit left in PrepareCommit gets its epoch bump at start-up, and the producer's retried EndTxn v5 its answer", async () => {
+  const dir = setup();
+  let b = await open(dir);
+  b.topics.create("t", 1, {});
+  const { pid, epoch } = await openTxn(b, [0]);
+  const t = b.transactions.get("tx")!;
+  t.state = "PrepareCommit";
+  t.version = 2;
+  t.bumpAtEnd = true;
+  await b.txnStore.saveTxn(t);
+  await b.close();
+  b = await open(dir);
+  expect(b.transactions.get("tx")).toMatchObject({ state: "CompleteCommit", epoch: epoch + 1, bumpAtEnd: false });
+  expect(partition(b, 0).lastStableOffset()).toBe(4);
+  expect(await b.transactions.endTxn("tx", pid, epoch, true, true)).toEqual({ errorCode: 0, producerId: pid, epoch: epoch + 1 });
+  // The opposite outcome is refused.
+  expect((await b.transactions.endTxn("tx", pid, epoch, false, true)).errorCode).not.toBe(0);
 });
