@@ -5,9 +5,9 @@
 import { expect } from "bun:test";
 import { crc32c } from "../../src/codec/crc32c.ts";
 import { Codec } from "../../src/codec/compression.ts";
-import { ATTRIBUTES, CRC, HEADER_SIZE } from "../../src/log/batch-header.ts";
+import { ATTRIBUTES, CRC, HEADER_SIZE, LAST_OFFSET_DELTA } from "../../src/log/batch-header.ts";
 import type { ProduceRules } from "../../src/protocol/batch-validator.ts";
-import { RecordsError, type RecordInit } from "../../src/protocol/records.ts";
+import { RecordsError, buildBatch, type RecordInit } from "../../src/protocol/records.ts";
 import { Writer } from "../../src/protocol/writer.ts";
 
 export const ascii = (s: string) => new TextEncoder().encode(s);
@@ -83,4 +83,22 @@ export function rawRecord(f: { attributes?: number; tsDelta?: number; offsetDelt
   const body = [f.attributes ?? 0, ...varint(f.tsDelta ?? 0), ...varint(f.offsetDelta), ...bytes(f.key), ...bytes(f.value), ...varint(f.headers?.length ?? 0)];
   for (const [k, v] of f.headers ?? []) body.push(...(k === null ? varint(-1) : [...varint(k.length), ...k]), ...bytes(v));
   return [...varint(body.length + (f.lengthAdjust ?? 0)), ...body];
+}
+
+/**
+ * `rounds` copies of sample batches in every codec with one to three random bytes
+ * changed (mostly in the records, sometimes the count and offset-delta fields of
+ * the header), each re-signed so that the record walk itself meets the damage.
+ */
+export function* corruptedBatches(seed: number, rounds: number): Generator<Uint8Array> {
+  const originals = CODECS.map((codec) => buildBatch({ records: sampleRecords(12), codec }));
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const b = originals[round % originals.length]!.slice();
+    for (let f = 1 + rnd(3); f > 0; f--) b[rnd(8) === 0 ? LAST_OFFSET_DELTA + rnd(HEADER_SIZE - LAST_OFFSET_DELTA) : HEADER_SIZE + rnd(b.length - HEADER_SIZE)] = rnd(256);
+    yield resign(b);
+  }
 }

@@ -21,7 +21,7 @@ import {
   readControlRecord,
   recordTimestamps,
 } from "../../src/protocol/records.ts";
-import { CODECS, T0, ascii, codeOf, rawRecord, resign, sampleRecords, text, withBody } from "./record-fixtures.ts";
+import { CODECS, T0, ascii, codeOf, corruptedBatches, rawRecord, sampleRecords, text, withBody } from "./record-fixtures.ts";
 
 describe("header", () => {
   test("every field reads back as built", () => {
@@ -197,19 +197,8 @@ describe("record-level problems", () => {
   });
 
   test("random corruption under a valid CRC only ever raises RecordsError", () => {
-    const originals = CODECS.map((codec) => buildBatch({ records: sampleRecords(12), codec }));
-    let seed = 4242;
-    const rnd = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
     let accepted = 0;
-    for (let round = 0; round < 2500; round++) {
-      const b = originals[round % originals.length]!.slice();
-      const flips = 1 + rnd(3);
-      // Mostly the records section; sometimes the count and offset-delta fields too.
-      for (let f = 0; f < flips; f++) b[rnd(8) === 0 ? 23 + rnd(38) : HEADER_SIZE + rnd(b.length - HEADER_SIZE)] = rnd(256);
-      resign(b);
+    for (const b of corruptedBatches(4242, 2500)) {
       try {
         decodeRecords(b, { maxUncompressedBytes: 1 << 16 });
         accepted++;
