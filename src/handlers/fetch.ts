@@ -12,6 +12,7 @@ import { ZERO_UUID } from "../protocol/generated-support.ts";
 import type { Partition, Topic } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
 import { leaderEpochError } from "./partition-lookup.ts";
+import { LOG_OVERHEAD, batchBaseOffset, batchSize, viewOf } from "../log/batch-header.ts";
 
 const READ_COMMITTED = 1;
 
@@ -169,12 +170,11 @@ function cutAt(chunks: Uint8Array[], limit: number): { chunks: Uint8Array[]; siz
   const out: Uint8Array[] = [];
   let size = 0;
   for (const c of chunks) {
-    const v = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    const v = viewOf(c);
     let pos = 0;
-    while (pos + 12 <= c.length) {
-      const base = v.getInt32(pos) * 4294967296 + v.getUint32(pos + 4);
-      if (base >= limit) break;
-      pos += 12 + v.getInt32(pos + 8);
+    while (pos + LOG_OVERHEAD <= c.length) {
+      if (batchBaseOffset(v, pos) >= limit) break;
+      pos += batchSize(v, pos);
     }
     if (pos > 0) {
       out.push(c.subarray(0, Math.min(pos, c.length)));

@@ -1,6 +1,8 @@
-// Produce: validate each partition's batches (CRC, structure, size, record
-// counts, timestamps), append them in request order, then acknowledge after
-// the group-commit fsync (acks=1/-1) or not at all (acks=0).
+// Produce: validate each partition's batch as Kafka does (batch-validator.ts:
+// structure, every record, keys on compacted topics, timestamps, the topic's
+// codec), check it against the producer's state, append it in request order,
+// then acknowledge after the group-commit fsync (acks=1/-1) or not at all
+// (acks=0).
 //
 // Appends happen synchronously before the first await, so pipelined produce
 // requests on a connection land in the log in the order they were sent.
@@ -10,7 +12,8 @@ import type * as Res from "../../generated/ProduceResponse.ts";
 import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/generated-support.ts";
-import { RecordsError, setLogAppendTime, validateBatches, type BatchInfo } from "../protocol/records.ts";
+import { RecordErrors, storedCodecOf, validateProducedBatch, type RecordError } from "../protocol/batch-validator.ts";
+import { RecordsError } from "../protocol/records.ts";
 import { autoCreateTopic } from "../meta/topic-create.ts";
 import { invalidTopicName } from "../meta/topic-config.ts";
 import type { Partition, Topic } from "../meta/topics.ts";
@@ -20,8 +23,8 @@ import { LogStorageError } from "../log/partition-log.ts";
 
 type PartitionResult = Res.PartitionProduceResponseInit;
 
-function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResult {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+function failed(index: number, errorCode: number, errorMessage: string | null = null, recordErrors: RecordError[] = []): PartitionResult {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors, errorMessage };
 }
 
 function resolveTopic(broker: Broker, t: Req.TopicProduceData, version: number): Topic | number {
@@ -40,26 +43,33 @@ export function appendToPartition(
   part: Partition,
   records: Uint8Array | null,
   now: number,
+  apiVersion: number,
   txn: { transactionalId: string | null; implicitAdd: boolean },
 ): PartitionResult {
   const topic = part.topic;
   if (part.log.storageError) return failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, part.log.storageError.message);
   if (records === null || records.length === 0) return failed(part.index, ErrorCode.INVALID_RECORD, "Produce request has no records");
-  const maxBytes = Number(broker.topics.configValue(topic, "max.message.bytes"));
-  let batches: BatchInfo[];
+  const config = (key: string) => broker.topics.configValue(topic, key);
+  const logAppendTime = config("message.timestamp.type") === "LogAppendTime";
+  let batch: Uint8Array;
   try {
-    batches = validateBatches(records, { maxBatchBytes: maxBytes });
+    batch = validateProducedBatch(records, {
+      apiVersion,
+      maxMessageBytes: Number(config("max.message.bytes")),
+      compacted: config("cleanup.policy").includes("compact"),
+      logAppendTime,
+      timestampBeforeMaxMs: Number(config("message.timestamp.before.max.ms")),
+      timestampAfterMaxMs: Number(config("message.timestamp.after.max.ms")),
+      storedCodec: storedCodecOf(config("compression.type")),
+      now,
+      topic: topic.name,
+      partition: part.index,
+    });
   } catch (e) {
-    if (e instanceof RecordsError) return failed(part.index, e.kafkaErrorCode, e.message);
+    if (e instanceof RecordsError) return failed(part.index, e.kafkaErrorCode, e.message, e instanceof RecordErrors ? e.recordErrors : []);
     throw e;
   }
-  const slices = batches.map((b) => records.subarray(b.position, b.position + b.size));
-  const facts = slices.map(batchFacts);
-  const first = facts[0]!;
-  if (facts.some((f) => f.control)) return failed(part.index, ErrorCode.INVALID_RECORD, "Clients may not produce control batches");
-  if (facts.some((f) => f.producerId !== first.producerId || f.transactional !== first.transactional)) {
-    return failed(part.index, ErrorCode.INVALID_RECORD, "All batches of a partition must come from one producer");
-  }
+  const first = batchFacts(batch);
 
   if (first.producerId >= 0) {
     if (first.transactional) {
@@ -71,38 +81,24 @@ export function appendToPartition(
           (coord.inTransaction(txn.transactionalId, first.producerId, topic.name, part.index) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
       if (code !== ErrorCode.NONE) return failed(part.index, code);
     }
-    for (const f of facts) {
-      const c = part.txn.producers.check({ producerId: f.producerId, producerEpoch: f.producerEpoch, baseSequence: f.baseSequence, count: f.lastOffset - f.baseOffset + 1 });
-      if (c.kind === "error") return failed(part.index, c.errorCode, c.message);
-      if (c.kind === "duplicate") {
-        // A retry of a batch we already have: answer with where it went.
-        return { index: part.index, errorCode: ErrorCode.NONE, baseOffset: BigInt(c.firstOffset), logAppendTimeMs: -1n, logStartOffset: BigInt(part.log.logStartOffset), recordErrors: [], errorMessage: null };
-      }
+    const c = part.txn.producers.check({ producerId: first.producerId, producerEpoch: first.producerEpoch, baseSequence: first.baseSequence, count: first.lastOffset - first.baseOffset + 1 });
+    if (c.kind === "error") return failed(part.index, c.errorCode, c.message);
+    if (c.kind === "duplicate") {
+      // A retry of a batch we already have: answer with where it went.
+      return { index: part.index, errorCode: ErrorCode.NONE, baseOffset: BigInt(c.firstOffset), logAppendTimeMs: -1n, logStartOffset: BigInt(part.log.logStartOffset), recordErrors: [], errorMessage: null };
     }
   }
 
-  const logAppendTime = broker.topics.configValue(topic, "message.timestamp.type") === "LogAppendTime";
-  if (logAppendTime) {
-    for (const b of batches) setLogAppendTime(records, b.position, now);
-  } else {
-    const before = Number(broker.topics.configValue(topic, "message.timestamp.before.max.ms"));
-    const after = Number(broker.topics.configValue(topic, "message.timestamp.after.max.ms"));
-    for (const f of facts) {
-      if (f.maxTimestamp >= 0 && (now - f.maxTimestamp > before || f.maxTimestamp - now > after)) {
-        return failed(part.index, ErrorCode.INVALID_TIMESTAMP, `Timestamp ${f.maxTimestamp} of a batch is out of range`);
-      }
-    }
-  }
   let appended;
   try {
-    appended = part.log.append(records);
+    appended = part.log.append(batch);
   } catch (e) {
     if (e instanceof LogStorageError) return failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, e.message);
     throw e;
   }
-  // The log patched the base offsets in place: the facts now carry the real offsets.
+  // The log patched the base offset in place: the facts now carry the real offsets.
   // (It wakes long-polling fetches itself, once the records are visible.)
-  for (const slice of slices) part.txn.apply(batchFacts(slice), slice);
+  part.txn.apply(batchFacts(batch), batch);
   return {
     index: part.index,
     errorCode: ErrorCode.NONE,
@@ -134,7 +130,7 @@ export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx
         continue;
       }
       // Transactions v2 (Produce v12+): a transactional produce adds its partition to the transaction.
-      const r = appendToPartition(broker, part, p.records, now, { transactionalId: req.transactionalId, implicitAdd: v >= 12 });
+      const r = appendToPartition(broker, part, p.records, now, v, { transactionalId: req.transactionalId, implicitAdd: v >= 12 });
       if (r.errorCode === ErrorCode.NONE) touched.push([part, r]);
       // Produce answers never carry PRODUCER_FENCED, as from Kafka (KAFKA-10687): clients know a stale epoch only as INVALID_PRODUCER_EPOCH.
       partitionResponses.push(r.errorCode === ErrorCode.PRODUCER_FENCED ? { ...r, errorCode: ErrorCode.INVALID_PRODUCER_EPOCH } : r);

@@ -4,7 +4,8 @@
 // it is derived from the batches in the log, so a restart rebuilds it by
 // replaying batch headers; nothing extra has to be made durable.
 
-import { iterateRecords, readControlRecord, RecordsError, type ControlRecord } from "../protocol/records.ts";
+import { ATTRIBUTES, BASE_SEQUENCE, LAST_OFFSET_DELTA, MAX_TIMESTAMP, PRODUCER_EPOCH, PRODUCER_ID, batchBaseOffset, readInt64, viewOf } from "../log/batch-header.ts";
+import { Attr, iterateRecords, readControlRecord, RecordsError, type ControlRecord } from "../protocol/records.ts";
 import { ProducerStateTable } from "./producer-state.ts";
 
 export interface AbortedTxn {
@@ -27,23 +28,20 @@ export interface BatchFacts {
   control: boolean;
 }
 
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
-
 /** Reads the facts above from a stored batch's 61-byte header. */
 export function batchFacts(bytes: Uint8Array): BatchFacts {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const baseOffset = v.getInt32(0) * 4294967296 + v.getUint32(4);
-  const attributes = v.getInt16(21);
+  const v = viewOf(bytes);
+  const baseOffset = batchBaseOffset(v, 0);
+  const attributes = v.getInt16(ATTRIBUTES);
   return {
     baseOffset,
-    lastOffset: baseOffset + v.getInt32(23),
-    producerId: v.getInt32(43) * 4294967296 + v.getUint32(47),
-    producerEpoch: v.getInt16(51),
-    baseSequence: v.getInt32(53),
-    maxTimestamp: v.getInt32(35) * 4294967296 + v.getUint32(39),
-    transactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
-    control: (attributes & ATTR_CONTROL) !== 0,
+    lastOffset: baseOffset + v.getInt32(LAST_OFFSET_DELTA),
+    producerId: readInt64(v, PRODUCER_ID),
+    producerEpoch: v.getInt16(PRODUCER_EPOCH),
+    baseSequence: v.getInt32(BASE_SEQUENCE),
+    maxTimestamp: readInt64(v, MAX_TIMESTAMP),
+    transactional: (attributes & Attr.TRANSACTIONAL) !== 0,
+    control: (attributes & Attr.CONTROL) !== 0,
   };
 }
 

@@ -11,7 +11,7 @@ import * as ProduceResponse from "../../generated/ProduceResponse.ts";
 import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { requestHeaderVersion } from "../../generated/index.ts";
 import { Reader } from "../../src/protocol/reader.ts";
-import { buildBatch, decodeRecords, validateBatches } from "../../src/protocol/records.ts";
+import { batchCrcMatches, buildBatch, decodeRecords, readBatchHeader } from "../../src/protocol/records.ts";
 import type * as FetchResponse from "../../generated/FetchResponse.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 import { withInProcessBroker } from "../helpers/broker.ts";
@@ -88,10 +88,11 @@ test("60 pipelined 0.9 MB produce requests are all answered in order with contig
           topics: [{ topic: "pp", partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: 8 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
         });
         const records = f.responses[0]!.partitions[0]!.records!;
-        const got = validateBatches(records, { maxBatchBytes: 1 << 30 }); // checks each batch's CRC
-        expect(got.length).toBeGreaterThan(0);
-        for (const batch of got) {
-          for (const r of decodeRecords(records.subarray(batch.position, batch.position + batch.size))) {
+        expect(records.length).toBeGreaterThan(0);
+        for (let pos = 0; pos < records.length; pos += readBatchHeader(records, pos).sizeInBytes) {
+          const batch = records.subarray(pos, pos + readBatchHeader(records, pos).sizeInBytes);
+          expect(batchCrcMatches(batch)).toBe(true);
+          for (const r of decodeRecords(batch)) {
             const i = Math.floor(r.offset / RECORDS);
             expect(new TextDecoder().decode(r.key!)).toBe(`${i}-${r.offset % RECORDS}`);
             expect(r.value!.length).toBe(VALUE);
