@@ -98,7 +98,11 @@ export class Broker {
       fsync: options.fsync,
       flusher: this.flusher,
       logger: this.log,
-      config: { initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs },
+      config: {
+        initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+        consumerHeartbeatIntervalMs: options.groupConsumerHeartbeatIntervalMs,
+        consumerSessionTimeoutMs: options.groupConsumerSessionTimeoutMs,
+      },
       topicExists: (t) => this.topics.get(t) !== undefined,
       topics: topicView(this.topics),
     });
