@@ -17,6 +17,8 @@ import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
 import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
+import { BrokerMetrics } from "./metrics/broker-metrics.ts";
+import { serveHttp, type HttpEndpoint } from "./metrics/http.ts";
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -76,6 +78,7 @@ export class Broker {
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
   readonly groups: GroupCoordinator;
+  readonly metrics = new BrokerMetrics(this);
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -153,6 +156,8 @@ export interface RunningBroker {
   broker: Broker;
   host: string;
   port: number;
+  /** Where --http-listen serves, when set. */
+  httpPort: number | null;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), fsync, close. */
   close(): Promise<void>;
 }
@@ -177,13 +182,26 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     broker.advertisedHost = host === "" || host === "::" || host === "0.0.0.0" ? "localhost" : host;
     broker.advertisedPort = listening.port;
   }
+  let http: HttpEndpoint | null = null;
+  if (options.httpListen) {
+    try {
+      http = serveHttp(broker, options.httpListen);
+    } catch (e) {
+      listening.stopAccepting();
+      listening.closeAll();
+      await broker.close();
+      throw e;
+    }
+  }
   let closing: Promise<void> | null = null;
   return {
     broker,
     host: host === "" ? "::" : host,
     port: listening.port,
+    httpPort: http?.port ?? null,
     close() {
       closing ??= (async () => {
+        http?.stop();
         listening.stopAccepting();
         broker.closing = true;
         for (const t of broker.topics.all()) for (const p of t.partitions) p.wake();

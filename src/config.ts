@@ -20,6 +20,7 @@ export interface BrokerOptions {
   groupConsumerHeartbeatIntervalMs: number;
   groupConsumerSessionTimeoutMs: number;
   transactionMaxTimeoutMs: number;
+  httpListen: string;
 }
 
 type Kind = "string" | "int" | "bool" | "enum";
@@ -49,6 +50,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "groupConsumerHeartbeatIntervalMs", flag: "--group-consumer-heartbeat-interval-ms", kind: "int", help: "heartbeat interval of KIP-848 consumer groups (default 500; Kafka's is 5000, tuned for clusters)" },
   { key: "groupConsumerSessionTimeoutMs", flag: "--group-consumer-session-timeout-ms", kind: "int", help: "session timeout of KIP-848 consumer group members (default 10000; Kafka's is 45000)" },
+  { key: "httpListen", flag: "--http-listen", kind: "string", help: "serve /livez, /readyz and /metrics (Prometheus) over HTTP at HOST:PORT (default: off)" },
   { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
 ];
 
@@ -72,6 +74,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   groupConsumerHeartbeatIntervalMs: 500,
   groupConsumerSessionTimeoutMs: 10_000,
   transactionMaxTimeoutMs: 900000,
+  httpListen: "",
 };
 
 export class OptionError extends Error {}
