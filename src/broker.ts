@@ -86,7 +86,7 @@ export class Broker {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(readonly options: BrokerOptions) {
-    this.log = new Logger(options.logLevel);
+    this.log = new Logger(options.logLevel, options.logFormat);
     mkdirSync(options.dataDir, { recursive: true });
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;

@@ -16,6 +16,7 @@ export interface BrokerOptions {
   retentionMs: number;
   retentionBytes: number;
   logLevel: "error" | "warn" | "info" | "debug";
+  logFormat: "text" | "json";
   groupInitialRebalanceDelayMs: number;
   groupConsumerHeartbeatIntervalMs: number;
   groupConsumerSessionTimeoutMs: number;
@@ -47,6 +48,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "retentionMs", flag: "--retention-ms", kind: "int", help: "default retention.ms, -1 forever (default 604800000)" },
   { key: "retentionBytes", flag: "--retention-bytes", kind: "int", help: "default retention.bytes per partition, -1 unlimited (default -1)" },
   { key: "logLevel", flag: "--log-level", kind: "enum", values: ["error", "warn", "info", "debug"], help: "log verbosity on stderr (default info)" },
+  { key: "logFormat", flag: "--log-format", kind: "enum", values: ["text", "json"], help: "log lines as text (default) or JSON objects {time, level, msg}" },
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "groupConsumerHeartbeatIntervalMs", flag: "--group-consumer-heartbeat-interval-ms", kind: "int", help: "heartbeat interval of KIP-848 consumer groups (default 500; Kafka's is 5000, tuned for clusters)" },
   { key: "groupConsumerSessionTimeoutMs", flag: "--group-consumer-session-timeout-ms", kind: "int", help: "session timeout of KIP-848 consumer group members (default 10000; Kafka's is 45000)" },
@@ -69,6 +71,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
   logLevel: "info",
+  logFormat: "text",
   groupInitialRebalanceDelayMs: 0,
   // Development defaults: new KIP-848 consumers settle within a heartbeat or two of 500 ms instead of 5 s rounds.
   groupConsumerHeartbeatIntervalMs: 500,

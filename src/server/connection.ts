@@ -190,7 +190,8 @@ export class Connection {
   private abort(reason: string, kind: CloseReason = "protocol_error"): void {
     if (this.closed) return;
     this.closeReason = kind;
-    this.broker.log.debug(`connection ${this.id} from ${this.remoteAddress} closed: ${reason}`);
+    // One line per connection-level problem, with the peer; a client's bad input never gets a stack trace.
+    this.broker.log.info(`connection ${this.id} from ${this.remoteAddress} closed: ${reason}`);
     this.closed = true;
     this.slots.length = 0;
     this.output.length = 0;

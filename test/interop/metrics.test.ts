@@ -1,10 +1,11 @@
 // --http-listen: /livez, /readyz and /metrics scraped and parsed after real
 // traffic (kcat produce and consume, a group commit, a bad frame), and the
-// figures checked against what that traffic must have done.
+// figures checked against what that traffic must have done. --log-format json:
+// a client's bad input is one JSON line naming the peer.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { inProcessBroker, ROOT, type InProcessBroker } from "../helpers/broker.ts";
+import { inProcessBroker, ROOT, withSpawnedBroker, type InProcessBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, kcat, missing } from "../helpers/clients.ts";
 import { runOk, waitFor } from "../helpers/run.ts";
 
@@ -98,3 +99,19 @@ test.skipIf(missing("kcat"))(
   },
   CLIENT_TEST_TIMEOUT,
 );
+
+test("--log-format json: a bad frame is one JSON line with the peer address, no stack trace", async () => {
+  await withSpawnedBroker({ args: ["--log-format", "json"] }, async (sb) => {
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port: sb.port, socket: { data() {}, close() {} } });
+    sock.write(new Uint8Array([0, 0, 0, 12, 0x7f, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]));
+    await waitFor(() => sb.stderr().includes("closed:"), 10_000, "the broker's line about the bad connection");
+    sock.end();
+    const lines = sb.stderr().trim().split("\n").map((l) => JSON.parse(l) as { time: string; level: string; msg: string });
+    const bad = lines.filter((l) => l.msg.includes("closed:"));
+    expect(bad.length).toBe(1);
+    expect(bad[0]).toMatchObject({ level: "info" });
+    expect(bad[0]!.msg).toMatch(/^connection \d+ from 127\.0\.0\.1 closed: unsupported api key 32639$/);
+    expect(Date.parse(bad[0]!.time)).toBeGreaterThan(0);
+    expect(sb.stderr()).not.toContain("    at ");
+  });
+});
