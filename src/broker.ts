@@ -23,6 +23,8 @@ import { compactedPartitions } from "./meta/clean-targets.ts";
 
 /** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
 const CLEANER_SLICE_MS = 5;
+import { BrokerMetrics } from "./metrics/broker-metrics.ts";
+import { serveHttp, type HttpEndpoint } from "./metrics/http.ts";
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -84,6 +86,7 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   readonly groups: GroupCoordinator;
   readonly cleaner: LogCleaner;
+  readonly metrics = new BrokerMetrics(this);
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -91,7 +94,7 @@ export class Broker {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(readonly options: BrokerOptions) {
-    this.log = new Logger(options.logLevel);
+    this.log = new Logger(options.logLevel, options.logFormat);
     mkdirSync(options.dataDir, { recursive: true });
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;
@@ -112,7 +115,11 @@ export class Broker {
       fsync: options.fsync,
       flusher: this.flusher,
       logger: this.log,
-      config: { initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs },
+      config: {
+        initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+        consumerHeartbeatIntervalMs: options.groupConsumerHeartbeatIntervalMs,
+        consumerSessionTimeoutMs: options.groupConsumerSessionTimeoutMs,
+      },
       topicExists: (t) => this.topics.get(t) !== undefined,
       topics: topicView(this.topics),
     });
@@ -178,6 +185,8 @@ export interface RunningBroker {
   broker: Broker;
   host: string;
   port: number;
+  /** Where --http-listen serves, when set. */
+  httpPort: number | null;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), fsync, close. */
   close(): Promise<void>;
 }
@@ -204,13 +213,26 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     broker.advertisedHost = host === "" || host === "::" || host === "0.0.0.0" ? "localhost" : host;
     broker.advertisedPort = listening.port;
   }
+  let http: HttpEndpoint | null = null;
+  if (options.httpListen) {
+    try {
+      http = serveHttp(broker, options.httpListen);
+    } catch (e) {
+      listening.stopAccepting();
+      listening.closeAll();
+      await broker.close();
+      throw e;
+    }
+  }
   let closing: Promise<void> | null = null;
   return {
     broker,
     host: host === "" ? "::" : host,
     port: listening.port,
+    httpPort: http?.port ?? null,
     close() {
       closing ??= (async () => {
+        http?.stop();
         listening.stopAccepting();
         broker.closing = true;
         for (const t of broker.topics.all()) for (const p of t.partitions) p.wake();

@@ -107,7 +107,9 @@ async function benchProduce(c: KafkaClient, p: Parsed, out: Output): Promise<num
     wireMbPerSec: Number((ackedBytes / MB / secs).toFixed(2)),
     latencyMs: { mean: round(latency.mean), p50: round(latency.percentile(0.5)), p99: round(latency.percentile(0.99)), p999: round(latency.percentile(0.999)), max: round(latency.max) },
   };
-  if (p.flags.format === "json") out.json(summary);
+  const acks0 = acksOf(p) === 0;
+  if (p.flags.format === "json") out.json(acks0 ? { ...summary, latencyMs: null } : summary);
+  else if (acks0) out.line(`${total} records sent, ${fmt(summary.recordsPerSec, 1)} records/sec (${fmt(summary.mbPerSec, 2)} MB/sec); no latency with acks=0.`);
   else {
     out.line(
       `${total} records sent, ${fmt(summary.recordsPerSec, 1)} records/sec (${fmt(summary.mbPerSec, 2)} MB/sec), ${fmt(latency.mean, 2)} ms avg latency, ${fmt(latency.max, 2)} ms max latency, ` +

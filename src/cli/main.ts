@@ -84,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await hit.cmd.run(parseArgs(hit.cmd.spec, hit.rest), out);
   } catch (e) {
+    // Whoever reads our output stopped (`klite consume t | head`): that ends the command, it is not a failure.
+    if ((e as { code?: string }).code === "EPIPE") return 0;
     if (e instanceof UsageError) {
       console.error(`${label}: ${e.message}`);
       return 2;
@@ -92,6 +94,6 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${label}: ${msg.split("\n")[0]}`);
     return 1;
   } finally {
-    await out.flush();
+    await out.flush().catch(() => {});
   }
 }

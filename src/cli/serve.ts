@@ -71,7 +71,8 @@ export async function createTopics(host: string, port: number, topics: readonly 
 export function listeningLine(running: RunningBroker): string {
   const shown = running.host.includes(":") ? `[${running.host}]` : running.host;
   const b = running.broker;
-  return `${VERSION_LINE} listening on ${shown}:${running.port}, advertised as ${b.advertisedHost}:${b.advertisedPort}, data in ${b.options.dataDir}`;
+  const http = running.httpPort === null ? "" : `, http on port ${running.httpPort}`;
+  return `${VERSION_LINE} listening on ${shown}:${running.port}, advertised as ${b.advertisedHost}:${b.advertisedPort}, data in ${b.options.dataDir}${http}`;
 }
 
 /** Starts a broker from `klite serve` flags and creates the topics they name. */

@@ -37,6 +37,8 @@ export interface ClusterMetadata {
   topics: TopicInfo[];
 }
 
+const LEADER_NOT_AVAILABLE = 5;
+
 /** ListOffsets' special timestamps. */
 export const LATEST = -1n;
 export const EARLIEST = -2n;
@@ -121,13 +123,25 @@ export class KafkaClient {
     };
   }
 
-  /** One topic's metadata; a missing topic is a KafkaError. */
-  async topic(name: string, allowAutoTopicCreation = false): Promise<TopicInfo> {
-    const md = await this.metadata([name], allowAutoTopicCreation);
-    const t = md.topics.find((x) => x.name === name);
-    if (!t) throw new KafkaError(3, `Metadata ${name}`);
-    check(t.errorCode, `Metadata ${name}`);
-    return t;
+  /**
+   * One topic's metadata; a missing topic is a KafkaError. A topic just created
+   * (here by auto-creation, or by a CreateTopics a moment ago) may have no
+   * leaders yet on a Kafka cluster: that is waited out for up to `waitMs`.
+   */
+  async topic(name: string, allowAutoTopicCreation = false, waitMs = 10_000): Promise<TopicInfo> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const md = await this.metadata([name], allowAutoTopicCreation);
+      const t = md.topics.find((x) => x.name === name);
+      if (!t) throw new KafkaError(3, `Metadata ${name}`);
+      const settling = t.errorCode === LEADER_NOT_AVAILABLE || (t.errorCode === 0 && (t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0)));
+      if (settling && Date.now() < deadline) {
+        await Bun.sleep(100);
+        continue;
+      }
+      check(t.errorCode, `Metadata ${name}`);
+      return t;
+    }
   }
 
   /** The controller, where admin requests go (any broker forwards them in KRaft, but Kafka 2.x wants the controller). */

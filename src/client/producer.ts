@@ -67,7 +67,11 @@ export class Producer {
   /** Flushes and waits for every request to be acknowledged. */
   async close(): Promise<void> {
     await this.flush();
-    for (const list of this.inFlight.values()) await Promise.allSettled(list);
+    for (const [conn, list] of this.inFlight) {
+      await Promise.allSettled(list);
+      // acks=0 requests have no answer to wait for: wait until they are at least in the kernel's hands.
+      await conn.drained();
+    }
     if (this.failure) throw this.failure;
   }
 

@@ -9,6 +9,7 @@ import type { Broker } from "../broker.ts";
 import { FrameError, FrameSplitter } from "./frames.ts";
 import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
+import type { CloseReason } from "../metrics/broker-metrics.ts";
 
 const MAX_IN_FLIGHT = 64;
 const PRODUCE_KEY = 0;
@@ -52,6 +53,9 @@ export class Connection {
   private requestBytes = 0;
   private paused = false;
   private closed = false;
+  /** Why we closed it, for the metrics; null when the client did. */
+  private closeReason: CloseReason | null = null;
+  private counted = false;
   private readonly frames: Uint8Array[] = [];
 
   constructor(
@@ -61,10 +65,12 @@ export class Connection {
     this.remoteAddress = `${socket.remoteAddress}`;
     this.splitter = new FrameSplitter(broker.options.maxRequestBytes);
     socket.setNoDelay(true);
+    broker.metrics.opened();
   }
 
   onData(data: Uint8Array): void {
     if (this.closed) return;
+    this.broker.metrics.bytesIn += data.length;
     try {
       this.splitter.push(data, this.frames);
     } catch (e) {
@@ -88,19 +94,28 @@ export class Connection {
     // frame of a group-commit window and make each new one fresh memory.
     const early = isProduce(frame);
     if (!early) this.requestBytes += frame.length;
+    const started = performance.now();
+    // The frame is at least 10 bytes (FrameSplitter): api key and version are there.
+    const apiKey = (frame[0]! << 8) | frame[1]!;
+    const apiVersion = (frame[2]! << 8) | frame[3]!;
+    const failed = (e: unknown) => {
+      this.broker.metrics.failure(apiKey, apiVersion);
+      this.fail(e);
+    };
     let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
       result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame, true);
     } catch (e) {
       if (early) giveBack(frame);
-      return this.fail(e);
+      return failed(e);
     }
     if (early) giveBack(frame);
     const settle = (data: FrameChunks | null) => {
       if (!early) this.requestBytes -= frame.length;
+      this.broker.metrics.request(apiKey, apiVersion, (performance.now() - started) / 1000);
       this.complete(slot, data);
     };
-    if (result instanceof Promise) result.then(settle, (e) => this.fail(e));
+    if (result instanceof Promise) result.then(settle, failed);
     else settle(result);
   }
 
@@ -108,7 +123,7 @@ export class Connection {
     if (e instanceof DisconnectError) this.abort(e.message);
     else {
       this.broker.log.error(`connection ${this.id}: request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.abort("internal error");
+      this.abort("internal error", "internal_error");
     }
   }
 
@@ -118,7 +133,12 @@ export class Connection {
     slot.data = data;
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const s = this.slots.shift()!;
-      if (s.data) for (const chunk of s.data) this.write(chunk);
+      if (s.data) {
+        for (const chunk of s.data) {
+          this.broker.metrics.bytesOut += chunk.length;
+          this.write(chunk);
+        }
+      }
     }
     this.updateFlowControl();
   }
@@ -167,9 +187,11 @@ export class Connection {
     return this.slots.length === 0 && this.output.length === 0;
   }
 
-  private abort(reason: string): void {
+  private abort(reason: string, kind: CloseReason = "protocol_error"): void {
     if (this.closed) return;
-    this.broker.log.debug(`connection ${this.id} from ${this.remoteAddress} closed: ${reason}`);
+    this.closeReason = kind;
+    // One line per connection-level problem, with the peer; a client's bad input never gets a stack trace.
+    this.broker.log.info(`connection ${this.id} from ${this.remoteAddress} closed: ${reason}`);
     this.closed = true;
     this.slots.length = 0;
     this.output.length = 0;
@@ -177,6 +199,10 @@ export class Connection {
   }
 
   onClose(): void {
+    if (!this.counted) {
+      this.counted = true;
+      this.broker.metrics.closed(this.closeReason ?? (this.broker.closing ? "shutdown" : "client"));
+    }
     this.closed = true;
     this.slots.length = 0;
     this.output.length = 0;

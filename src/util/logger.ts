@@ -1,15 +1,24 @@
-// Leveled logging to stderr; stdout carries only the "listening" line.
+// Leveled logging to stderr, one line per event: text, or JSON objects
+// ({time, level, msg}) for log collectors; stdout carries only the
+// "listening" line.
 
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
 export type LogLevel = keyof typeof LEVELS;
 
+export type LogFormat = "text" | "json";
+
 export class Logger {
   private readonly max: number;
-  constructor(level: LogLevel) {
+  constructor(
+    level: LogLevel,
+    private readonly format: LogFormat = "text",
+  ) {
     this.max = LEVELS[level];
   }
   private out(level: LogLevel, msg: string): void {
-    if (LEVELS[level] <= this.max) process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${msg}\n`);
+    if (LEVELS[level] > this.max) return;
+    const time = new Date().toISOString();
+    process.stderr.write(this.format === "json" ? JSON.stringify({ time, level, msg }) + "\n" : `${time} ${level.toUpperCase()} ${msg}\n`);
   }
   error(msg: string): void {
     this.out("error", msg);

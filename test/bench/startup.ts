@@ -1,85 +1,126 @@
-// Startup benchmark: how long a broker process takes to accept connections
-// on a data dir holding GB of data in P partitions, after a clean shutdown and
-// as after a crash (the clean-shutdown markers removed, so the active segment
-// of every partition is scanned and CRC-checked), against an empty data dir
-// in the same run (the runtime's own start-up).
-//
-//   bun test/bench/startup.ts [--gb N] [--partitions P] [--batch-kb K] [--runs R]
-//
-// Defaults: 1 GB in 200 partitions, 256 KiB batches, 3 runs of each case.
-// Not a test and no thresholds: it prints figures (issue 14 aims at under 1 s
-// after a clean shutdown with 10 GB in 200 partitions).
+// Start-up and memory of the compiled binary against `bun src/main.ts`, in
+// the same run: exec to first accepted connection, exec to first
+// acknowledged produce, idle RSS, RSS after 100 MB produced; startBroker()
+// to first produce under Bun and under Node; the binary's size.
+// usage: bun test/bench/startup.ts [--runs 3]   (builds dist/klite first)
 
-import { readdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, symlinkSync, cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { startBroker } from "../../src/broker.ts";
-import { spawnBroker, tempDir } from "../helpers/broker.ts";
-import { forgetCleanShutdown, makeBatch } from "../unit/log-fixtures.ts";
+import { ROOT, tempDir } from "../helpers/broker.ts";
+import { CLIENTS } from "../helpers/clients.ts";
+import { runJson, runOk } from "../helpers/run.ts";
+import { Produce } from "../../src/client/apis.ts";
+import { KafkaClient } from "../../src/client/client.ts";
+import { BrokerConnection } from "../../src/client/connection.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { buildBatch } from "../../src/protocol/records.ts";
 
-const { values: opts } = parseArgs({
-  options: {
-    gb: { type: "string", default: "1" },
-    partitions: { type: "string", default: "200" },
-    "batch-kb": { type: "string", default: "256" },
-    runs: { type: "string", default: "3" },
-  },
-});
-const BYTES = Number(opts.gb) * 1e9;
-const PARTITIONS = Number(opts.partitions);
-const BATCH_RECORDS = Math.max(1, Math.round((Number(opts["batch-kb"]) * 1024) / 1024));
-const RUNS = Number(opts.runs);
+const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] ?? 3) || 3;
+const BIN = join(ROOT, "dist/klite");
+await runOk([process.execPath, "run", "build"], { cwd: ROOT });
 
-/** Fills a fresh data dir through an in-process broker, then shuts it down cleanly. */
-async function fill(dataDir: string): Promise<number> {
-  const b = await startBroker({ listen: "127.0.0.1:0", dataDir, fsync: "never", logLevel: "warn" });
-  const topic = b.broker.topics.create("startup", PARTITIONS, {});
-  const batch = makeBatch({ records: BATCH_RECORDS, valueSize: 1000 });
-  let written = 0;
-  for (let p = 0; written < BYTES; p = (p + 1) % PARTITIONS) {
-    topic.partitions[p]!.log.append(batch);
-    written += batch.length;
+function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = s.port;
+  s.stop(true);
+  return port;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function until<T>(fn: () => Promise<T | null>): Promise<T> {
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null) return v;
+    await Bun.sleep(1);
   }
-  await b.close();
-  return written;
 }
 
-/** Milliseconds from spawning a broker process until it prints its listening line. */
-async function timeStart(dataDir: string): Promise<number> {
-  const t = performance.now();
-  const b = await spawnBroker({ dataDir, startTimeoutMs: 600_000 });
-  const ms = performance.now() - t;
-  await b.stop();
-  return ms;
+interface Figures {
+  connectMs: number;
+  produceMs: number;
+  idleRss: number;
+  rss100: number;
 }
 
-function forgetAll(dataDir: string): void {
-  for (const d of readdirSync(dataDir)) if (d.startsWith("startup-")) forgetCleanShutdown(join(dataDir, d));
+async function measure(cmd: string[]): Promise<Figures> {
+  const port = freePort();
+  const dir = tempDir("klite-startup-");
+  const t0 = performance.now();
+  const proc = Bun.spawn([...cmd, "--listen", `127.0.0.1:${port}`, "--data-dir", dir, "--log-level", "warn"], { stdout: "ignore", stderr: "inherit" });
+  try {
+    const conn = await until(async () => {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return true;
+    });
+    const connectMs = performance.now() - t0;
+    void conn;
+    const broker = await until(() => BrokerConnection.open("127.0.0.1", port));
+    const batch = buildBatch({ records: [{ value: "x" }] });
+    await until(async () => {
+      const r = await broker.send(Produce, null, { acks: -1, timeoutMs: 5000, transactionalId: null, topicData: [{ name: "first", partitionData: [{ index: 0, records: batch }] }] });
+      return r.responses[0]!.partitionResponses[0]!.errorCode === 0 ? true : null;
+    });
+    const produceMs = performance.now() - t0;
+    broker.close();
+    await Bun.sleep(1000);
+    const idleRss = rssMiB(proc.pid);
+    const client = new KafkaClient(`127.0.0.1:${port}`);
+    await runOk([process.execPath, join(ROOT, "src/main.ts"), "topic", "create", "bulk", "-p", "4", "-b", `127.0.0.1:${port}`]);
+    const producer = new Producer(client, await client.topic("bulk"), { batchBytes: 256 * 1024, maxInFlight: 8 });
+    const value = new Uint8Array(1024).fill(120);
+    for (let i = 0; i < 100 * 1024; i++) await producer.add(i % 4, { value }, 1030);
+    await producer.close();
+    client.close();
+    const rss100 = rssMiB(proc.pid);
+    return { connectMs, produceMs, idleRss, rss100 };
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-const empty = tempDir("klite-startup-empty-");
-const full = tempDir("klite-startup-full-");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const variants: [string, string[]][] = [
+  ["dist/klite (compiled)", [BIN]],
+  ["bun src/main.ts", [process.execPath, join(ROOT, "src/main.ts")]],
+];
+const results = new Map<string, Figures[]>(variants.map(([n]) => [n, []]));
+for (let i = 0; i < runs; i++) for (const [name, cmd] of variants) results.get(name)!.push(await measure(cmd));
+
+// startBroker() from a user's project (node_modules/klite links to this checkout).
+const project = tempDir("klite-measure-project-");
+mkdirSync(join(project, "node_modules"), { recursive: true });
+symlinkSync(ROOT, join(project, "node_modules/klite"));
+symlinkSync(join(CLIENTS, "node_modules/kafkajs"), join(project, "node_modules/kafkajs"));
+cpSync(join(CLIENTS, "start/measure.mjs"), join(project, "measure.mjs"));
+const starts = new Map<string, { startMs: number; firstProduceMs: number }[]>([
+  ["startBroker() under Bun (in process)", []],
+  ["startBroker() under Node (child process)", []],
+]);
 try {
-  const t = performance.now();
-  const written = await fill(full);
-  console.log(`filled ${(written / 1e9).toFixed(2)} GB in ${PARTITIONS} partitions (batches of ${BATCH_RECORDS} KiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const cases: [string, () => Promise<number>][] = [
-    ["empty data dir (reference)", () => timeStart(empty)],
-    ["after a clean shutdown", () => timeStart(full)],
-    [
-      "as after kill -9 (no clean-shutdown markers)",
-      () => {
-        forgetAll(full);
-        return timeStart(full);
-      },
-    ],
-  ];
-  for (const [label, run] of cases) {
-    const ms: number[] = [];
-    for (let i = 0; i < RUNS; i++) ms.push(await run());
-    console.log(`${label.padEnd(46)} ${ms.map((m) => `${Math.round(m)} ms`).join(", ")}`);
+  for (let i = 0; i < runs; i++) {
+    starts.get("startBroker() under Bun (in process)")!.push(await runJson([process.execPath, join(project, "measure.mjs")], { cwd: project }));
+    starts.get("startBroker() under Node (child process)")!.push(await runJson(["node", join(project, "measure.mjs")], { cwd: project }));
   }
 } finally {
-  rmSync(empty, { recursive: true, force: true });
-  rmSync(full, { recursive: true, force: true });
+  rmSync(project, { recursive: true, force: true });
 }
+
+const f1 = (x: number) => x.toFixed(1);
+console.log(`medians of ${runs} runs (all runs in brackets)`);
+console.log("| | exec → first accepted connection | exec → first acknowledged produce | idle RSS | RSS after 100 MiB produced |");
+console.log("|---|---|---|---|---|");
+for (const [name, fs] of results) {
+  const col = (k: keyof Figures, unit: string) => `${f1(median(fs.map((f) => f[k])))} ${unit} [${fs.map((f) => f1(f[k])).join(", ")}]`;
+  console.log(`| ${name} | ${col("connectMs", "ms")} | ${col("produceMs", "ms")} | ${col("idleRss", "MiB")} | ${col("rss100", "MiB")} |`);
+}
+for (const [name, xs] of starts) {
+  console.log(`| ${name} | startBroker() resolves: ${median(xs.map((x) => x.startMs))} ms [${xs.map((x) => x.startMs).join(", ")}] | first KafkaJS produce acknowledged: ${median(xs.map((x) => x.firstProduceMs))} ms [${xs.map((x) => x.firstProduceMs).join(", ")}] | | |`);
+}
+console.log(`dist/klite size: ${(statSync(BIN).size / 1024 / 1024).toFixed(1)} MiB`);

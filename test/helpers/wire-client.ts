@@ -8,7 +8,8 @@ import { apis, requestHeaderVersion, responseHeaderVersion } from "../../generat
 import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { frameReader } from "./frames.ts";
-import { buildBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
+import { buildBatch, type RecordInit } from "../../src/protocol/records.ts";
+import { recordsFrom } from "../../src/client/fetched.ts";
 
 export interface WireClient {
   /** Sends one request and resolves to its decoded response. */
@@ -77,40 +78,9 @@ export function producerBatch(o: { producerId: number; epoch: number; sequence: 
 
 /**
  * What a read_committed consumer keeps of fetched batches: data records below
- * the last stable offset, minus those of aborted transactions (by producer id
- * and offset range), minus control batches.
+ * the last stable offset, minus those of aborted transactions, minus control
+ * batches (the client's own reader, src/client/fetched.ts, decides).
  */
 export function committedValues(records: Uint8Array | null, aborted: { producerId: bigint; firstOffset: bigint }[] | null): string[] {
-  if (!records) return [];
-  const out: string[] = [];
-  // Aborted ranges start at firstOffset and end at the producer's next abort marker.
-  const open = new Map<number, number[]>();
-  for (const a of aborted ?? []) {
-    const list = open.get(Number(a.producerId)) ?? [];
-    list.push(Number(a.firstOffset));
-    open.set(Number(a.producerId), list.sort((x, y) => x - y));
-  }
-  const abortedNow = new Set<number>();
-  let pos = 0;
-  while (pos + 61 <= records.length) {
-    const h = readBatchHeader(records, pos);
-    if (pos + h.sizeInBytes > records.length) break;
-    const batch = records.subarray(pos, pos + h.sizeInBytes);
-    pos += h.sizeInBytes;
-    const starts = open.get(h.producerId);
-    while (starts && starts.length && starts[0]! <= h.baseOffset) {
-      starts.shift();
-      abortedNow.add(h.producerId);
-    }
-    if (h.control) {
-      for (const rec of iterateRecords(batch)) {
-        // key: version int16, type int16 (0 abort, 1 commit): either ends the producer's transaction here.
-        if (rec.key && rec.key.length >= 4) abortedNow.delete(h.producerId);
-      }
-      continue;
-    }
-    if (h.transactional && abortedNow.has(h.producerId)) continue;
-    for (const rec of iterateRecords(batch)) out.push(rec.value ? new TextDecoder().decode(rec.value) : "");
-  }
-  return out;
+  return recordsFrom(records, 0n, aborted ?? []).records.map((r) => (r.value ? new TextDecoder().decode(r.value) : ""));
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { inProcessBroker, ROOT, type InProcessBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, kcat, missing, py } from "../helpers/clients.ts";
+import { CLIENTS, CLIENT_TEST_TIMEOUT, kcat, missing, py } from "../helpers/clients.ts";
 import { collectJsonLines, run, waitFor, type RunResult } from "../helpers/run.ts";
 
 const MAIN = join(ROOT, "src/main.ts");
@@ -171,6 +171,31 @@ describe("klite CLI", () => {
         const refused = await klite(["group", "reset-offsets", "liveg", "--topic", "live", "--to-earliest", "--execute", "-b", b.bootstrap]);
         expect(refused.code).toBe(1);
         expect(refused.stderr).toContain("NON_EMPTY_GROUP (68)");
+      } finally {
+        member.stdin.end();
+        await member.exited;
+      }
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test.skipIf(missing("ckjs"))(
+    "group describe and list show a KIP-848 consumer group of librdkafka 2.15",
+    async () => {
+      await ok(["topic", "create", "k848", "--partitions", "3"]);
+      await ok(["produce", "k848", "-K", ":"], "a:1\nb:2\nc:3\n");
+      const member = Bun.spawn(["node", join(CLIENTS, "ckjs/hold-consumer.mjs"), b.bootstrap, "k848", "g848", "3"], { cwd: CLIENTS, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const events: { event: string }[] = [];
+      collectJsonLines(member.stdout, events);
+      try {
+        await waitFor(() => events.some((e) => e.event === "assigned"), 60_000, "the KIP-848 member's assignment");
+        const d = JSON.parse(await ok(["group", "describe", "g848", "--format", "json"]));
+        expect(d).toMatchObject({ group: "g848", type: "consumer", state: "Stable", protocol: "uniform" });
+        expect(d.members.length).toBe(1);
+        expect(d.members[0]).toMatchObject({ clientId: "hold-consumer", assignment: [{ topic: "k848", partitions: [0, 1, 2] }] });
+        expect(d.offsets.map((o: { partition: number; memberId: string }) => [o.partition, o.memberId])).toEqual([0, 1, 2].map((p) => [p, d.members[0].memberId]));
+        const listed = (await ok(["group", "list", "--type", "consumer", "--format", "json"])).trim().split("\n").map((l) => JSON.parse(l));
+        expect(listed).toContainEqual({ group: "g848", type: "consumer", state: "Stable", protocolType: "consumer" });
       } finally {
         member.stdin.end();
         await member.exited;
@@ -343,6 +368,9 @@ describe("klite CLI", () => {
     expect(c.records).toBe(5000);
     const d = JSON.parse(await ok(["topic", "describe", "bench", "--format", "json"]));
     expect(d.partitions.reduce((n: number, x: { endOffset: number }) => n + x.endOffset, 0)).toBe(5000);
+    // A reader that stops early (head) ends consume quietly, with exit 0.
+    const piped = await run(["bash", "-o", "pipefail", "-c", `"${process.execPath}" "${MAIN}" consume bench -b ${b.bootstrap} | head -c 10 | wc -c`]);
+    expect([piped.code, piped.stdout.trim(), piped.stderr]).toEqual([0, "10", ""]);
     const text = await ok(["bench", "produce", "bench", "-n", "100", "-s", "10", "-z", "lz4"]);
     expect(text).toMatch(/^100 records sent, [\d,.]+ records\/sec \([\d,.]+ MB\/sec\), .* ms 99\.9th\.\n$/);
   });

@@ -30,6 +30,7 @@ import * as RequestHeader from "../../generated/RequestHeader.ts";
 import { requestHeaderVersion, responseHeaderVersion } from "../../generated/index.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { Reader } from "../../src/protocol/reader.ts";
+import { DEFAULT_OPTIONS } from "../../src/config.ts";
 import { inProcessBroker, withSpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, nodeClient } from "../helpers/clients.ts";
 import { waitFor } from "../helpers/run.ts";
@@ -235,7 +236,7 @@ describe("consumer group protocol on the wire", () => {
 
       // v0: the coordinator makes the member id; v1: the client must.
       const a = await c.heartbeat(0, { ...join, memberId: "" });
-      expect(a).toMatchObject({ errorCode: 0, memberEpoch: 1, heartbeatIntervalMs: 5000, assignment: { topicPartitions: [{ topicId, partitions: [0, 1, 2, 3] }] } });
+      expect(a).toMatchObject({ errorCode: 0, memberEpoch: 1, heartbeatIntervalMs: DEFAULT_OPTIONS.groupConsumerHeartbeatIntervalMs, assignment: { topicPartitions: [{ topicId, partitions: [0, 1, 2, 3] }] } });
       expect(a.memberId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect((await c.heartbeat(1, { ...join, memberId: "" })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
       expect((await c.heartbeat(1, { ...join, memberId: "bad", serverAssignor: "nope" })).errorCode).toBe(ErrorCode.UNSUPPORTED_ASSIGNOR);
