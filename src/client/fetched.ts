@@ -4,7 +4,8 @@
 // transactions are dropped (the answer lists each aborted producer's first
 // offset; its range ends at that producer's next abort marker).
 
-import { iterateRecords, readBatchHeader, readControlRecord, ControlType, HEADER_SIZE, type KafkaRecord } from "../protocol/records.ts";
+import { HEADER_SIZE } from "../log/batch-header.ts";
+import { iterateRecords, readBatchHeader, readControlRecord, ControlType, type KafkaRecord } from "../protocol/records.ts";
 
 export interface FetchedPartition {
   records: KafkaRecord[];
