@@ -21,7 +21,7 @@ import { LogCleaner } from "./log/cleaner-scheduler.ts";
 import { compactedPartitions } from "./meta/clean-targets.ts";
 
 /** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
-const CLEANER_SLICE_MS = 5;
+const CLEANER_SLICE_MS = 2;
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
 const PRODUCER_ID_EXPIRATION_MS = 86_400_000;

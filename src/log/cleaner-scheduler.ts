@@ -134,9 +134,10 @@ export class LogCleaner {
       this.totals.cleans++;
       this.totals.bytesRead += stats.bytesRead;
       this.totals.bytesWritten += stats.bytesWritten;
-      this.totals.ms += performance.now() - started;
-      this.opts.logger.debug(
-        `cleaned ${target.name}: ${stats.segmentsRead} segments (${stats.bytesRead} bytes, ${stats.recordsRead} records) into ${stats.segmentsWritten} (${stats.bytesWritten} bytes, ${stats.recordsKept} records) up to offset ${stats.cleanedUpTo}`,
+      const ms = performance.now() - started;
+      this.totals.ms += ms;
+      this.opts.logger.info(
+        `cleaned ${target.name}: ${stats.segmentsRead} segments (${stats.bytesRead} bytes, ${stats.recordsRead} records) into ${stats.segmentsWritten} (${stats.bytesWritten} bytes, ${stats.recordsKept} records) up to offset ${stats.cleanedUpTo} in ${Math.round(ms)} ms`,
       );
       this.onClean?.(target, stats);
       return true;

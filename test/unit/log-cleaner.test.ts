@@ -385,8 +385,8 @@ describe("cleaner swap recovery", () => {
     const written = updates(log, 300, 5);
     const end = log.activeBaseOffset;
     const files = new Map<string, Buffer>();
-    log.replaceSegments = (old, cleaned) => {
-      for (const suffix of SUFFIXES) files.set(suffix, readFileSync(join(path, segmentName(cleaned.baseOffset) + suffix + CLEANED_SUFFIX)));
+    log.replaceSegments = (_old, plan) => {
+      for (const suffix of SUFFIXES) files.set(suffix, readFileSync(join(path, segmentName(plan.base) + suffix + CLEANED_SUFFIX)));
       return false;
     };
     await expect(run(target(log, { segmentBytes: 1 << 30 }))).rejects.toBeInstanceOf(CleanAborted);
@@ -398,7 +398,8 @@ describe("cleaner swap recovery", () => {
     const others = readdirSync(path)
       .filter((n) => n.endsWith(".log"))
       .map((n) => Number(n.slice(0, 20)))
-      .filter((b) => b > 0 && b < end);
+      .filter((b) => b > 0 && b < end)
+      .sort((x, y) => x - y);
     return { path, open, written, end, restore, others };
   }
 
@@ -410,6 +411,17 @@ describe("cleaner swap recovery", () => {
     const again = open();
     expect(records(again)).toEqual(written);
     expect(leftovers(path)).toEqual([]);
+  });
+
+  test("a commit record whose first segment retention deleted meanwhile is discarded, not replayed", async () => {
+    const { path, open, end, restore, others } = await captured();
+    restore();
+    writeFileSync(join(path, CLEANER_SWAP_FILE), `0 ${end}\n`);
+    for (const s of SUFFIXES) Bun.spawnSync(["rm", "-f", join(path, segmentName(0) + s)]);
+    const again = open();
+    expect(again.recoveryNotes.join()).toContain("discarded the cleaner's swap");
+    expect(leftovers(path)).toEqual([]);
+    expect(again.logStartOffset).toBe(others[0]);
   });
 
   const stages: [string, (c: Awaited<ReturnType<typeof captured>>) => void][] = [
