@@ -142,8 +142,9 @@ export class LogCleaner {
       this.onClean?.(target, stats);
       return true;
     } catch (e) {
-      if (e instanceof CleanAborted) {
-        this.opts.logger.debug(`clean of ${target.name} abandoned: ${e.message}`);
+      // A log closed or deleted under the clean (topic deletion, shutdown) is no failure of the cleaner.
+      if (e instanceof CleanAborted || target.log.isClosed) {
+        this.opts.logger.debug(`clean of ${target.name} abandoned: ${(e as Error).message}`);
         return false;
       }
       st.failed = true;

@@ -213,7 +213,7 @@ describe.concurrent("kill -9 in the middle of a clean", () => {
   }
 
   // Each names a step of the clean (src/log/cleaner.ts, src/log/swap.ts) where the broker kills itself.
-  const points = ["cleaner-cleaned-written", "cleaner-swap-committed", "cleaner-swap-renamed", "cleaner-swap-unlinking"];
+  const points = ["cleaner-cleaned-written", "cleaner-swap-committed", "cleaner-swap-renamed", "cleaner-swap-unlinking", "cleaner-swap-before-done"];
   for (const point of points) {
     test.skipIf(missing("python"))(`killed at ${point}: restarts consistent, no record lost or duplicated, and the clean completes`, async () => {
       const first = await spawnBroker({ args: ["--log-cleaner-enable=false"] });

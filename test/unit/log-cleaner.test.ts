@@ -348,6 +348,28 @@ describe("log cleaner", () => {
     expect(log.logStartOffset).toBe(100);
   });
 
+  test("the scheduler picks the dirtiest log above its min.cleanable.dirty.ratio, or one past max.compaction.lag.ms", async () => {
+    const logs = [fresh().open(), fresh().open(), fresh().open()];
+    // 0: half clean, half dirty; 1: all dirty; 2: all dirty but its ratio threshold is 1 (never) unless overdue.
+    updates(logs[0]!, 100, 3);
+    await run(target(logs[0]!));
+    updates(logs[0]!, 60, 3, 0, Codec.NONE, 100);
+    updates(logs[1]!, 100, 3);
+    updates(logs[2]!, 100, 3);
+    const lag = { value: Number.MAX_SAFE_INTEGER };
+    const targets = [target(logs[0]!), target(logs[1]!), { ...target(logs[2]!), config: () => ({ ...target(logs[2]!).config(), minCleanableRatio: 1, maxCompactionLagMs: lag.value }) }];
+    const cleaner = new LogCleaner({ backoffMs: 1000, mapBudgetBytes: 1 << 20, sliceMs: 5, targets: () => targets, logger: new Logger("error") });
+    const order: string[] = [];
+    cleaner.onClean = (t) => order.push(String(targets.indexOf(t)));
+    expect(await cleaner.cleanOnce()).toBe(true);
+    expect(await cleaner.cleanOnce()).toBe(true);
+    // Log 2 is never dirty enough, until its oldest dirty record is older than max.compaction.lag.ms.
+    expect(await cleaner.cleanOnce()).toBe(false);
+    lag.value = 1000;
+    expect(await cleaner.cleanOnce()).toBe(true);
+    expect(order).toEqual(["1", "0", "2"]);
+  });
+
   test("the scheduler cleans the dirtiest log in slices and comes back for due tombstones", async () => {
     const { open } = fresh();
     const log = open();
