@@ -10,7 +10,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
+import { ROOT, spawnBroker, withSpawnedBroker, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py as pyScript } from "../helpers/clients.ts";
 import { waitFor } from "../helpers/run.ts";
 import { readBatchHeader } from "../../src/protocol/records.ts";
@@ -100,9 +100,8 @@ function deletedButOpen(b: SpawnedBroker): string[] {
 
 describe.concurrent("log compaction with real clients", () => {
   for (const codec of ["lz4", "zstd"]) {
-    test.skipIf(missing("python"))(`confluent-kafka-python, ${codec}: a consumer from the beginning sees the latest record per key at its offset, tombstones included`, async () => {
-      const b = await spawnBroker({ args: FAST_CLEANER });
-      try {
+    test.skipIf(missing("python"))(`confluent-kafka-python, ${codec}: a consumer from the beginning sees the latest record per key at its offset, tombstones included`, () =>
+      withSpawnedBroker({ args: FAST_CLEANER }, async (b) => {
         const topic = `compact-${codec}`;
         await create(b.bootstrap, topic, COMPACT);
         const { written, fillersFrom } = await produceUpdates(b, topic, 0, codec);
@@ -117,15 +116,13 @@ describe.concurrent("log compaction with real clients", () => {
         expect(storedCodecs(b, topic)).toEqual(new Set([codec === "lz4" ? 3 : 4]));
         // Cleaned-away segments are gone from disk and from the broker's open files.
         expect(deletedButOpen(b)).toEqual([]);
-      } finally {
-        await b.cleanup();
-      }
-    }, CLIENT_TEST_TIMEOUT);
+      }),
+    CLIENT_TEST_TIMEOUT,
+    );
   }
 
-  test.skipIf(missing("kafkajs", "python"))("KafkaJS idempotent producer (gzip and none): KafkaJS and librdkafka consumers see exactly the latest per key", async () => {
-    const b = await spawnBroker({ args: FAST_CLEANER });
-    try {
+  test.skipIf(missing("kafkajs", "python"))("KafkaJS idempotent producer (gzip and none): KafkaJS and librdkafka consumers see exactly the latest per key", () =>
+    withSpawnedBroker({ args: FAST_CLEANER }, async (b) => {
       const topic = "compact-kafkajs";
       await create(b.bootstrap, topic, COMPACT);
       const updated = await kjs<Rec[]>(b.bootstrap, "updates", topic, "0", "1000", "8", "gzip", "9");
@@ -137,14 +134,12 @@ describe.concurrent("log compaction with real clients", () => {
       const viaKafkaJs = await kjs<{ offset: number; key: string; value: string | null }[]>(b.bootstrap, "consume", topic, String(want.length));
       expect(viaKafkaJs.map((m): Rec => [m.offset, m.key, m.value])).toEqual(want);
       expect(storedCodecs(b, topic)).toEqual(new Set([0, 1]));
-    } finally {
-      await b.cleanup();
-    }
-  }, CLIENT_TEST_TIMEOUT);
+    }),
+  CLIENT_TEST_TIMEOUT,
+  );
 
-  test.skipIf(missing("python"))("tombstones go once delete.retention.ms has passed since their first clean", async () => {
-    const b = await spawnBroker({ args: FAST_CLEANER });
-    try {
+  test.skipIf(missing("python"))("tombstones go once delete.retention.ms has passed since their first clean", () =>
+    withSpawnedBroker({ args: FAST_CLEANER }, async (b) => {
       const topic = "compact-tombstones";
       await create(b.bootstrap, topic, { ...COMPACT, "delete.retention.ms": "0" });
       const { written, fillersFrom } = await produceUpdates(b, topic, 0, "lz4", 10, 5);
@@ -158,14 +153,12 @@ describe.concurrent("log compaction with real clients", () => {
       }, 60_000, "the tombstones to be cleaned away");
       expect(got).toEqual(want);
       expect(want.filter(([o]) => o < fillersFrom).map(([, k]) => k).sort()).toEqual(["k1", "k2", "k3", "k4", "k6", "k7", "k8", "k9"]);
-    } finally {
-      await b.cleanup();
-    }
-  }, CLIENT_TEST_TIMEOUT);
+    }),
+  CLIENT_TEST_TIMEOUT,
+  );
 
-  test.skipIf(missing("python", "ckjs"))("a transactional producer's aborted records disappear; committed ones are compacted like any; librdkafka 2.15 reads past the gaps, markers and emptied batches", async () => {
-    const b = await spawnBroker({ args: FAST_CLEANER });
-    try {
+  test.skipIf(missing("python", "ckjs"))("a transactional producer's aborted records disappear; committed ones are compacted like any; librdkafka 2.15 reads past the gaps, markers and emptied batches", () =>
+    withSpawnedBroker({ args: FAST_CLEANER }, async (b) => {
       const topic = "compact-txn";
       await create(b.bootstrap, topic, COMPACT);
       const r = await pyScript<{ committed: Rec[]; aborted: Rec[] }>("txn.py", b.bootstrap, ["compact_rounds", topic, "compact-txn-id", "5", "25"]);
@@ -180,14 +173,12 @@ describe.concurrent("log compaction with real clients", () => {
       // The producer's last batch (aborted) stays as an empty batch; the current librdkafka skips it like Kafka's.
       const current = await nodeClient<{ result: { offset: number; key: string; value: string }[] }>("ckjs", "core.mjs", b.bootstrap, ["consume", topic, "0", "0", String(got.length)]);
       expect(current.result.map((m): Rec => [m.offset, m.key, m.value])).toEqual(got);
-    } finally {
-      await b.cleanup();
-    }
-  }, CLIENT_TEST_TIMEOUT);
+    }),
+  CLIENT_TEST_TIMEOUT,
+  );
 
-  test.skipIf(missing("python"))("a compact-only topic survives past retention.ms; compact,delete and delete topics lose old segments", async () => {
-    const b = await spawnBroker({ args: [...FAST_CLEANER, "--log-retention-check-interval-ms", "100"] });
-    try {
+  test.skipIf(missing("python"))("a compact-only topic survives past retention.ms; compact,delete and delete topics lose old segments", () =>
+    withSpawnedBroker({ args: [...FAST_CLEANER, "--log-retention-check-interval-ms", "100"] }, async (b) => {
       const retention = { "retention.ms": "1000", "segment.bytes": "4096" };
       await create(b.bootstrap, "keep-compact", { ...retention, "cleanup.policy": "compact" });
       await create(b.bootstrap, "both-policies", { ...retention, "cleanup.policy": "compact,delete" });
@@ -199,10 +190,9 @@ describe.concurrent("log compaction with real clients", () => {
       // ... and the compact-only topic still has every record (all keys distinct: nothing to compact away).
       expect(await lowWatermark(b.bootstrap, "keep-compact")).toBe(0);
       expect(await consume(b.bootstrap, "keep-compact")).toEqual(written["keep-compact"]!);
-    } finally {
-      await b.cleanup();
-    }
-  }, CLIENT_TEST_TIMEOUT);
+    }),
+  CLIENT_TEST_TIMEOUT,
+  );
 });
 
 describe.concurrent("kill -9 in the middle of a clean", () => {

@@ -97,20 +97,27 @@ def create(topic, partitions):
     return {"created": topic}
 
 
+def in_transaction(p, commit, send):
+    """One transaction around send(), which produces its records; committed or aborted."""
+    p.begin_transaction()
+    send()
+    if commit:
+        p.commit_transaction(30)
+    else:
+        # Aborting drops what is still queued: flush first so the aborted records reach the log.
+        p.flush(30)
+        p.abort_transaction(30)
+
+
 def commit_abort(topic, txid):
     p = txn_producer(txid)
     out = []
     p.init_transactions(30)
     for prefix, keys, commit in (("c", range(0, 5), True), ("a", range(0, 5), False), ("c", range(5, 10), True)):
-        p.begin_transaction()
-        for i in keys:
-            p.produce(topic, key=f"{prefix}{i}", value=f"v-{prefix}{i}", partition=0, on_delivery=delivered_to(out))
-        if commit:
-            p.commit_transaction(30)
-        else:
-            # Aborting drops what is still queued: flush first so the aborted records reach the log.
-            p.flush(30)
-            p.abort_transaction(30)
+        def send():
+            for i in keys:
+                p.produce(topic, key=f"{prefix}{i}", value=f"v-{prefix}{i}", partition=0, on_delivery=delivered_to(out))
+        in_transaction(p, commit, send)
     p.flush(10)
     return {"delivered": out, "sent": SENT}
 
@@ -155,14 +162,10 @@ def compact_rounds(topic, txid, keys, rounds):
     p.init_transactions(30)
     for r in range(int(rounds)):
         for prefix, out, commit in (("c", committed, True), ("a", aborted, False)):
-            p.begin_transaction()
-            for k in range(int(keys)):
-                p.produce(topic, key=f"k{k}", value=f"{prefix}{r}-k{k}", partition=0, on_delivery=to(out))
-            if commit:
-                p.commit_transaction(30)
-            else:
-                p.flush(30)
-                p.abort_transaction(30)
+            def send():
+                for k in range(int(keys)):
+                    p.produce(topic, key=f"k{k}", value=f"{prefix}{r}-k{k}", partition=0, on_delivery=to(out))
+            in_transaction(p, commit, send)
     p.flush(10)
     return {"committed": committed, "aborted": aborted}
 
