@@ -17,6 +17,8 @@ import { CLEANED_SUFFIX, CLEANER_SWAP_FILE, segmentName } from "../../src/log/se
 import { buildBatch, buildControlBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
 import { Logger } from "../../src/util/logger.ts";
 import { batchFacts, PartitionTxnState } from "../../src/txn/partition-txn.ts";
+import { TopicRegistry } from "../../src/meta/topics.ts";
+import { DEFAULT_OPTIONS } from "../../src/config.ts";
 import { FlushScheduler, config, forgetCleanShutdown, tempDir } from "./log-fixtures.ts";
 
 let cleanups: (() => void)[] = [];
@@ -304,6 +306,19 @@ describe("log cleaner", () => {
     }
   });
 
+  test("records without a key are dropped by a clean, as Kafka's cleaner does; an empty key is a key", async () => {
+    const { open } = fresh();
+    const log = open();
+    const keyless = put(log, [{ key: null, value: "no key", timestamp: T0 }]);
+    const empty = put(log, [{ key: "", value: "empty key", timestamp: T0 }]);
+    const written = updates(log, 100, 3, 0, Codec.NONE, 10);
+    const stats = (await run(target(log)))!;
+    const got = records(log);
+    expect(got.some(([o]) => o === keyless.baseOffset)).toBe(false);
+    expect(got).toContainEqual([empty.baseOffset, "", "empty key"]);
+    expect(got.filter(([o]) => o !== empty.baseOffset)).toEqual(expected(written, stats.cleanedUpTo));
+  });
+
   test("a tiny offset map cleans in several steps, each making progress", async () => {
     const { open } = fresh();
     const log = open();
@@ -390,6 +405,17 @@ describe("log cleaner", () => {
     }
     expect(cleans.length).toBeGreaterThanOrEqual(2);
     expect(records(log).filter(([o, , v]) => v === null && o < log.activeBaseOffset)).toEqual([]);
+  });
+});
+
+describe("cleanup.policy in the log settings", () => {
+  test("delete, compact and compact,delete set what retention and the cleaner do; a compacted topic rolls by max.compaction.lag.ms", () => {
+    const registry = new TopicRegistry({ ...DEFAULT_OPTIONS, dataDir: "/nonexistent" }, flusher);
+    expect(registry.logConfig({}).cleanupPolicy).toEqual({ delete: true, compact: false });
+    expect(registry.logConfig({ "cleanup.policy": "compact" }).cleanupPolicy).toEqual({ delete: false, compact: true });
+    expect(registry.logConfig({ "cleanup.policy": "compact, delete" }).cleanupPolicy).toEqual({ delete: true, compact: true });
+    expect(registry.logConfig({ "cleanup.policy": "compact", "max.compaction.lag.ms": "60000", "segment.ms": "600000" }).segmentMs).toBe(60000);
+    expect(registry.logConfig({ "cleanup.policy": "delete", "max.compaction.lag.ms": "60000", "segment.ms": "600000" }).segmentMs).toBe(600000);
   });
 });
 
