@@ -535,6 +535,7 @@ export class PartitionLog implements FlushTarget {
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = offset;
       this.writeStartCheckpoint();
+      this.dirtyFromEnd();
       return;
     }
     const i = Math.max(0, this.segmentIndexFor(offset));
@@ -560,6 +561,12 @@ export class PartitionLog implements FlushTarget {
       this.startOffset = this.endOffset;
       this.writeStartCheckpoint();
     }
+    this.dirtyFromEnd();
+  }
+
+  /** Offsets appended again after a truncation are dirty, whatever the cleaner had reached. */
+  private dirtyFromEnd(): void {
+    if ((this.readOffsetFile(CLEANER_CHECKPOINT_FILE) ?? 0) > this.endOffset) this.setFirstDirtyOffset(this.endOffset);
   }
 
   // ---------------------------------------------------------------- cleaner

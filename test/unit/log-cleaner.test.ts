@@ -351,6 +351,20 @@ describe("log cleaner", () => {
     stop = true;
   });
 
+  test("a truncation below the cleaner checkpoint makes what is appended again dirty", async () => {
+    const { open } = fresh();
+    const log = open();
+    updates(log, 200, 3);
+    const s1 = (await run(target(log)))!;
+    log.truncateTo(s1.cleanedUpTo - 30);
+    expect(log.firstDirtyOffset).toBe(log.logEndOffset);
+    const again = updates(log, 200, 3, 0, Codec.NONE, 500);
+    const s2 = (await run(target(log)))!;
+    const below = records(log).filter(([o]) => o < s2.cleanedUpTo).map(([, k]) => k);
+    expect(new Set(below).size).toBe(below.length);
+    expect(records(log).filter(([o]) => o >= s2.cleanedUpTo)).toEqual(again.filter(([o]) => o >= s2.cleanedUpTo));
+  });
+
   test("retention never deletes a compact-only topic's segments; compact,delete it does", async () => {
     const { open } = fresh();
     const log = open();
