@@ -92,8 +92,12 @@ export class LogCleaner {
     return s;
   }
 
+  private slicer(target: CleanTarget): Slicer {
+    return new Slicer(this.opts.sliceMs, () => this.stopped || target.log.isClosed);
+  }
+
   /** Picks the log that needs cleaning most; null when none does. */
-  private choose(now: number): { target: CleanTarget; force: boolean } | null {
+  private async choose(now: number): Promise<{ target: CleanTarget; force: boolean } | null> {
     let best: { target: CleanTarget; ratio: number } | null = null;
     let due: CleanTarget | null = null;
     for (const target of this.opts.targets()) {
@@ -108,7 +112,14 @@ export class LogCleaner {
         continue;
       }
       if (due) continue;
-      if (st.pendingHorizon === undefined) st.pendingHorizon = earliestDeleteHorizon(target.log);
+      if (st.pendingHorizon === undefined) {
+        try {
+          st.pendingHorizon = await earliestDeleteHorizon(target.log, this.slicer(target));
+        } catch (e) {
+          if (!(e instanceof CleanAborted)) throw e;
+          continue;
+        }
+      }
       if (st.moreToDo || (st.pendingHorizon !== null && st.pendingHorizon <= now)) due = target;
     }
     if (best) return { target: best.target, force: false };
@@ -117,14 +128,13 @@ export class LogCleaner {
 
   /** One round: cleans the log that needs it most. False when no log needed cleaning. */
   async cleanOnce(now = Date.now()): Promise<boolean> {
-    const pick = this.choose(now);
+    const pick = await this.choose(now);
     if (!pick) return false;
     const { target, force } = pick;
     const st = this.state(target.log);
     const started = performance.now();
     try {
-      const slicer = new Slicer(this.opts.sliceMs, () => this.stopped || target.log.isClosed);
-      const stats = await cleanLog(target, { now, mapBudgetBytes: this.opts.mapBudgetBytes, slicer, force });
+      const stats = await cleanLog(target, { now, mapBudgetBytes: this.opts.mapBudgetBytes, slicer: this.slicer(target), force });
       if (!stats) {
         st.moreToDo = false;
         return false;

@@ -473,16 +473,24 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
   return stats;
 }
 
-/** The earliest delete horizon stamped on a batch of the cleaned part (after a restart, when the cleaner has not seen it yet). */
-export function earliestDeleteHorizon(log: PartitionLog): number | null {
+/**
+ * The earliest delete horizon stamped on a batch of the cleaned part (after a
+ * restart, when the cleaner has not seen it yet), from batch headers alone,
+ * in slices like a clean.
+ */
+export async function earliestDeleteHorizon(log: PartitionLog, slicer: Slicer): Promise<number | null> {
   let min: number | null = null;
   const upTo = log.firstDirtyOffset;
-  for (const b of log.batches(log.logStartOffset)) {
-    if (b.baseOffset >= upTo) break;
-    const v = viewOf(b.head);
-    if ((v.getInt16(ATTRIBUTES) & Attr.DELETE_HORIZON) === 0) continue;
-    const t = readInt64(v, BASE_TIMESTAMP);
-    if (min === null || t < min) min = t;
+  for (const seg of log.sealedSegments()) {
+    if (seg.baseOffset >= upTo) break;
+    for (let h = seg.headerAt(0); h && h.baseOffset < upTo; h = seg.headerAt(h.position + h.size)) {
+      const v = viewOf(seg.batchHead(h));
+      if ((v.getInt16(ATTRIBUTES) & Attr.DELETE_HORIZON) !== 0) {
+        const t = readInt64(v, BASE_TIMESTAMP);
+        if (min === null || t < min) min = t;
+      }
+      await slicer.tick();
+    }
   }
   return min;
 }

@@ -399,6 +399,26 @@ describe("log cleaner", () => {
     expect(order).toEqual(["1", "0", "2"]);
   });
 
+  test("after a restart the scheduler learns pending delete horizons from the cleaned batches' headers", async () => {
+    const { open } = fresh();
+    const log = open();
+    updates(log, 200, 4);
+    put(log, [{ key: "k0", value: null, timestamp: T0 }]);
+    for (let i = 0; i < 60; i++) put(log, [{ key: `filler-${i}`, value: "x".repeat(40), timestamp: T0 }]);
+    const now = Date.now();
+    const first = (await run(target(log, { deleteRetentionMs: 1000 }), now))!;
+    expect(first.pendingHorizon).toBe(now + 1000);
+    log.close();
+    const again = open();
+    const t = target(again, { deleteRetentionMs: 1000 });
+    const cleaner = new LogCleaner({ backoffMs: 1000, mapBudgetBytes: 1 << 20, sliceMs: 5, targets: () => [t], logger: new Logger("error") });
+    // Nothing is dirty and the horizon has not passed: nothing to do.
+    expect(await cleaner.cleanOnce(now + 500)).toBe(false);
+    expect(records(again).filter(([, , v]) => v === null)).toHaveLength(1);
+    expect(await cleaner.cleanOnce(now + 1001)).toBe(true);
+    expect(records(again).filter(([, , v]) => v === null)).toEqual([]);
+  });
+
   test("the scheduler cleans the dirtiest log in slices and comes back for due tombstones", async () => {
     const { open } = fresh();
     const log = open();
