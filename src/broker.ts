@@ -22,7 +22,7 @@ import { LogCleaner } from "./log/cleaner-scheduler.ts";
 import { compactedPartitions } from "./meta/clean-targets.ts";
 
 /** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
-const CLEANER_SLICE_MS = 5;
+const CLEANER_SLICE_MS = 2;
 import { BrokerMetrics } from "./metrics/broker-metrics.ts";
 import { serveHttp, type HttpEndpoint } from "./metrics/http.ts";
 

@@ -1,11 +1,12 @@
 // Batches the cleaner writes instead of the ones it read: the same batch with
 // fewer records (original offsets, timestamps, producer fields and codec kept,
-// as Kafka's cleaner does), with a delete horizon stamped on it, or emptied to
-// its header alone when it must stay as its producer's last batch.
+// as Kafka's cleaner does), re-encoded with a delete horizon stamped on it, or
+// emptied to its header alone when it must stay as its producer's last batch.
 
 import { crc32c } from "../codec/crc32c.ts";
 import { Attr, buildBatch, type BatchHeader, type KafkaRecord } from "../protocol/records.ts";
-import { ATTRIBUTES, BATCH_LENGTH, CRC, HEADER_SIZE, LOG_OVERHEAD, RECORD_COUNT, viewOf } from "./batch-header.ts";
+import { compress } from "../codec/compression.ts";
+import { ATTRIBUTES, BATCH_LENGTH, CRC, HEADER_SIZE, LOG_OVERHEAD, MAX_TIMESTAMP, RECORD_COUNT, viewOf, writeInt64 } from "./batch-header.ts";
 
 /**
  * `records` of the batch with header `h`, in a batch of the same base offset,
@@ -35,6 +36,25 @@ export function rebuildBatch(h: BatchHeader, records: readonly KafkaRecord[], de
     baseTimestamp: h.baseTimestamp,
     deleteHorizonMs: horizon,
   });
+}
+
+/**
+ * The batch with its records section replaced by `records` (the verbatim
+ * bytes of the records kept, uncompressed), compressed with the batch's own
+ * codec. Offsets, base timestamp and producer fields stay; the record count
+ * and max timestamp become those of the records kept.
+ */
+export function withRecords(batch: Uint8Array, h: BatchHeader, records: Uint8Array, count: number, maxTimestamp: number): Uint8Array {
+  const body = h.codec === 0 ? records : compress(h.codec, records);
+  const out = new Uint8Array(HEADER_SIZE + body.length);
+  out.set(batch.subarray(0, HEADER_SIZE));
+  out.set(body, HEADER_SIZE);
+  const v = viewOf(out);
+  v.setInt32(BATCH_LENGTH, out.length - LOG_OVERHEAD);
+  v.setInt32(RECORD_COUNT, count);
+  if (!h.logAppendTime) writeInt64(v, MAX_TIMESTAMP, maxTimestamp);
+  v.setUint32(CRC, crc32c(out.subarray(ATTRIBUTES)));
+  return out;
 }
 
 /**

@@ -92,8 +92,12 @@ export class LogCleaner {
     return s;
   }
 
+  private slicer(target: CleanTarget): Slicer {
+    return new Slicer(this.opts.sliceMs, () => this.stopped || target.log.isClosed);
+  }
+
   /** Picks the log that needs cleaning most; null when none does. */
-  private choose(now: number): { target: CleanTarget; force: boolean } | null {
+  private async choose(now: number): Promise<{ target: CleanTarget; force: boolean } | null> {
     let best: { target: CleanTarget; ratio: number } | null = null;
     let due: CleanTarget | null = null;
     for (const target of this.opts.targets()) {
@@ -108,7 +112,14 @@ export class LogCleaner {
         continue;
       }
       if (due) continue;
-      if (st.pendingHorizon === undefined) st.pendingHorizon = earliestDeleteHorizon(target.log);
+      if (st.pendingHorizon === undefined) {
+        try {
+          st.pendingHorizon = await earliestDeleteHorizon(target.log, this.slicer(target));
+        } catch (e) {
+          if (!(e instanceof CleanAborted)) throw e;
+          continue;
+        }
+      }
       if (st.moreToDo || (st.pendingHorizon !== null && st.pendingHorizon <= now)) due = target;
     }
     if (best) return { target: best.target, force: false };
@@ -117,14 +128,13 @@ export class LogCleaner {
 
   /** One round: cleans the log that needs it most. False when no log needed cleaning. */
   async cleanOnce(now = Date.now()): Promise<boolean> {
-    const pick = this.choose(now);
+    const pick = await this.choose(now);
     if (!pick) return false;
     const { target, force } = pick;
     const st = this.state(target.log);
     const started = performance.now();
     try {
-      const slicer = new Slicer(this.opts.sliceMs, () => this.stopped || target.log.isClosed);
-      const stats = await cleanLog(target, { now, mapBudgetBytes: this.opts.mapBudgetBytes, slicer, force });
+      const stats = await cleanLog(target, { now, mapBudgetBytes: this.opts.mapBudgetBytes, slicer: this.slicer(target), force });
       if (!stats) {
         st.moreToDo = false;
         return false;
@@ -134,15 +144,17 @@ export class LogCleaner {
       this.totals.cleans++;
       this.totals.bytesRead += stats.bytesRead;
       this.totals.bytesWritten += stats.bytesWritten;
-      this.totals.ms += performance.now() - started;
-      this.opts.logger.debug(
-        `cleaned ${target.name}: ${stats.segmentsRead} segments (${stats.bytesRead} bytes, ${stats.recordsRead} records) into ${stats.segmentsWritten} (${stats.bytesWritten} bytes, ${stats.recordsKept} records) up to offset ${stats.cleanedUpTo}`,
+      const ms = performance.now() - started;
+      this.totals.ms += ms;
+      this.opts.logger.info(
+        `cleaned ${target.name}: ${stats.segmentsRead} segments (${stats.bytesRead} bytes, ${stats.recordsRead} records) into ${stats.segmentsWritten} (${stats.bytesWritten} bytes, ${stats.recordsKept} records) up to offset ${stats.cleanedUpTo} in ${Math.round(ms)} ms`,
       );
       this.onClean?.(target, stats);
       return true;
     } catch (e) {
-      if (e instanceof CleanAborted) {
-        this.opts.logger.debug(`clean of ${target.name} abandoned: ${e.message}`);
+      // A log closed or deleted under the clean (topic deletion, shutdown) is no failure of the cleaner.
+      if (e instanceof CleanAborted || target.log.isClosed) {
+        this.opts.logger.debug(`clean of ${target.name} abandoned: ${(e as Error).message}`);
         return false;
       }
       st.failed = true;

@@ -16,15 +16,17 @@
 
 import { existsSync, utimesSync } from "node:fs";
 import { join } from "node:path";
-import { Attr, iterateRecords, readBatchHeader, readControlRecord, RecordsError, type BatchHeader, type KafkaRecord } from "../protocol/records.ts";
+import { Attr, batchRecordsBytes, iterateRecords, readBatchHeader, readControlRecord, RecordsError, type BatchHeader } from "../protocol/records.ts";
 import { failpoint } from "../util/failpoint.ts";
-import { emptyBatch, rebuildBatch } from "./batch-rewrite.ts";
+import { emptyBatch, rebuildBatch, withRecords } from "./batch-rewrite.ts";
+import { walkRecords } from "./record-walk.ts";
 import { ATTRIBUTES, BASE_TIMESTAMP, batchSize, HEADER_SIZE, LOG_OVERHEAD, readInt64, viewOf } from "./batch-header.ts";
 import { CleanerTxnTracker, type AbortedRange } from "./cleaner-txn.ts";
 import { OffsetMap } from "./offset-map.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import { MAX_RELATIVE, Segment } from "./segment.ts";
 import { CLEANER_SWAP_FILE } from "./segment-files.ts";
+import { abandonSwap, commitSwap, endSwap, syncCleaned } from "./swap.ts";
 
 export interface CompactionConfig {
   minCleanableRatio: number;
@@ -139,6 +141,7 @@ export interface CleanStats {
 
 const READ_CHUNK = 1 << 20;
 const WRITE_CHUNK = 1 << 20;
+const SYNC_EVERY = 4 << 20;
 
 /** Walks a sealed segment's batches through one reusable buffer; each view is valid until the next. */
 class SegmentWalker {
@@ -172,17 +175,26 @@ class SegmentWalker {
   }
 }
 
-/** Accumulates a cleaned segment's batches and writes them in large chunks. */
+/**
+ * Accumulates a cleaned segment's batches and writes them in large chunks.
+ * With fsync on, it also syncs what it wrote every SYNC_EVERY bytes, on the
+ * thread pool: left to pile up in the page cache, the cleaner's writes made
+ * the produce path's own fsyncs wait for them (ext4 commits them together);
+ * measured, produce p50 went from 2 to 36 ms during a clean.
+ */
 class CleanedWriter {
   readonly segment: Segment;
   private pending: Uint8Array = Buffer.allocUnsafe(WRITE_CHUNK);
   private used = 0;
   written = 0;
+  private unsynced = 0;
+  private syncing: Promise<void> | null = null;
 
   constructor(
     dir: string,
     baseOffset: number,
     private readonly indexIntervalBytes: number,
+    private readonly fsync: boolean,
   ) {
     this.segment = Segment.createCleaned(dir, baseOffset, Date.now());
   }
@@ -205,14 +217,25 @@ class CleanedWriter {
     if (this.used === 0) return;
     this.segment.write(this.pending.subarray(0, this.used), Date.now());
     this.segment.size += this.used;
+    this.unsynced += this.used;
     this.used = 0;
+    if (this.fsync && this.unsynced >= SYNC_EVERY && !this.syncing) {
+      this.unsynced = 0;
+      this.syncing = this.segment.activeFile!.sync().finally(() => (this.syncing = null));
+    }
   }
 
-  /** Makes the segment durable (fsync off the event loop) and writes its indexes. */
-  async finish(fsync: boolean): Promise<void> {
+  /** Makes the log durable (fsync off the event loop) and writes its indexes (synced by syncCleaned). */
+  async finish(): Promise<void> {
     this.flush();
-    if (fsync) await this.segment.activeFile!.sync();
-    this.segment.seal(fsync);
+    if (this.syncing) await this.syncing;
+    if (this.fsync) await this.segment.activeFile!.sync();
+    this.segment.seal(false);
+  }
+
+  /** Waits for a background sync still running (before the segment is deleted). */
+  async settle(): Promise<void> {
+    if (this.syncing) await this.syncing.catch(() => {});
   }
 }
 
@@ -238,6 +261,21 @@ function groupBySize(segments: readonly Segment[], endOf: Map<Segment, number>, 
     groups.push(group);
   }
   return groups;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The byte ranges `spans` ([start, end) pairs) of `section`, concatenated. */
+function gather(section: Uint8Array, spans: number[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    out.set(section.subarray(spans[i]!, spans[i + 1]!), at);
+    at += spans[i + 1]! - spans[i]!;
+  }
+  return out;
 }
 
 /** The type of the marker a control batch holds, null when it holds none. */
@@ -300,7 +338,10 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
       }
       if (h.control) mapTxn.onControl(h.producerId, last, markerType(batch));
       else if (!mapTxn.onBatch(h.producerId, h.transactional, last)) {
-        for (const r of iterateRecords(batch)) if (r.key) map.put(r.key, r.offset);
+        const section = asBuffer(batchRecordsBytes(batch));
+        walkRecords(section, h.recordCount, (r) => {
+          if (r.keyLength >= 0) map.put(OffsetMap.keyOf(section, r.keyStart, r.keyLength), h.baseOffset + r.offsetDelta);
+        });
       }
       map.latestOffset = last;
       await opts.slicer.tick();
@@ -327,7 +368,7 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
   };
 
   for (const group of groupBySize(toClean, a.endOf, cfg.segmentBytes)) {
-    const out = new CleanedWriter(log.dir, group[0]!.baseOffset, settings.indexIntervalBytes);
+    const out = new CleanedWriter(log.dir, group[0]!.baseOffset, settings.indexIntervalBytes, fsync);
     let swapped = false;
     try {
       let newestModified = 0;
@@ -358,24 +399,40 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
             continue;
           }
           const abortedBatch = txn.onBatch(h.producerId, h.transactional, last);
-          const kept: KafkaRecord[] = [];
+          stats.recordsRead += h.recordCount;
+          // Kept records as [start, end) byte ranges of the records section.
+          const spans: number[] = [];
+          const keptIndexes = new Set<number>();
+          let keptBytes = 0;
           let tombstones = 0;
-          if (!abortedBatch) {
+          let maxTimestampDelta = -Infinity;
+          const section = abortedBatch || h.recordCount === 0 ? null : asBuffer(batchRecordsBytes(batch));
+          if (section) {
             const retainDeletes = horizon === null || opts.now < horizon;
-            for (const r of iterateRecords(batch)) {
-              stats.recordsRead++;
-              const keep = r.offset > map.latestOffset || (r.key !== null && r.offset >= map.get(r.key) && (r.value !== null || retainDeletes));
-              if (!keep) continue;
-              kept.push(r);
-              if (r.value === null) tombstones++;
-            }
-          } else stats.recordsRead += h.recordCount;
-          stats.recordsKept += kept.length;
+            walkRecords(section, h.recordCount, (r, i) => {
+              const offset = h.baseOffset + r.offsetDelta;
+              const keep =
+                offset > map.latestOffset ||
+                (r.keyLength >= 0 && offset >= map.get(OffsetMap.keyOf(section, r.keyStart, r.keyLength)) && (!r.tombstone || retainDeletes));
+              if (!keep) return;
+              spans.push(r.start, r.end);
+              keptIndexes.add(i);
+              keptBytes += r.end - r.start;
+              if (r.tombstone) tombstones++;
+              if (r.timestampDelta > maxTimestampDelta) maxTimestampDelta = r.timestampDelta;
+            });
+          }
+          const keptCount = spans.length / 2;
+          stats.recordsKept += keptCount;
           const lastOfProducer = h.producerId >= 0 && lastBatches.get(h.producerId) === last;
           let written: Uint8Array | null;
-          if (kept.length === 0) written = lastOfProducer ? (h.recordCount === 0 ? batch : emptyBatch(batch)) : null;
-          else if (kept.length === h.recordCount && (tombstones === 0 || horizon !== null)) written = batch;
-          else written = rebuildBatch(h, kept, tombstones > 0 && horizon === null ? horizonFor : null);
+          if (keptCount === 0) written = lastOfProducer ? (h.recordCount === 0 ? batch : emptyBatch(batch)) : null;
+          else if (keptCount === h.recordCount && (tombstones === 0 || horizon !== null)) written = batch;
+          else if (tombstones > 0 && horizon === null) {
+            // The delete horizon becomes the base timestamp: every timestamp delta changes, so re-encode.
+            const kept = [...iterateRecords(batch)].filter((_, i) => keptIndexes.has(i));
+            written = rebuildBatch(h, kept, horizonFor);
+          } else written = withRecords(batch, h, gather(section!, spans, keptBytes), keptCount, h.baseTimestamp + maxTimestampDelta);
           if (tombstones > 0) noteHorizon(horizon ?? horizonFor);
           if (written) {
             txn.keptBatch(h.producerId, abortedBatch);
@@ -384,18 +441,29 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
           await opts.slicer.tick();
         }
       }
-      await out.finish(fsync);
+      await out.finish();
       stats.bytesWritten += out.written;
       // Retention by time of compact,delete topics counts from the data's age, not the clean's.
       if (newestModified > 0) utimesSync(out.segment.logPath, newestModified / 1000, newestModified / 1000);
+      if (fsync) await syncCleaned(log.dir, out.segment.baseOffset);
       failpoint("cleaner-cleaned-written");
-      if (!log.replaceSegments(group, out.segment)) throw new CleanAborted(`${target.name}: the log changed during the clean`);
+      const plan = log.swapPlan(group);
+      if (!plan) throw new CleanAborted(`${target.name}: the log changed during the clean`);
+      await commitSwap(log.dir, plan, fsync);
+      if (!log.replaceSegments(group, plan)) {
+        abandonSwap(log.dir);
+        throw new CleanAborted(`${target.name}: the log changed during the clean`);
+      }
       swapped = true;
+      await endSwap(log.dir, fsync);
       stats.segmentsRead += group.length;
       stats.segmentsWritten++;
     } finally {
       // Once the swap is committed its record names these files: recovery must find them.
-      if (!swapped && !existsSync(join(log.dir, CLEANER_SWAP_FILE))) out.segment.delete();
+      if (!swapped && !existsSync(join(log.dir, CLEANER_SWAP_FILE))) {
+        await out.settle();
+        out.segment.delete();
+      }
     }
     await opts.slicer.tick();
   }
@@ -405,16 +473,24 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
   return stats;
 }
 
-/** The earliest delete horizon stamped on a batch of the cleaned part (after a restart, when the cleaner has not seen it yet). */
-export function earliestDeleteHorizon(log: PartitionLog): number | null {
+/**
+ * The earliest delete horizon stamped on a batch of the cleaned part (after a
+ * restart, when the cleaner has not seen it yet), from batch headers alone,
+ * in slices like a clean.
+ */
+export async function earliestDeleteHorizon(log: PartitionLog, slicer: Slicer): Promise<number | null> {
   let min: number | null = null;
   const upTo = log.firstDirtyOffset;
-  for (const b of log.batches(log.logStartOffset)) {
-    if (b.baseOffset >= upTo) break;
-    const v = viewOf(b.head);
-    if ((v.getInt16(ATTRIBUTES) & Attr.DELETE_HORIZON) === 0) continue;
-    const t = readInt64(v, BASE_TIMESTAMP);
-    if (min === null || t < min) min = t;
+  for (const seg of log.sealedSegments()) {
+    if (seg.baseOffset >= upTo) break;
+    for (let h = seg.headerAt(0); h && h.baseOffset < upTo; h = seg.headerAt(h.position + h.size)) {
+      const v = viewOf(seg.batchHead(h));
+      if ((v.getInt16(ATTRIBUTES) & Attr.DELETE_HORIZON) !== 0) {
+        const t = readInt64(v, BASE_TIMESTAMP);
+        if (min === null || t < min) min = t;
+      }
+      await slicer.tick();
+    }
   }
   return min;
 }

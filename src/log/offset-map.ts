@@ -11,11 +11,6 @@ const INLINE_KEY_BYTES = 64;
 /** Rough heap cost of one Map entry beyond its key's characters (measured order of magnitude, not exact). */
 const ENTRY_OVERHEAD = 80;
 
-function mapKey(key: Uint8Array): string {
-  if (key.length <= INLINE_KEY_BYTES) return Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
-  // "\u0100" cannot occur in a latin1 string: a digest never equals an inline key.
-  return "\u0100" + createHash("sha256").update(key).digest("base64");
-}
 
 export class OffsetMap {
   private readonly map = new Map<string, number>();
@@ -33,14 +28,20 @@ export class OffsetMap {
     return this.bytes >= this.budgetBytes;
   }
 
-  put(key: Uint8Array, offset: number): void {
-    const k = mapKey(key);
-    if (!this.map.has(k)) this.bytes += ENTRY_OVERHEAD + k.length;
-    this.map.set(k, offset);
+  /** The map's key for the `length` key bytes at `start` of `buf`. */
+  static keyOf(buf: Buffer, start: number, length: number): string {
+    if (length <= INLINE_KEY_BYTES) return buf.toString("latin1", start, start + length);
+    // "\u0100" cannot occur in a latin1 string: a digest never equals an inline key.
+    return "\u0100" + createHash("sha256").update(buf.subarray(start, start + length)).digest("base64");
+  }
+
+  put(key: string, offset: number): void {
+    if (!this.map.has(key)) this.bytes += ENTRY_OVERHEAD + key.length;
+    this.map.set(key, offset);
   }
 
   /** The latest offset of `key` in the map, -1 when absent. */
-  get(key: Uint8Array): number {
-    return this.map.get(mapKey(key)) ?? -1;
+  get(key: string): number {
+    return this.map.get(key) ?? -1;
   }
 }

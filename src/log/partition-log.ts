@@ -20,7 +20,7 @@ import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
 import { scanSegment } from "./recovery.ts";
 import { deletePartitionDir } from "./partition-dir.ts";
-import { commitSwap, finishSwap, recoverSwap } from "./swap.ts";
+import { applySwap, recoverSwap, type SwapPlan } from "./swap.ts";
 import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
 import {
   CLEANER_CHECKPOINT_FILE,
@@ -682,6 +682,7 @@ export class PartitionLog implements FlushTarget {
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = offset;
       this.writeStartCheckpoint();
+      this.dirtyFromEnd();
       return;
     }
     const i = Math.max(0, this.segmentIndexFor(offset));
@@ -707,6 +708,12 @@ export class PartitionLog implements FlushTarget {
       this.startOffset = this.endOffset;
       this.writeStartCheckpoint();
     }
+    this.dirtyFromEnd();
+  }
+
+  /** Offsets appended again after a truncation are dirty, whatever the cleaner had reached. */
+  private dirtyFromEnd(): void {
+    if ((this.readOffsetFile(CLEANER_CHECKPOINT_FILE) ?? 0) > this.endOffset) this.setFirstDirtyOffset(this.endOffset);
   }
 
   // ---------------------------------------------------------------- cleaner
@@ -741,19 +748,28 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * Swaps in a segment the cleaner wrote (sealed, under `.cleaned` names) for
-   * the consecutive sealed segments `old`, crash-safely (see swap.ts). False,
-   * with nothing changed, when the log moved under the cleaner (retention,
-   * DeleteRecords, truncation or close took one of them away).
+   * What swapping a cleaned segment in for the consecutive sealed segments
+   * `old` replaces: [their base, the next segment's base). Null when they are
+   * no longer consecutive sealed segments of the log (retention, DeleteRecords,
+   * truncation or close took one away).
    */
-  replaceSegments(old: readonly Segment[], cleaned: Segment): boolean {
+  swapPlan(old: readonly Segment[]): SwapPlan | null {
     const at = this.closed ? -1 : this.segments.indexOf(old[0]!);
     const fits = at >= 0 && at + old.length < this.segments.length && old.every((s, i) => this.segments[at + i] === s);
-    if (!fits || cleaned.baseOffset !== old[0]!.baseOffset) return false;
-    const plan = { base: cleaned.baseOffset, end: this.segments[at + old.length]!.baseOffset };
-    commitSwap(this.dir, plan, this.syncing);
+    return fits ? { base: old[0]!.baseOffset, end: this.segments[at + old.length]!.baseOffset } : null;
+  }
+
+  /**
+   * Swaps in the segment the cleaner wrote (sealed, under `.cleaned` names,
+   * its swap committed: see swap.ts) for the segments `old`. False, with
+   * nothing changed, when the log moved under the cleaner since `plan`.
+   */
+  replaceSegments(old: readonly Segment[], plan: SwapPlan): boolean {
+    const now = this.swapPlan(old);
+    if (!now || now.base !== plan.base || now.end !== plan.end) return false;
+    const at = this.segments.indexOf(old[0]!);
     for (const s of old) s.close();
-    finishSwap(this.dir, plan, this.syncing);
+    applySwap(this.dir, plan);
     const fresh = Segment.openSealed(this.dir, plan.base, plan.end) ?? this.rescanSealed(plan.base, plan.end);
     this.segments.splice(at, old.length, fresh);
     // Replaced index files keep their disk space while mapped; a GC pass releases unreferenced mappings.

@@ -10,10 +10,13 @@
 //   - a commit record: finish the swap (rename what is still `.cleaned`,
 //     unlink what is left of the replaced range), then delete the record.
 // Either way each offset is served by exactly one segment: never lost, never twice.
+// The fsyncs of a live swap run on the thread pool (the event loop keeps
+// serving produce and fetch); only recovery, before the broker serves, syncs in line.
 
 import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDir, writeFileAtomic } from "./atomic-file.ts";
+import { fsyncDir, TEMP_SUFFIX } from "./atomic-file.ts";
 import { failpoint } from "../util/failpoint.ts";
 import {
   CLEANED_SUFFIX,
@@ -39,14 +42,46 @@ function unlinkIfExists(path: string): void {
   if (existsSync(path)) unlinkSync(path);
 }
 
-/** The commit point: from here on, recovery completes the swap. */
-export function commitSwap(dir: string, plan: SwapPlan, fsync: boolean): void {
-  writeFileAtomic(join(dir, CLEANER_SWAP_FILE), new TextEncoder().encode(`${plan.base} ${plan.end}\n`), { fsync });
+/** fsync of a file or directory on the thread pool. */
+export async function syncPath(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The cleaned segment's files made durable (its log was synced as it was written). */
+export async function syncCleaned(dir: string, base: number): Promise<void> {
+  await syncPath(segmentPath(dir, base, INDEX_SUFFIX + CLEANED_SUFFIX));
+  await syncPath(segmentPath(dir, base, TIME_INDEX_SUFFIX + CLEANED_SUFFIX));
+  await syncPath(dir);
+}
+
+/** The commit point: written atomically (and durably when `fsync`); from here on, recovery completes the swap. */
+export async function commitSwap(dir: string, plan: SwapPlan, fsync: boolean): Promise<void> {
+  const path = join(dir, CLEANER_SWAP_FILE);
+  const fh = await open(path + TEMP_SUFFIX, "w");
+  try {
+    await fh.writeFile(`${plan.base} ${plan.end}\n`);
+    if (fsync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(path + TEMP_SUFFIX, path);
+  if (fsync) await syncPath(dir);
   failpoint("cleaner-swap-committed");
 }
 
-/** Moves the cleaned files into place and removes the replaced segments, then the commit record. */
-export function finishSwap(dir: string, plan: SwapPlan, fsync: boolean): void {
+/** Drops a commit record whose swap will not happen (the log changed before it could): recovery then discards the cleaned files. */
+export function abandonSwap(dir: string): void {
+  unlinkIfExists(join(dir, CLEANER_SWAP_FILE));
+  fsyncDir(dir);
+}
+
+/** Moves the cleaned files into place and unlinks the replaced segments (no fsync: see endSwap). */
+export function applySwap(dir: string, plan: SwapPlan): void {
   for (const suffix of SUFFIXES) {
     const cleaned = segmentPath(dir, plan.base, suffix + CLEANED_SUFFIX);
     if (existsSync(cleaned)) renameSync(cleaned, segmentPath(dir, plan.base, suffix));
@@ -58,11 +93,15 @@ export function finishSwap(dir: string, plan: SwapPlan, fsync: boolean): void {
     for (const suffix of SUFFIXES) unlinkIfExists(segmentPath(dir, base, suffix));
     failpoint("cleaner-swap-unlinking");
   }
-  if (fsync) fsyncDir(dir);
+}
+
+/** Makes the applied swap durable, then removes its commit record. */
+export async function endSwap(dir: string, fsync: boolean): Promise<void> {
+  if (fsync) await syncPath(dir);
   failpoint("cleaner-swap-before-done");
-  unlinkSync(join(dir, CLEANER_SWAP_FILE));
+  await unlink(join(dir, CLEANER_SWAP_FILE));
   // A commit record that came back after a power loss would replay this swap over later state.
-  if (fsync) fsyncDir(dir);
+  if (fsync) await syncPath(dir);
 }
 
 /** Brings a partition directory to a state without clean in progress (run first at open). */
@@ -71,13 +110,17 @@ export function recoverSwap(dir: string): string | null {
   let note: string | null = null;
   if (existsSync(record)) {
     const [base, end] = readFileSync(record, "utf8").trim().split(/\s+/).map(Number);
-    if (Number.isSafeInteger(base) && Number.isSafeInteger(end) && base! < end!) {
-      finishSwap(dir, { base: base!, end: end! }, true);
+    const valid = Number.isSafeInteger(base) && Number.isSafeInteger(end) && base! < end!;
+    // Retention may have deleted the first replaced segment between the commit and the swap
+    // (the swap was then abandoned): the cleaned copy must not bring it back.
+    const baseGone = valid && !existsSync(segmentPath(dir, base!, LOG_SUFFIX));
+    if (valid && !baseGone) {
+      applySwap(dir, { base: base!, end: end! });
+      fsyncDir(dir);
       note = `completed the cleaner's swap of segments [${base}, ${end})`;
-    } else {
-      unlinkSync(record);
-      note = "removed an unreadable cleaner swap record";
-    }
+    } else note = valid ? `discarded the cleaner's swap of segments [${base}, ${end}): they were deleted` : "removed an unreadable cleaner swap record";
+    unlinkSync(record);
+    fsyncDir(dir);
   }
   for (const name of readdirSync(dir)) {
     if (name.endsWith(CLEANED_SUFFIX)) unlinkSync(join(dir, name));

@@ -17,6 +17,8 @@ import { CLEANED_SUFFIX, CLEANER_SWAP_FILE, segmentName } from "../../src/log/se
 import { buildBatch, buildControlBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
 import { Logger } from "../../src/util/logger.ts";
 import { batchFacts, PartitionTxnState } from "../../src/txn/partition-txn.ts";
+import { TopicRegistry } from "../../src/meta/topics.ts";
+import { DEFAULT_OPTIONS } from "../../src/config.ts";
 import { FlushScheduler, config, forgetCleanShutdown, tempDir } from "./log-fixtures.ts";
 
 let cleanups: (() => void)[] = [];
@@ -304,6 +306,19 @@ describe("log cleaner", () => {
     }
   });
 
+  test("records without a key are dropped by a clean, as Kafka's cleaner does; an empty key is a key", async () => {
+    const { open } = fresh();
+    const log = open();
+    const keyless = put(log, [{ key: null, value: "no key", timestamp: T0 }]);
+    const empty = put(log, [{ key: "", value: "empty key", timestamp: T0 }]);
+    const written = updates(log, 100, 3, 0, Codec.NONE, 10);
+    const stats = (await run(target(log)))!;
+    const got = records(log);
+    expect(got.some(([o]) => o === keyless.baseOffset)).toBe(false);
+    expect(got).toContainEqual([empty.baseOffset, "", "empty key"]);
+    expect(got.filter(([o]) => o !== empty.baseOffset)).toEqual(expected(written, stats.cleanedUpTo));
+  });
+
   test("a tiny offset map cleans in several steps, each making progress", async () => {
     const { open } = fresh();
     const log = open();
@@ -336,6 +351,20 @@ describe("log cleaner", () => {
     stop = true;
   });
 
+  test("a truncation below the cleaner checkpoint makes what is appended again dirty", async () => {
+    const { open } = fresh();
+    const log = open();
+    updates(log, 200, 3);
+    const s1 = (await run(target(log)))!;
+    log.truncateTo(s1.cleanedUpTo - 30);
+    expect(log.firstDirtyOffset).toBe(log.logEndOffset);
+    const again = updates(log, 200, 3, 0, Codec.NONE, 500);
+    const s2 = (await run(target(log)))!;
+    const below = records(log).filter(([o]) => o < s2.cleanedUpTo).map(([, k]) => k);
+    expect(new Set(below).size).toBe(below.length);
+    expect(records(log).filter(([o]) => o >= s2.cleanedUpTo)).toEqual(again.filter(([o]) => o >= s2.cleanedUpTo));
+  });
+
   test("retention never deletes a compact-only topic's segments; compact,delete it does", async () => {
     const { open } = fresh();
     const log = open();
@@ -346,6 +375,48 @@ describe("log cleaner", () => {
     log.setConfig({ ...log.settings, retentionMs: 1000, cleanupPolicy: { delete: true, compact: true } });
     log.applyRetention(Date.now() + 1e12);
     expect(log.logStartOffset).toBe(100);
+  });
+
+  test("the scheduler picks the dirtiest log above its min.cleanable.dirty.ratio, or one past max.compaction.lag.ms", async () => {
+    const logs = [fresh().open(), fresh().open(), fresh().open()];
+    // 0: half clean, half dirty; 1: all dirty; 2: all dirty but its ratio threshold is 1 (never) unless overdue.
+    updates(logs[0]!, 100, 3);
+    await run(target(logs[0]!));
+    updates(logs[0]!, 60, 3, 0, Codec.NONE, 100);
+    updates(logs[1]!, 100, 3);
+    updates(logs[2]!, 100, 3);
+    const lag = { value: Number.MAX_SAFE_INTEGER };
+    const targets = [target(logs[0]!), target(logs[1]!), { ...target(logs[2]!), config: () => ({ ...target(logs[2]!).config(), minCleanableRatio: 1, maxCompactionLagMs: lag.value }) }];
+    const cleaner = new LogCleaner({ backoffMs: 1000, mapBudgetBytes: 1 << 20, sliceMs: 5, targets: () => targets, logger: new Logger("error") });
+    const order: string[] = [];
+    cleaner.onClean = (t) => order.push(String(targets.indexOf(t)));
+    expect(await cleaner.cleanOnce()).toBe(true);
+    expect(await cleaner.cleanOnce()).toBe(true);
+    // Log 2 is never dirty enough, until its oldest dirty record is older than max.compaction.lag.ms.
+    expect(await cleaner.cleanOnce()).toBe(false);
+    lag.value = 1000;
+    expect(await cleaner.cleanOnce()).toBe(true);
+    expect(order).toEqual(["1", "0", "2"]);
+  });
+
+  test("after a restart the scheduler learns pending delete horizons from the cleaned batches' headers", async () => {
+    const { open } = fresh();
+    const log = open();
+    updates(log, 200, 4);
+    put(log, [{ key: "k0", value: null, timestamp: T0 }]);
+    for (let i = 0; i < 60; i++) put(log, [{ key: `filler-${i}`, value: "x".repeat(40), timestamp: T0 }]);
+    const now = Date.now();
+    const first = (await run(target(log, { deleteRetentionMs: 1000 }), now))!;
+    expect(first.pendingHorizon).toBe(now + 1000);
+    log.close();
+    const again = open();
+    const t = target(again, { deleteRetentionMs: 1000 });
+    const cleaner = new LogCleaner({ backoffMs: 1000, mapBudgetBytes: 1 << 20, sliceMs: 5, targets: () => [t], logger: new Logger("error") });
+    // Nothing is dirty and the horizon has not passed: nothing to do.
+    expect(await cleaner.cleanOnce(now + 500)).toBe(false);
+    expect(records(again).filter(([, , v]) => v === null)).toHaveLength(1);
+    expect(await cleaner.cleanOnce(now + 1001)).toBe(true);
+    expect(records(again).filter(([, , v]) => v === null)).toEqual([]);
   });
 
   test("the scheduler cleans the dirtiest log in slices and comes back for due tombstones", async () => {
@@ -371,6 +442,17 @@ describe("log cleaner", () => {
   });
 });
 
+describe("cleanup.policy in the log settings", () => {
+  test("delete, compact and compact,delete set what retention and the cleaner do; a compacted topic rolls by max.compaction.lag.ms", () => {
+    const registry = new TopicRegistry({ ...DEFAULT_OPTIONS, dataDir: "/nonexistent" }, flusher);
+    expect(registry.logConfig({}).cleanupPolicy).toEqual({ delete: true, compact: false });
+    expect(registry.logConfig({ "cleanup.policy": "compact" }).cleanupPolicy).toEqual({ delete: false, compact: true });
+    expect(registry.logConfig({ "cleanup.policy": "compact, delete" }).cleanupPolicy).toEqual({ delete: true, compact: true });
+    expect(registry.logConfig({ "cleanup.policy": "compact", "max.compaction.lag.ms": "60000", "segment.ms": "600000" }).segmentMs).toBe(60000);
+    expect(registry.logConfig({ "cleanup.policy": "delete", "max.compaction.lag.ms": "60000", "segment.ms": "600000" }).segmentMs).toBe(600000);
+  });
+});
+
 describe("cleaner swap recovery", () => {
   const SUFFIXES = [".index", ".timeindex", ".log"];
 
@@ -385,8 +467,8 @@ describe("cleaner swap recovery", () => {
     const written = updates(log, 300, 5);
     const end = log.activeBaseOffset;
     const files = new Map<string, Buffer>();
-    log.replaceSegments = (old, cleaned) => {
-      for (const suffix of SUFFIXES) files.set(suffix, readFileSync(join(path, segmentName(cleaned.baseOffset) + suffix + CLEANED_SUFFIX)));
+    log.replaceSegments = (_old, plan) => {
+      for (const suffix of SUFFIXES) files.set(suffix, readFileSync(join(path, segmentName(plan.base) + suffix + CLEANED_SUFFIX)));
       return false;
     };
     await expect(run(target(log, { segmentBytes: 1 << 30 }))).rejects.toBeInstanceOf(CleanAborted);
@@ -398,7 +480,8 @@ describe("cleaner swap recovery", () => {
     const others = readdirSync(path)
       .filter((n) => n.endsWith(".log"))
       .map((n) => Number(n.slice(0, 20)))
-      .filter((b) => b > 0 && b < end);
+      .filter((b) => b > 0 && b < end)
+      .sort((x, y) => x - y);
     return { path, open, written, end, restore, others };
   }
 
@@ -410,6 +493,17 @@ describe("cleaner swap recovery", () => {
     const again = open();
     expect(records(again)).toEqual(written);
     expect(leftovers(path)).toEqual([]);
+  });
+
+  test("a commit record whose first segment retention deleted meanwhile is discarded, not replayed", async () => {
+    const { path, open, end, restore, others } = await captured();
+    restore();
+    writeFileSync(join(path, CLEANER_SWAP_FILE), `0 ${end}\n`);
+    for (const s of SUFFIXES) Bun.spawnSync(["rm", "-f", join(path, segmentName(0) + s)]);
+    const again = open();
+    expect(again.recoveryNotes.join()).toContain("discarded the cleaner's swap");
+    expect(leftovers(path)).toEqual([]);
+    expect(again.logStartOffset).toBe(others[0]);
   });
 
   const stages: [string, (c: Awaited<ReturnType<typeof captured>>) => void][] = [

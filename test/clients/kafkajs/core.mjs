@@ -8,6 +8,11 @@
 //                                           end plus seek() there, so only a working seek yields
 //                                           records. Stops after N records or 30 s.
 //   admin create|delete|list|offsets NAMES...
+//   updates TOPIC FIRST N KEYS CODEC TOMBSTONE_EVERY   idempotent, acks=-1, partition 0, sends of
+//                                           25 records; record i (FIRST <= i < FIRST+N): key k<i % KEYS>,
+//                                           value v<i>, or null (a tombstone) when TOMBSTONE_EVERY > 0
+//                                           and i % TOMBSTONE_EVERY == 0; CODEC none|gzip.
+//                                           Answers [[offset, key, value], ...]
 //
 // KafkaJS only ships gzip; snappy/lz4/zstd need codec plugins, which the other clients cover.
 import { createRequire } from "node:module";
@@ -80,7 +85,24 @@ async function admin(action, ...names) {
   return r;
 }
 
-const fns = { produce, consume, admin };
+async function updates(topic, first, n, keys, codec, tombstoneEvery) {
+  [first, n, keys, tombstoneEvery] = [first, n, keys, tombstoneEvery].map(Number);
+  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await p.connect();
+  const out = [];
+  for (let start = first; start < first + n; start += 25) {
+    const messages = [];
+    for (let i = start; i < Math.min(start + 25, first + n); i++) {
+      messages.push({ key: `k${i % keys}`, value: tombstoneEvery > 0 && i % tombstoneEvery === 0 ? null : `v${i}`, partition: 0 });
+    }
+    const [r] = await p.send({ topic, acks: -1, compression: codec === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None, messages });
+    messages.forEach((m, j) => out.push([Number(r.baseOffset) + j, m.key, m.value]));
+  }
+  await p.disconnect();
+  return out;
+}
+
+const fns = { produce, consume, admin, updates };
 fns[cmd](...args).then(
   (r) => {
     console.log(JSON.stringify(r));

@@ -24,6 +24,11 @@ usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdou
       binary keys and headers; consumes them back and compares byte for byte
   metadata               — list_topics(): brokers and partitions per topic
   admin create|delete|list NAMES...   — AdminClient
+  create_configured TOPIC CONFIGS_JSON   — one partition, the given topic configs
+  updates TOPIC FIRST N KEYS CODEC TOMBSTONE_EVERY
+      acks=all, batches of at most 50 records, partition 0; record i (FIRST <= i < FIRST+N):
+      key k<i % KEYS>, value v<i>-x*(i%40), or a tombstone (null value) when
+      TOMBSTONE_EVERY > 0 and i % TOMBSTONE_EVERY == 0. Answers [[offset, key, value], ...].
 
 Extra librdkafka settings for every client: KLITE_CLIENT_CONF='{"debug": "protocol"}'.
 """
@@ -226,9 +231,41 @@ def admin(action, *names):
     return res
 
 
+def create_configured(topic, configs):
+    a = AdminClient(conf())
+    for f in a.create_topics([NewTopic(topic, 1, 1, config=json.loads(configs))]).values():
+        f.result()
+    return {"created": topic}
+
+
+def updates(topic, first, n, keys, codec, tombstone_every):
+    first, n, keys, tombstone_every = int(first), int(n), int(keys), int(tombstone_every)
+    # Small batches, so that small segments roll between them.
+    p = Producer(conf(**{"acks": "all", "compression.type": codec, "linger.ms": 20, "batch.num.messages": 50}))
+    out = []
+
+    def cb(err, msg):
+        if err:
+            raise SystemExit(f"delivery failed: {err}")
+        out.append([msg.offset(), msg.key().decode(), None if msg.value() is None else msg.value().decode()])
+
+    for i in range(first, first + n):
+        value = None if tombstone_every > 0 and i % tombstone_every == 0 else f"v{i}-" + "x" * (i % 40)
+        while True:
+            try:
+                p.produce(topic, key=f"k{i % keys}", value=value, partition=0, on_delivery=cb)
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    if p.flush(60):
+        raise SystemExit("records left unflushed")
+    return out
+
+
 COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume,
             "commit": commit, "committed": committed, "offsets_for_times": offsets_for_times,
-            "binary": binary, "metadata": metadata, "admin": admin}
+            "binary": binary, "metadata": metadata, "admin": admin, "create_configured": create_configured, "updates": updates}
 result = COMMANDS[cmd](*args)
 if result is not None:
     print(json.dumps(result))

@@ -9,8 +9,13 @@ usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
       one transactional producer, partition 0: commits c0..c4, aborts a0..a4,
       commits c5..c9. Answers the delivery reports and "sent" (highest version
       of each request the producer sent, from librdkafka's protocol debug log).
-  consume TOPIC ISOLATION   — read_committed|read_uncommitted: every partition
-      from the beginning to its end (partition EOF); [[partition, offset, key], ...]
+  consume TOPIC ISOLATION [values]   — read_committed|read_uncommitted: every partition
+      from the beginning to its end (partition EOF); [[partition, offset, key], ...],
+      with `values` [[partition, offset, key, value (null for a tombstone)], ...]
+  compact_rounds TOPIC TXID KEYS ROUNDS
+      partition 0; each round commits c<round>-k<key> for every key, then aborts
+      a<round>-k<key> for every key (flushed first, so they reach the log).
+      Answers {"committed": [[offset, key, value], ...], "aborted": [...]}
   ctp SRC DST GROUP TXID
       consume-transform-produce: 10 plain records i0..i9 go to SRC partition 0;
       a group consumer reads them, a transactional producer writes t<i> to DST
@@ -100,25 +105,32 @@ def create(topic, partitions):
     return {"created": topic}
 
 
+def in_transaction(p, commit, send):
+    """One transaction around send(), which produces its records; committed or aborted."""
+    p.begin_transaction()
+    send()
+    if commit:
+        p.commit_transaction(30)
+    else:
+        # Aborting drops what is still queued: flush first so the aborted records reach the log.
+        p.flush(30)
+        p.abort_transaction(30)
+
+
 def commit_abort(topic, txid):
     p = txn_producer(txid)
     out = []
     p.init_transactions(30)
     for prefix, keys, commit in (("c", range(0, 5), True), ("a", range(0, 5), False), ("c", range(5, 10), True)):
-        p.begin_transaction()
-        for i in keys:
-            p.produce(topic, key=f"{prefix}{i}", value=f"v-{prefix}{i}", partition=0, on_delivery=delivered_to(out))
-        if commit:
-            p.commit_transaction(30)
-        else:
-            # Aborting drops what is still queued: flush first so the aborted records reach the log.
-            p.flush(30)
-            p.abort_transaction(30)
+        def send():
+            for i in keys:
+                p.produce(topic, key=f"{prefix}{i}", value=f"v-{prefix}{i}", partition=0, on_delivery=delivered_to(out))
+        in_transaction(p, commit, send)
     p.flush(10)
     return {"delivered": out, "sent": SENT}
 
 
-def consume(topic, isolation):
+def consume(topic, isolation, values=None):
     c = Consumer(conf(**{"group.id": "unused-txn-consume", "enable.auto.commit": False, "isolation.level": isolation,
                          "enable.partition.eof": True}))
     parts = sorted(c.list_topics(topic, timeout=10).topics[topic].partitions)
@@ -136,11 +148,34 @@ def consume(topic, isolation):
                 continue
             raise KafkaException(m.error())
         at_end.discard(m.partition())
-        got.append([m.partition(), m.offset(), m.key().decode()])
+        got.append([m.partition(), m.offset(), m.key().decode()] +
+                   ([None if m.value() is None else m.value().decode()] if values else []))
     c.close()
     if len(at_end) < len(parts):
         raise SystemExit(f"consume {topic} {isolation}: no end of partition within 30 s; got {got}")
     return got
+
+
+def compact_rounds(topic, txid, keys, rounds):
+    p = txn_producer(txid)
+    committed, aborted = [], []
+
+    def to(out):
+        def cb(err, msg):
+            if err:
+                raise SystemExit(f"delivery failed: {err}")
+            out.append([msg.offset(), msg.key().decode(), msg.value().decode()])
+        return cb
+
+    p.init_transactions(30)
+    for r in range(int(rounds)):
+        for prefix, out, commit in (("c", committed, True), ("a", aborted, False)):
+            def send():
+                for k in range(int(keys)):
+                    p.produce(topic, key=f"k{k}", value=f"{prefix}{r}-k{k}", partition=0, on_delivery=to(out))
+            in_transaction(p, commit, send)
+    p.flush(10)
+    return {"committed": committed, "aborted": aborted}
 
 
 def read(c, n, idle_limit_s=20.0):
@@ -295,7 +330,7 @@ def loop(topic, partition, txid, n):
     return {"transactions": int(n), "seconds": time.monotonic() - start}
 
 
-COMMANDS = {"create": create, "commit_abort": commit_abort, "consume": consume, "ctp": ctp, "hold": hold, "committed": committed,
+COMMANDS = {"create": create, "commit_abort": commit_abort, "compact_rounds": compact_rounds, "consume": consume, "ctp": ctp, "hold": hold, "committed": committed,
             "watermarks": watermarks, "loop": loop, "crash_end": crash_end}
 result = COMMANDS[cmd](*args)
 if result is not None:
