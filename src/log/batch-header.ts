@@ -1,6 +1,7 @@
-// The fixed 61-byte RecordBatch v2 header, read in place. The log needs only
-// a handful of these fields (offsets, size, timestamps) and must not depend on
-// the full record codec, so it reads them straight from a DataView.
+// The fixed 61-byte RecordBatch v2 header, read in place: the one definition
+// of its layout, for the log, the record codec, transactions and fetch. The log
+// needs only a handful of these fields (offsets, size, timestamps) and must not
+// depend on the full record codec, so it reads them straight from a DataView.
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;

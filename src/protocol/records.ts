@@ -102,7 +102,7 @@ export interface KafkaRecord {
 
 // ---- header ----
 
-/** Reads the header of the batch at `pos`. Fields are read as they are; validateBatches judges them. */
+/** Reads the header of the batch at `pos`. Fields are read as they are; the produce checks (batch-validator.ts) judge them. */
 export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
   if (pos < 0 || buf.length - pos < HEADER_SIZE) {
     throw new RecordsError(`record batch header needs ${HEADER_SIZE} bytes, ${Math.max(0, buf.length - pos)} left`, ErrorCode.CORRUPT_MESSAGE);

@@ -100,6 +100,24 @@ describe.concurrent("hand-built requests refused whole, nothing written", () => 
       }
     }));
 
+  test("a refused partition writes nothing while the other partitions of the request are written", () =>
+    withInProcessBroker({}, async (b) => {
+      b.broker.topics.create("mixed", 2, {});
+      const c = await connectWire(b.port);
+      try {
+        const one = buildBatch({ records: sample(3) });
+        const r = await c.call<ProduceResponse.ProduceResponse>(0, 9, {
+          transactionalId: null, acks: -1, timeoutMs: 5000,
+          topicData: [{ name: "mixed", partitionData: [{ index: 0, records: one }, { index: 1, records: Uint8Array.from([...one, ...one]) }] }],
+        });
+        expect(r.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.INVALID_RECORD]);
+        const parts = b.broker.topics.get("mixed")!.partitions;
+        expect(parts.map((p) => p.highWatermark)).toEqual([3, 0]);
+      } finally {
+        c.close();
+      }
+    }));
+
   test("records that lie about their count (header count and lastOffsetDelta agree, the records do not): INVALID_RECORD", () =>
     withInProcessBroker({}, async (b) => {
       b.broker.topics.create("lie", 1, {});
