@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../log/atomic-file.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { batchFacts, PartitionTxnState } from "../txn/partition-txn.ts";
+import { takeTxnSnapshot, writeTxnSnapshot } from "../txn/partition-snapshot.ts";
 
 export class Partition {
   /** Long-polling fetches waiting for data on this partition. */
@@ -23,11 +24,21 @@ export class Partition {
     readonly index: number,
     readonly log: PartitionLog,
   ) {
-    // Headers are enough for everything but transaction markers, whose record says commit or abort.
-    for (const b of log.batches(log.logStartOffset)) {
-      const facts = batchFacts(b.head);
-      this.txn.apply(facts, facts.control ? b.bytes() : null);
+    const snapshot = takeTxnSnapshot(log.dir, log.logEndOffset);
+    if (snapshot) this.txn.restore(snapshot);
+    else {
+      // Headers are enough for everything but transaction markers, whose record says commit or abort.
+      for (const b of log.batches(log.logStartOffset)) {
+        const facts = batchFacts(b.head);
+        this.txn.apply(facts, facts.control ? b.bytes() : null);
+      }
     }
+  }
+
+  /** A clean close: saves the producer state for the next start, then closes the log. */
+  close(fsync: boolean): void {
+    writeTxnSnapshot(this.log.dir, this.txn, this.log.logEndOffset, fsync);
+    this.log.close();
   }
 
   /** One replica: everything appended is replicated, so the high watermark is the log end. */
@@ -191,6 +202,6 @@ export class TopicRegistry {
   }
 
   close(): void {
-    for (const t of this.byNameMap.values()) for (const p of t.partitions) p.log.close();
+    for (const t of this.byNameMap.values()) for (const p of t.partitions) p.close(this.options.fsync === "group");
   }
 }
