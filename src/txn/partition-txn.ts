@@ -2,11 +2,12 @@
 // transactions still open on it (they hold back the last stable offset), and
 // the aborted ones (read_committed fetches get them to filter records). All of
 // it is derived from the batches in the log, so a restart rebuilds it by
-// replaying batch headers; nothing extra has to be made durable.
+// replaying batch headers, or after a clean close loads it from a snapshot
+// (partition-snapshot.ts); nothing extra has to be made durable.
 
 import { ATTRIBUTES, BASE_SEQUENCE, LAST_OFFSET_DELTA, MAX_TIMESTAMP, PRODUCER_EPOCH, PRODUCER_ID, batchBaseOffset, readInt64, viewOf } from "../log/batch-header.ts";
 import { Attr, iterateRecords, readControlRecord, RecordsError, type ControlRecord } from "../protocol/records.ts";
-import { ProducerStateTable } from "./producer-state.ts";
+import { ProducerStateTable, type ProducerEntry } from "./producer-state.ts";
 
 export interface AbortedTxn {
   producerId: number;
@@ -61,6 +62,15 @@ export class PartitionTxnState {
   /** producer id → first offset of its open transaction here. */
   readonly open = new Map<number, number>();
   readonly aborted: AbortedTxn[] = [];
+
+  /** Takes over the state a snapshot saved (instead of replaying the log). */
+  restore(snapshot: { producers: ProducerEntry[]; aborted: AbortedTxn[] }): void {
+    for (const e of snapshot.producers) {
+      this.producers.entries.set(e.producerId, e);
+      if (e.txnFirstOffset >= 0) this.open.set(e.producerId, e.txnFirstOffset);
+    }
+    for (const a of snapshot.aborted) this.aborted.push(a);
+  }
 
   /** Applies one appended (or replayed) batch. */
   apply(b: BatchFacts, bytes: Uint8Array | null): void {

@@ -9,11 +9,10 @@
 // records and transactional group offsets intact, staged offsets dropped.
 
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { inProcessBroker, spawnBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, nodeClient, PY, py as pyScript } from "../helpers/clients.ts";
-import { collectJsonLines, waitFor } from "../helpers/run.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py as pyScript } from "../helpers/clients.ts";
+import { waitFor } from "../helpers/run.ts";
+import { Holder } from "../helpers/txn-clients.ts";
 
 const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
 const ckjs = <T = any>(bootstrap: string, ...args: string[]) => nodeClient<{ result: T; sent: Record<string, number> }>("ckjs", "txn.mjs", bootstrap, args);
@@ -37,40 +36,6 @@ async function readBoth(bootstrap: string, topic: string): Promise<{ committed: 
 // c5..c9 committed (12-16, marker 17).
 const COMMITTED: Rec[] = [...recs(0, 0, keys("c", 0, 5)), ...recs(0, 12, keys("c", 5, 5))];
 const EVERYTHING: Rec[] = [...recs(0, 0, keys("c", 0, 5)), ...recs(0, 6, keys("a", 0, 5)), ...recs(0, 12, keys("c", 5, 5))];
-
-/** A confluent-kafka-python producer holding an open transaction (txn.py hold). */
-class Holder {
-  private lines: unknown[] = [];
-  private constructor(private readonly proc: Subprocess<"pipe", "pipe", "pipe">) {
-    collectJsonLines(proc.stdout, this.lines);
-  }
-
-  static start(bootstrap: string, topic: string, partition: number, txid: string, timeoutMs: number, group: string): Holder {
-    return new Holder(Bun.spawn([PY, join(CLIENTS, "py/txn.py"), bootstrap, "hold", topic, String(partition), txid, String(timeoutMs), group], { stdin: "pipe", stdout: "pipe", stderr: "pipe" }));
-  }
-
-  private async line(n: number, what: string, timeoutMs: number): Promise<any> {
-    await waitFor(() => this.lines.length > n || this.proc.exitCode !== null, timeoutMs, what);
-    if (this.lines.length <= n) throw new Error(`${what}: the client exited with ${this.proc.exitCode}: ${await new Response(this.proc.stderr).text()}`);
-    return this.lines[n];
-  }
-
-  ready(): Promise<{ ready: boolean; delivered: { partition: number; offset: number; key: string }[] }> {
-    return this.line(0, "the open transaction", 60_000);
-  }
-
-  /** Tells it to abort its transaction and commit another; resolves to what it delivered. */
-  async abortAndGoOn(): Promise<{ delivered: { partition: number; offset: number; key: string }[]; sent: Record<string, number> }> {
-    this.proc.stdin.write("abort\n");
-    this.proc.stdin.flush();
-    return this.line(1, "the abort and the next commit", 90_000);
-  }
-
-  async kill9(): Promise<void> {
-    this.proc.kill(9);
-    await this.proc.exited;
-  }
-}
 
 describe.concurrent("transactions with real clients", () => {
   test.skipIf(missing("python"))("librdkafka 2.0.2: commit and abort; read_committed sees exactly the committed records, read_uncommitted all", async () => {

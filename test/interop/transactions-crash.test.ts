@@ -29,7 +29,7 @@ import type * as DescribeProducersResponse from "../../generated/DescribeProduce
 import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
 import { spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript, type Client } from "../helpers/clients.ts";
-import { collectJsonLines, waitFor } from "../helpers/run.ts";
+import { Holder, LineClient } from "../helpers/txn-clients.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
 const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
@@ -39,18 +39,10 @@ type Rec = [number, number, string];
 
 const POINTS = ["txn.after-prepare", "txn.after-first-marker", "txn.after-markers-written", "txn.after-markers-durable", "txn.after-complete"];
 
-/** crash_end of txn.py or ckjs/txn.mjs: a producer whose EndTxn meets the crash. */
-function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python") {
+/** crash_end of txn.py, ckjs/txn.mjs or kafkajs/txn.mjs: a producer whose EndTxn meets the crash. */
+function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python"): LineClient {
   const cmd = client === "python" ? [PY, join(CLIENTS, "py/txn.py")] : ["node", join(CLIENTS, client === "ckjs" ? "ckjs/txn.mjs" : "kafkajs/txn.mjs")];
-  const proc = Bun.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome], { cwd: CLIENTS, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const lines: any[] = [];
-  collectJsonLines(proc.stdout, lines);
-  const line = async (n: number, what: string) => {
-    await waitFor(() => lines.length > n || proc.exitCode !== null, 120_000, what);
-    if (lines.length <= n) throw new Error(`${what}: the client exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
-    return lines[n];
-  };
-  return { proc, line };
+  return LineClient.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome]);
 }
 
 async function describeProducers(port: number, topic: string): Promise<DescribeProducersResponse.ProducerState[]> {
@@ -116,7 +108,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
           const last = await producer.line(2, "the next transaction");
           expect(last.done ?? last.result?.done).toBe(true);
         } finally {
-          producer.proc.kill(9);
+          await producer.kill9();
         }
         await checkAfter(b, topic, txid, ["a", "b", "c"], ["a", "b", "c"]);
         expect(await txnState(b.port, txid)).toBe("CompleteCommit");
@@ -142,8 +134,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
         const client = startClient(b.bootstrap, topic, txid, outcome);
         expect((await client.line(0, "the open transaction")).ready).toBe(true);
         await b.proc.exited;
-        client.proc.kill(9);
-        await client.proc.exited;
+        await client.kill9();
         b = await crashAndRestart(b, point);
         expect(await txnState(b.port, txid)).toBe(outcome === "commit" ? "CompleteCommit" : "CompleteAbort");
         const visible = outcome === "commit" ? ["a", "b"] : ["a"];
@@ -153,7 +144,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
         try {
           await next.line(2, "a new producer's transactions");
         } finally {
-          next.proc.kill(9);
+          await next.kill9();
         }
         // The new producer committed its own a, b and c: the earlier b (aborted or committed) stays as it was.
         const committed = keysOf(await py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"));
@@ -168,13 +159,10 @@ describe.concurrent("a broker killed while ending a transaction", () => {
   test.skipIf(missing("python"))("a new producer instance fencing an open transaction, killed after the abort's Prepare state: start-up aborts it, the new instance's init goes through", async () => {
     // The first Prepare is the holder's first commit; the second is the abort of its open transaction by the new instance.
     let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
-    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "fence", "0", "fx", "600000", "fx-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const holder = Holder.start(b.bootstrap, "fence", 0, "fx", 600_000, "fx-g");
     try {
       await py(b.bootstrap, "create", "fence", "1");
-      const lines: any[] = [];
-      collectJsonLines(holder.stdout, lines);
-      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
-      expect(lines[0]?.ready).toBe(true);
+      expect((await holder.ready()).ready).toBe(true);
       const bootstrap = b.bootstrap;
       // Same transactional id: its InitProducerId aborts the holder's transaction, and the broker dies there.
       const next = py(bootstrap, "commit_abort", "fence", "fx");
@@ -187,21 +175,18 @@ describe.concurrent("a broker killed while ending a transaction", () => {
       expect(all.filter((r) => r[2].startsWith("fx-o")).length).toBe(5);
       for (const p of await describeProducers(b.port, "fence")) expect(Number(p.currentTxnStartOffset)).toBe(-1);
     } finally {
-      holder.kill(9);
+      await holder.kill9();
       await b.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);
 
   test.skipIf(missing("python"))("a transaction past its timeout, killed after the timeout abort's Prepare state: start-up finishes the abort", async () => {
     let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
-    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "expire", "0", "tx-timeout", "3000", "tt-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const holder = Holder.start(b.bootstrap, "expire", 0, "tx-timeout", 3000, "tt-g");
     try {
       await py(b.bootstrap, "create", "expire", "1");
-      const lines: any[] = [];
-      collectJsonLines(holder.stdout, lines);
-      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
-      expect(lines[0]?.ready).toBe(true);
-      holder.kill(9);
+      expect((await holder.ready()).ready).toBe(true);
+      await holder.kill9();
       // The sweep aborts it 3 s after it began; the broker dies between the Prepare state and the markers.
       b = await crashAndRestart(b, "txn.after-prepare");
       expect(b.stderr()).toMatch(/recovery: finishing tx-timeout \(PrepareAbort/);
@@ -210,7 +195,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
       const committed = await py<Rec[]>(b.bootstrap, "consume", "expire", "read_committed");
       expect(committed.map((r) => r[2])).toEqual(["0", "1", "2", "3", "4"].map((i) => `tx-timeout-c${i}`));
     } finally {
-      holder.kill(9);
+      await holder.kill9();
       await b.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);

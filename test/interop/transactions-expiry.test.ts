@@ -7,12 +7,12 @@
 // view through DescribeTransactions over TCP.
 
 import { expect, test } from "bun:test";
-import { join } from "node:path";
 import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { spawnBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript } from "../helpers/clients.ts";
-import { collectJsonLines, waitFor } from "../helpers/run.ts";
+import { CLIENT_TEST_TIMEOUT, missing, py as pyScript } from "../helpers/clients.ts";
+import { waitFor } from "../helpers/run.ts";
+import { Holder } from "../helpers/txn-clients.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
 const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
@@ -28,12 +28,10 @@ async function describe(port: number, id: string): Promise<DescribeTransactionsR
 
 test.skipIf(missing("python"))("idle transactional ids expire after --transactional-id-expiration-ms, durably; ids with an open transaction never do", async () => {
   let b = await spawnBroker({ args: ["--transactional-id-expiration-ms", "1500"] });
-  const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "exp", "0", "ex-open", "600000", "ex-g"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const holder = Holder.start(b.bootstrap, "exp", 0, "ex-open", 600_000, "ex-g");
   try {
     await py(b.bootstrap, "create", "exp", "1");
-    const lines: any[] = [];
-    collectJsonLines(holder.stdout, lines);
-    await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
+    await holder.ready();
     await py(b.bootstrap, "commit_abort", "exp", "ex-done");
     const before = await describe(b.port, "ex-done");
     expect(before.transactionState).toBe("CompleteCommit");
@@ -53,7 +51,7 @@ test.skipIf(missing("python"))("idle transactional ids expire after --transactio
     expect(again.producerId).not.toBe(before.producerId);
     expect(again.producerEpoch).toBe(0);
   } finally {
-    holder.kill(9);
+    await holder.kill9();
     await b.cleanup();
   }
 }, CLIENT_TEST_TIMEOUT);

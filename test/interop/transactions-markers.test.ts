@@ -8,13 +8,12 @@
 // (transactions v2), a stale coordinator epoch and a malformed producer id.
 
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
 import type * as WriteTxnMarkersResponse from "../../generated/WriteTxnMarkersResponse.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { inProcessBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, nodeClient, PY, py as pyScript } from "../helpers/clients.ts";
-import { collectJsonLines, waitFor } from "../helpers/run.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py as pyScript } from "../helpers/clients.ts";
+import { Holder } from "../helpers/txn-clients.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
 const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
@@ -25,14 +24,11 @@ describe("WriteTxnMarkers", () => {
   test.skipIf(missing("python", "ckjs"))("an operator aborts a hanging transaction: read_committed consumers move past it; Kafka's errors for bad markers", async () => {
     const b = await inProcessBroker();
     // txn.py hold: commits hx-c0..c4 (offsets 0-4, marker 5), then leaves hx-o0..o4 (6-10) open and waits.
-    const holder = Bun.spawn([PY, join(CLIENTS, "py/txn.py"), b.bootstrap, "hold", "hang", "0", "hx", "600000", "hg"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-    const lines: any[] = [];
-    collectJsonLines(holder.stdout, lines);
+    const holder = Holder.start(b.bootstrap, "hang", 0, "hx", 600_000, "hg");
     const wire = await connectWire(b.port);
     try {
       await py(b.bootstrap, "create", "hang", "1");
-      await waitFor(() => lines.length > 0 || holder.exitCode !== null, 60_000, "the open transaction");
-      expect(lines[0]?.ready).toBe(true);
+      expect((await holder.ready()).ready).toBe(true);
       expect(await py(b.bootstrap, "watermarks", "hang", "0")).toEqual({ read_committed: 6, read_uncommitted: 11 });
 
       // What kafka-transactions.sh find-hanging / abort look at first.
@@ -85,15 +81,12 @@ describe("WriteTxnMarkers", () => {
       expect(after.topics[0]!.partitions[0]!.activeProducers.map((p) => Number(p.currentTxnStartOffset))).toEqual([-1]);
 
       // The producer itself, still alive, aborts (its coordinator writes a second marker, as Kafka's would) and commits another transaction.
-      holder.stdin.write("abort\n");
-      holder.stdin.flush();
-      await waitFor(() => lines.length > 1 || holder.exitCode !== null, 60_000, "the producer's abort and next commit");
-      expect(lines[1]?.delivered?.length).toBe(5);
+      expect((await holder.abortAndGoOn()).delivered.length).toBe(5);
       const later = await py<Rec[]>(b.bootstrap, "consume", "hang", "read_committed");
       expect(keys(later)).toEqual([...committed, "hx-n0", "hx-n1", "hx-n2", "hx-n3", "hx-n4"]);
     } finally {
       wire.close();
-      holder.kill(9);
+      await holder.kill9();
       await b.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);
