@@ -9,7 +9,7 @@ import { LATEST } from "../client/client.ts";
 import { BOOTSTRAP_FLAG, FORMAT_FLAG, UsageError, type Parsed } from "./args.ts";
 import { withClient, type Command } from "./command.ts";
 import type { Output } from "./output.ts";
-import { commitOffsets, committedOffsets, parseStart, partitionsOf, resolveStart } from "./positions.ts";
+import { committedOffsets, parseStart, partitionsOf, resolveStart } from "./positions.ts";
 
 const utf8 = new TextDecoder();
 const str = (b: Uint8Array | null) => (b === null ? null : utf8.decode(b));
@@ -62,9 +62,7 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
   /** What a commit records: the offset after the last record printed, per partition. */
   const consumed = new Map<number, bigint>();
   const commitNow = async () => {
-    const offsets = new Map([[topicName, consumed]]);
-    if (member) await member.commit(offsets);
-    else if (group !== undefined) await commitOffsets(c, group, offsets);
+    if (member) await member.commit(new Map([[topicName, consumed]]));
   };
 
   let printed = 0;
@@ -113,7 +111,7 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
         }
       }
       await out.flush();
-      if (group !== undefined && follow) await commitNow();
+      if (follow) await commitNow();
     }
     await commitNow();
   } finally {

@@ -40,6 +40,7 @@ interface Summary {
   bootstrap: string;
   seen: string[];
   topics?: { name: string; partitions: number }[];
+  retention?: string;
 }
 
 const TEN = Array.from({ length: 10 }, (_, i) => `v${i}`).sort();
@@ -60,6 +61,7 @@ describe("startBroker from a user's project", () => {
       expect(s.mode).toBe("child-process");
       expect(s.bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
+      expect(s.retention).toBe("3600000");
       expect(s.seen).toEqual(TEN);
       await expectGone(s);
     },
@@ -72,6 +74,7 @@ describe("startBroker from a user's project", () => {
       const s = await runJson<Summary>([process.execPath, join(project, "kafkajs.mjs")], { cwd: project, timeoutMs: 120_000 });
       expect(s.mode).toBe("in-process");
       expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
+      expect(s.retention).toBe("3600000");
       expect(s.seen).toEqual(TEN);
       await expectGone(s);
     },
