@@ -40,7 +40,7 @@ export async function startBroker(options = {}) {
   const exited = new Promise((res) => child.once("exit", (code, signal) => res(code ?? signal)));
   let out = "";
   const port = await new Promise((res, rej) => {
-    child.once("error", rej);
+    child.once("error", (e) => rej(new Error(`klite startBroker: cannot run Bun (${e.message}); install the bun package (npm i -D bun) or put bun on PATH`)));
     child.stdout.on("data", (d) => {
       out += d;
       const m = LISTENING.exec(out);
