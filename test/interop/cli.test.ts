@@ -65,6 +65,9 @@ describe("klite CLI", () => {
       expect(await ok(["consume", "lines", "--max", "3", "--from", "5"])).toBe("line-5\nline-6\nline-7\n");
       expect(await ok(["consume", "lines", "--from", "-2"])).toBe("line-18\nline-19\n");
       expect(await ok(["consume", "lines", "--from", "end"])).toBe("");
+      expect(await ok(["consume", "lines", "--from", "-1", "--encoding", "base64"])).toBe(Buffer.from("line-19").toString("base64") + "\n");
+      const b64 = JSON.parse(await ok(["consume", "lines", "--max", "1", "--format", "json", "--encoding", "base64"]));
+      expect([b64.key, b64.value]).toEqual([null, Buffer.from("line-0").toString("base64")]);
       expect(await ok(["consume", "lines", "--from", new Date(Date.now() + 3_600_000).toISOString()])).toBe("");
       expect((await ok(["consume", "lines", "--from", "2000-01-01T00:00:00Z", "--partition", "0", "--max", "1"]))).toBe("line-0\n");
       // --follow waits for records that arrive later.
