@@ -371,6 +371,12 @@ describe("klite CLI", () => {
     expect(c.records).toBe(5000);
     const d = JSON.parse(await ok(["topic", "describe", "bench", "--format", "json"]));
     expect(d.partitions.reduce((n: number, x: { endOffset: number }) => n + x.endOffset, 0)).toBe(5000);
+    // Batches stay under max.message.bytes (1048588 by default) however full they get.
+    await ok(["topic", "create", "fill", "-p", "1"]);
+    const line = "x".repeat(999);
+    await ok(["produce", "fill"], Array.from({ length: 3000 }, () => line).join("\n") + "\n");
+    await ok(["bench", "produce", "fill", "-n", "3000", "-s", "1000", "--batch-size", "1048588"]);
+    expect(JSON.parse(await ok(["topic", "describe", "fill", "--format", "json"])).partitions[0].endOffset).toBe(6000);
     // A reader that stops early (head) ends consume quietly, with exit 0.
     const piped = await run(["bash", "-o", "pipefail", "-c", `"${process.execPath}" "${MAIN}" consume bench -b ${b.bootstrap} | head -c 10 | wc -c`]);
     expect([piped.code, piped.stdout.trim(), piped.stderr]).toEqual([0, "10", ""]);
