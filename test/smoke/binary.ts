@@ -58,7 +58,7 @@ try {
   }
   await runOk([BIN, "consume", "orders", "--group", "smoke-group", "-b", b]);
   const described = await runOk([BIN, "group", "describe", "smoke-group", "-b", b]);
-  same("group describe", described.split("\n")[0]!, "Group smoke-group: classic, Empty, 0 members");
+  same("group describe", described.split("\n")[0]!, "Group smoke-group: classic, Empty, consumer, 0 members");
   const usage = await run([BIN, "consume"]);
   same("usage error exit code", String(usage.code), "2");
 
