@@ -74,12 +74,16 @@ describe("klite CLI", () => {
       const follower = Bun.spawn([process.execPath, MAIN, "consume", "lines", "--from", "end", "--follow", "--max", "2", "--format", "json", "-b", b.bootstrap], { stdout: "pipe", stderr: "pipe" });
       const got: { value: string; offset: number }[] = [];
       collectJsonLines(follower.stdout, got);
-      // Produce until the follower has seen two records (it may start after the first write).
-      await waitFor(async () => {
-        await kcat(["-b", b.bootstrap, "-P", "-t", "lines", "-p", "0"], { stdin: "late\n" });
-        return got.length >= 2;
-      }, 30_000, "the follower to print two records");
-      expect(await follower.exited).toBe(0);
+      try {
+        // Produce until the follower has seen two records (it may start after the first write).
+        await waitFor(async () => {
+          await kcat(["-b", b.bootstrap, "-P", "-t", "lines", "-p", "0"], { stdin: "late\n" });
+          return got.length >= 2;
+        }, 30_000, "the follower to print two records");
+        expect(await follower.exited).toBe(0);
+      } finally {
+        follower.kill(9);
+      }
       expect(got.map((r) => r.value)).toEqual(["late", "late"]);
     },
     CLIENT_TEST_TIMEOUT,
