@@ -7,7 +7,7 @@
 import { EARLIEST, LATEST, type KafkaClient } from "../client/client.ts";
 import { PartitionReader } from "../client/consumer.ts";
 import { Partitioner } from "../client/partitioner.ts";
-import { Producer } from "../client/producer.ts";
+import { Producer, RECORD_OVERHEAD } from "../client/producer.ts";
 import { HEADER_SIZE } from "../log/batch-header.ts";
 import { readBatchHeader } from "../protocol/records.ts";
 import { BOOTSTRAP_FLAG, FORMAT_FLAG, UsageError, type Parsed } from "./args.ts";
@@ -86,7 +86,7 @@ async function benchProduce(c: KafkaClient, p: Parsed, out: Output): Promise<num
   // Values: fixed pseudo-random bytes (compression sees realistic-ish data, the tool spends nothing on it).
   const value = new Uint8Array(size);
   for (let i = 0; i < size; i++) value[i] = (i * 2654435761) >>> 24;
-  const perBatch = Math.max(1, Math.floor((p.flags["batch-size"] as number) / Math.max(size, 1)));
+  const perBatch = Math.max(1, Math.floor((p.flags["batch-size"] as number) / (size + RECORD_OVERHEAD)));
   const partitioner = new Partitioner("murmur2", perBatch);
   const started = performance.now();
   const bar = progress(() => {
@@ -94,7 +94,7 @@ async function benchProduce(c: KafkaClient, p: Parsed, out: Output): Promise<num
     return `${acked.toLocaleString("en-US")} records acknowledged, ${fmt(acked / s, 0)} records/s, ${fmt((acked * size) / MB / s)} MB/s, p50 ${fmt(latency.percentile(0.5))} ms`;
   });
   try {
-    for (let i = 0; i < total; i++) await producer.add(partitioner.choose(null, topic.partitions.length), { value }, size + 8);
+    for (let i = 0; i < total; i++) await producer.add(partitioner.choose(null, topic.partitions.length), { value }, size + RECORD_OVERHEAD);
     await producer.close();
   } finally {
     bar.stop();

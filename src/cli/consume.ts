@@ -9,12 +9,14 @@ import { LATEST } from "../client/client.ts";
 import { BOOTSTRAP_FLAG, FORMAT_FLAG, UsageError, type Parsed } from "./args.ts";
 import { withClient, type Command } from "./command.ts";
 import type { Output } from "./output.ts";
-import { commitOffsets, committedOffsets, parseStart, partitionsOf, resolveStart } from "./positions.ts";
+import { committedOffsets, parseStart, partitionsOf, resolveStart } from "./positions.ts";
 
 const utf8 = new TextDecoder();
-const str = (b: Uint8Array | null) => (b === null ? null : utf8.decode(b));
+type Encoding = "utf8" | "base64";
+const decoders: Record<Encoding, (b: Uint8Array) => string> = { utf8: (b) => utf8.decode(b), base64: (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64") };
 
-export function recordJson(topic: string, r: ConsumedRecord): object {
+export function recordJson(topic: string, r: ConsumedRecord, encoding: Encoding = "utf8"): object {
+  const str = (b: Uint8Array | null) => (b === null ? null : decoders[encoding](b));
   return { topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: str(r.key), value: str(r.value), headers: r.headers.map((h) => ({ key: h.key, value: str(h.value) })) };
 }
 
@@ -42,6 +44,8 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
   if (group !== undefined && chosen) throw new UsageError("--partition and --group do not go together: the group assigns partitions");
   const follow = p.flags.follow === true;
   const json = p.flags.format === "json";
+  const encoding = p.flags.encoding as Encoding;
+  const text = (b: Uint8Array | null) => (b === null ? "" : decoders[encoding](b));
   const isolationLevel = p.flags.isolation === "read_committed" ? 1 : 0;
   const spec = parseStart("from", (p.flags.from as string | undefined) ?? "beginning");
   const topic = await c.topic(topicName);
@@ -62,9 +66,7 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
   /** What a commit records: the offset after the last record printed, per partition. */
   const consumed = new Map<number, bigint>();
   const commitNow = async () => {
-    const offsets = new Map([[topicName, consumed]]);
-    if (member) await member.commit(offsets);
-    else if (group !== undefined) await commitOffsets(c, group, offsets);
+    if (member) await member.commit(new Map([[topicName, consumed]]));
   };
 
   let printed = 0;
@@ -99,8 +101,8 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
           cut = true;
           break;
         }
-        if (json) out.json(recordJson(topicName, r));
-        else out.line(str(r.value) ?? "");
+        if (json) out.json(recordJson(topicName, r, encoding));
+        else out.line(text(r.value));
         consumed.set(r.partition, BigInt(r.offset) + 1n);
         printed++;
       }
@@ -113,7 +115,7 @@ async function consume(c: KafkaClient, p: Parsed, out: Output): Promise<number> 
         }
       }
       await out.flush();
-      if (group !== undefined && follow) await commitNow();
+      if (follow) await commitNow();
     }
     await commitNow();
   } finally {
@@ -138,9 +140,10 @@ export const consumeCommand: Command = {
       { name: "max", short: "n", kind: "int", value: "N", help: "stop after N records" },
       { name: "follow", short: "F", kind: "bool", help: "keep waiting for new records (until --max or Ctrl-C)" },
       FORMAT_FLAG,
+      { name: "encoding", kind: "string", value: "utf8|base64", choices: ["utf8", "base64"], default: "utf8", help: "how keys, values and header values are printed (default utf8; base64 for binary data)" },
       { name: "isolation", kind: "string", value: "LEVEL", choices: ["read_uncommitted", "read_committed"], default: "read_uncommitted", help: "read_committed: only records of committed transactions" },
     ],
-    notes: "text prints each value on a line; json prints {topic, partition, offset, timestamp, key, value, headers} a line,\nkeys and values as UTF-8 strings (null when absent), headers as [{key, value}].",
+    notes: "text prints each value on a line; json prints {topic, partition, offset, timestamp, key, value, headers} a line,\nkeys and values as strings (UTF-8, or base64 with --encoding base64; null when absent), headers as [{key, value}].",
   },
   run: (p, out) => withClient(p, (c) => consume(c, p, out)),
 };

@@ -5,7 +5,7 @@
 import { CODEC_NAMES } from "../codec/compression.ts";
 import type { KafkaClient } from "../client/client.ts";
 import { Partitioner, type PartitionerName } from "../client/partitioner.ts";
-import { Producer } from "../client/producer.ts";
+import { Producer, RECORD_OVERHEAD } from "../client/producer.ts";
 import { BOOTSTRAP_FLAG, UsageError, keyValues, type FlagSpec, type Parsed } from "./args.ts";
 import { withClient, type Command } from "./command.ts";
 
@@ -74,14 +74,14 @@ async function produce(c: KafkaClient, p: Parsed): Promise<number> {
   const producer = new Producer(c, topic, { acks: acksOf(p), codec: codecOf(p) });
   const partitioner = new Partitioner(p.flags.partitioner as PartitionerName);
   const input = file === undefined || file === "-" ? Bun.stdin.stream() : Bun.file(file).stream();
-  const headerBytes = headers.reduce((n, h) => n + h.key.length + h.value.length, 0);
+  const headerBytes = headers.reduce((n, h) => n + h.key.length + h.value.length + 4, 0);
   let count = 0;
   for await (const batch of lines(input)) {
     for (const line of batch) {
       if (line.length === 0) continue;
       const { key, value } = splitKey(line, sep);
       const partition = fixed ?? partitioner.choose(key, topic.partitions.length);
-      await producer.add(partition, { key, value, headers }, (key?.length ?? 0) + value.length + headerBytes + 16);
+      await producer.add(partition, { key, value, headers }, (key?.length ?? 0) + value.length + headerBytes + RECORD_OVERHEAD);
       count++;
     }
     // Send what this read brought, so interactive input goes out line by line.

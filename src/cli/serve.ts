@@ -4,6 +4,7 @@
 // before the listening line is printed, so whoever waits for that line
 // (startBroker under Node, scripts) finds the topics there.
 
+import { rmSync } from "node:fs";
 import { startBroker, type RunningBroker } from "../broker.ts";
 import { helpText, OptionError, parseOptions } from "../config.ts";
 import { CreateTopics } from "../client/apis.ts";
@@ -15,6 +16,7 @@ import { VERSION_LINE } from "./version.ts";
 export const SERVE_EXTRA_HELP = [
   "  --create-topic NAME[:N][,KEY=VALUE...] create a topic once listening, unless it exists (repeatable)",
   "  --stop-with-stdin                      shut down when stdin closes (a parent that dies takes the broker with it)",
+  "  --delete-data-dir-on-exit              remove --data-dir after shutting down (a temporary one)",
 ].join("\n");
 
 export function serveHelp(): string {
@@ -77,7 +79,7 @@ export function listeningLine(running: RunningBroker): string {
 
 /** Starts a broker from `klite serve` flags and creates the topics they name. */
 export async function startServing(argv: readonly string[]): Promise<RunningBroker> {
-  const { rest, topics } = takeTopics(argv.filter((a) => a !== "--stop-with-stdin"));
+  const { rest, topics } = takeTopics(argv.filter((a) => a !== "--stop-with-stdin" && a !== "--delete-data-dir-on-exit"));
   let options;
   try {
     options = parseOptions(rest, process.env);
@@ -105,7 +107,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
     stopping = true;
     running.broker.log.info(`${why}: shutting down`);
     running.close().then(
-      () => process.exit(0),
+      () => {
+        if (argv.includes("--delete-data-dir-on-exit")) rmSync(running.broker.options.dataDir, { recursive: true, force: true });
+        process.exit(0);
+      },
       (e) => {
         console.error(`klite: shutdown failed: ${e}`);
         process.exit(1);

@@ -115,7 +115,8 @@ export class GroupMember {
       conn.send(Heartbeat, null, { groupId: this.group, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null }).then(
         (r) => {
           if (r.errorCode === 0) return;
-          if (r.errorCode === UNKNOWN_MEMBER_ID || r.errorCode === ILLEGAL_GENERATION) this.memberId = r.errorCode === UNKNOWN_MEMBER_ID ? "" : this.memberId;
+          // A rebalance, or this member was dropped: join again (as a new member if it is unknown).
+          if (r.errorCode === UNKNOWN_MEMBER_ID) this.memberId = "";
           this.rejoinNeeded = true;
         },
         () => {

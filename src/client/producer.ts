@@ -22,7 +22,12 @@ export interface ProducerOptions {
   onAck?: (records: number, bytes: number, latencyMs: number) => void;
 }
 
-export const DEFAULT_PRODUCER: ProducerOptions = { acks: -1, codec: 0, batchBytes: 1 << 20, maxInFlight: 5, timeoutMs: 30_000 };
+/** Kafka's default max.message.bytes (1048588) less room for the batch header. */
+export const DEFAULT_PRODUCER: ProducerOptions = { acks: -1, codec: 0, batchBytes: 1_000_000, maxInFlight: 5, timeoutMs: 30_000 };
+/** The batch header (61 bytes) and then some. */
+const BATCH_HEADER_ALLOWANCE = 128;
+/** What a record costs beyond its key, value and headers: length, attributes, deltas and lengths as varints. */
+export const RECORD_OVERHEAD = 32;
 
 interface Pending {
   records: RecordInit[];
@@ -49,14 +54,23 @@ export class Producer {
     return this.topic.partitions.length;
   }
 
-  /** Queues a record; sends the partition's batch when it is full. */
+  /**
+   * Queues a record (`size`: its bytes, a little over rather than under); a
+   * partition's batch is sent before this record would take it past batchBytes,
+   * so batches stay under the topic's max.message.bytes when batchBytes does.
+   */
   async add(partition: number, record: RecordInit, size: number): Promise<void> {
     if (this.failure) throw this.failure;
     let p = this.pending.get(partition);
+    if (p && p.records.length > 0 && p.bytes + size > this.options.batchBytes - BATCH_HEADER_ALLOWANCE) {
+      await this.send([partition]);
+      p = undefined;
+    }
     if (!p) this.pending.set(partition, (p = { records: [], bytes: 0 }));
     p.records.push(record);
     p.bytes += size;
-    if (p.bytes >= this.options.batchBytes) await this.send([partition]);
+    // Full when another record like this one would not fit: send it now rather than when the next one comes.
+    if (p.bytes + size > this.options.batchBytes - BATCH_HEADER_ALLOWANCE) await this.send([partition]);
   }
 
   /** Sends everything queued (one request per leader). */

@@ -3,6 +3,10 @@
 // read from broker state at scrape time.
 
 import { apis } from "../../generated/index.ts";
+import type * as FetchResponse from "../../generated/FetchResponse.ts";
+import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
+import { recordsLength } from "../protocol/generated-support.ts";
+import { HEADER_SIZE, readBatchHeader } from "../protocol/records.ts";
 import type { Broker } from "../broker.ts";
 import { Counter, Histogram, renderCounter, renderGauge, type Labels } from "./prometheus.ts";
 
@@ -13,6 +17,9 @@ export class BrokerMetrics {
   readonly requestFailures = new Counter("klite_request_failures_total", "Requests that ended their connection (undecodable, unsupported, or a broker error), by API and version.");
   readonly requestSeconds = new Histogram("klite_request_duration_seconds", "Time from a request's arrival to its response being ready, by API and version.");
   readonly connectionsClosed = new Counter("klite_connections_closed_total", "Client connections closed, by reason.");
+  readonly produceBytes = new Counter("klite_produce_bytes_total", "Bytes of record batches received in Produce requests, per topic (accepted or not).");
+  readonly produceRecords = new Counter("klite_produce_records_total", "Records received in Produce requests, per topic (accepted or not; from the batch headers).");
+  readonly fetchBytes = new Counter("klite_fetch_bytes_total", "Bytes of record batches sent in Fetch responses, per topic.");
   /** Plain numbers: these move on every socket read and write. */
   bytesIn = 0;
   bytesOut = 0;
@@ -41,9 +48,30 @@ export class BrokerMetrics {
     this.connectionsClosed.inc({ reason });
   }
 
+  /** Produce v3+ carries one batch per partition; its header has the record count. */
+  produced(req: ProduceRequest.ProduceRequest): void {
+    for (const t of req.topicData) {
+      const topic = t.name || this.broker.topics.getById(t.topicId)?.name || t.topicId;
+      for (const p of t.partitionData) {
+        const r = p.records;
+        if (!r) continue;
+        this.produceBytes.inc({ topic }, r.length);
+        if (r.length >= HEADER_SIZE) this.produceRecords.inc({ topic }, Math.max(0, readBatchHeader(r, 0).recordCount));
+      }
+    }
+  }
+
+  fetched(res: FetchResponse.FetchResponseInit): void {
+    for (const t of res.responses ?? []) {
+      let bytes = 0;
+      for (const p of t.partitions ?? []) if (p.records) bytes += recordsLength(p.records);
+      if (bytes > 0) this.fetchBytes.inc({ topic: t.topic || this.broker.topics.getById(t.topicId ?? "")?.name || (t.topicId ?? "") }, bytes);
+    }
+  }
+
   render(): string {
     const out: string[] = [];
-    for (const m of [this.requests, this.requestFailures, this.requestSeconds, this.connectionsClosed]) m.render(out);
+    for (const m of [this.requests, this.requestFailures, this.requestSeconds, this.connectionsClosed, this.produceBytes, this.produceRecords, this.fetchBytes]) m.render(out);
     renderCounter(out, "klite_connections_opened_total", "Client connections accepted.", this.connectionsOpened);
     renderCounter(out, "klite_network_received_bytes_total", "Bytes received from clients.", this.bytesIn);
     renderCounter(out, "klite_network_sent_bytes_total", "Bytes of responses handed to client sockets.", this.bytesOut);

@@ -10,6 +10,7 @@ import { Writer } from "../protocol/writer.ts";
 import { GatherWriter, gatheredBytes } from "../protocol/gather-writer.ts";
 import type { RecordsInit } from "../protocol/generated-support.ts";
 import type * as FetchResponse from "../../generated/FetchResponse.ts";
+import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import type { RequestContext } from "../handlers/registry.ts";
@@ -79,12 +80,17 @@ export function handleFrameChunks(
   };
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
+  if (apiKey === PRODUCE_KEY) broker.metrics.produced(body as ProduceRequest.ProduceRequest);
   const result = entry.handle(broker, body, ctx);
-  const encode = (res: object): FrameChunks => encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+  const encode = (res: object): FrameChunks => {
+    if (apiKey === FETCH_KEY) broker.metrics.fetched(res as FetchResponse.FetchResponseInit);
+    return encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+  };
   if (result instanceof Promise) return result.then((res) => (res === null ? null : encode(res)));
   return result === null ? null : encode(result);
 }
 
+const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
 
 /** Every partition's records of a Fetch response. */

@@ -1,8 +1,9 @@
 // startBroker() under Node (Jest, Vitest, node:test): the broker runs as a
 // child process on the Bun binary, `klite serve` on a free port, and this
 // resolves once it prints its listening line (topics already created). The
-// child shuts down when its stdin closes, so it cannot outlive the test
-// process even when that one is killed; stop() and process exit stop it too.
+// child shuts down when its stdin closes, and removes its temporary data dir,
+// so neither outlives the test process even when that one is killed; stop()
+// and process exit stop it too.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -31,13 +32,15 @@ process.on("exit", () => {
 export async function startBroker(options = {}) {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "klite-"));
-  const child = spawn(findBun(), [MAIN, "serve", ...brokerFlags(options, dataDir), "--stop-with-stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  // The child removes a temporary data dir itself, so that it goes even when this process is killed.
+  const own = ownDir ? ["--delete-data-dir-on-exit"] : [];
+  const child = spawn(findBun(), [MAIN, "serve", ...brokerFlags(options, dataDir), "--stop-with-stdin", ...own], { stdio: ["pipe", "pipe", "inherit"] });
   const entry = { child, dir: ownDir ? dataDir : null };
   live.add(entry);
   const exited = new Promise((res) => child.once("exit", (code, signal) => res(code ?? signal)));
   let out = "";
   const port = await new Promise((res, rej) => {
-    child.once("error", rej);
+    child.once("error", (e) => rej(new Error(`klite startBroker: cannot run Bun (${e.message}); install the bun package (npm i -D bun) or put bun on PATH`)));
     child.stdout.on("data", (d) => {
       out += d;
       const m = LISTENING.exec(out);

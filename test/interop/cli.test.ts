@@ -65,18 +65,25 @@ describe("klite CLI", () => {
       expect(await ok(["consume", "lines", "--max", "3", "--from", "5"])).toBe("line-5\nline-6\nline-7\n");
       expect(await ok(["consume", "lines", "--from", "-2"])).toBe("line-18\nline-19\n");
       expect(await ok(["consume", "lines", "--from", "end"])).toBe("");
+      expect(await ok(["consume", "lines", "--from", "-1", "--encoding", "base64"])).toBe(Buffer.from("line-19").toString("base64") + "\n");
+      const b64 = JSON.parse(await ok(["consume", "lines", "--max", "1", "--format", "json", "--encoding", "base64"]));
+      expect([b64.key, b64.value]).toEqual([null, Buffer.from("line-0").toString("base64")]);
       expect(await ok(["consume", "lines", "--from", new Date(Date.now() + 3_600_000).toISOString()])).toBe("");
       expect((await ok(["consume", "lines", "--from", "2000-01-01T00:00:00Z", "--partition", "0", "--max", "1"]))).toBe("line-0\n");
       // --follow waits for records that arrive later.
       const follower = Bun.spawn([process.execPath, MAIN, "consume", "lines", "--from", "end", "--follow", "--max", "2", "--format", "json", "-b", b.bootstrap], { stdout: "pipe", stderr: "pipe" });
       const got: { value: string; offset: number }[] = [];
       collectJsonLines(follower.stdout, got);
-      // Produce until the follower has seen two records (it may start after the first write).
-      await waitFor(async () => {
-        await kcat(["-b", b.bootstrap, "-P", "-t", "lines", "-p", "0"], { stdin: "late\n" });
-        return got.length >= 2;
-      }, 30_000, "the follower to print two records");
-      expect(await follower.exited).toBe(0);
+      try {
+        // Produce until the follower has seen two records (it may start after the first write).
+        await waitFor(async () => {
+          await kcat(["-b", b.bootstrap, "-P", "-t", "lines", "-p", "0"], { stdin: "late\n" });
+          return got.length >= 2;
+        }, 30_000, "the follower to print two records");
+        expect(await follower.exited).toBe(0);
+      } finally {
+        follower.kill(9);
+      }
       expect(got.map((r) => r.value)).toEqual(["late", "late"]);
     },
     CLIENT_TEST_TIMEOUT,
@@ -368,6 +375,12 @@ describe("klite CLI", () => {
     expect(c.records).toBe(5000);
     const d = JSON.parse(await ok(["topic", "describe", "bench", "--format", "json"]));
     expect(d.partitions.reduce((n: number, x: { endOffset: number }) => n + x.endOffset, 0)).toBe(5000);
+    // Batches stay under max.message.bytes (1048588 by default) however full they get.
+    await ok(["topic", "create", "fill", "-p", "1"]);
+    const line = "x".repeat(999);
+    await ok(["produce", "fill"], Array.from({ length: 3000 }, () => line).join("\n") + "\n");
+    await ok(["bench", "produce", "fill", "-n", "3000", "-s", "1000", "--batch-size", "1048588"]);
+    expect(JSON.parse(await ok(["topic", "describe", "fill", "--format", "json"])).partitions[0].endOffset).toBe(6000);
     // A reader that stops early (head) ends consume quietly, with exit 0.
     const piped = await run(["bash", "-o", "pipefail", "-c", `"${process.execPath}" "${MAIN}" consume bench -b ${b.bootstrap} | head -c 10 | wc -c`]);
     expect([piped.code, piped.stdout.trim(), piped.stderr]).toEqual([0, "10", ""]);

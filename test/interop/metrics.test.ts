@@ -90,6 +90,9 @@ test.skipIf(missing("kcat"))(
     expect(after.get("klite_connections_opened_total")! - sum(after, "klite_connections_closed_total")).toBe(after.get("klite_connections")!);
     expect(after.get("klite_network_received_bytes_total")!).toBeGreaterThan(before.get("klite_network_received_bytes_total")! + 7 * 2);
     expect(after.get("klite_network_sent_bytes_total")!).toBeGreaterThan(before.get("klite_network_sent_bytes_total")!);
+    expect(after.get('klite_produce_records_total{topic="m1"}')).toBe(7);
+    expect(after.get('klite_produce_bytes_total{topic="m1"}')).toBeGreaterThan(7 * 2);
+    expect(after.get('klite_fetch_bytes_total{topic="m1"}')).toBeGreaterThanOrEqual(after.get('klite_produce_bytes_total{topic="m1"}')!);
     expect(after.get('klite_log_end_offset{topic="m1",partition="0"}')).toBe(7);
     expect(after.get('klite_log_segments{topic="m1",partition="0"}')).toBe(1);
     expect(after.get('klite_log_size_bytes{topic="m1",partition="0"}')).toBeGreaterThan(7 * 2);

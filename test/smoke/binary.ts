@@ -13,9 +13,11 @@ const BIN = resolve(process.argv[2] ?? "dist/klite");
 const KCAT = Bun.which("kcat") !== null || process.env.CI === "true";
 if (!KCAT) console.log("   note: kcat is not installed: skipping the kcat steps");
 
+class SmokeFailure extends Error {}
+
+/** Throws, so that the broker is still stopped and its data dir removed (below) before exiting 1. */
 function fail(msg: string): never {
-  console.error(`smoke: FAILED: ${msg}`);
-  process.exit(1);
+  throw new SmokeFailure(msg);
 }
 
 function same(what: string, got: string, want: string): void {
@@ -58,14 +60,20 @@ try {
   }
   await runOk([BIN, "consume", "orders", "--group", "smoke-group", "-b", b]);
   const described = await runOk([BIN, "group", "describe", "smoke-group", "-b", b]);
-  same("group describe", described.split("\n")[0]!, "Group smoke-group: classic, Empty, 0 members");
+  same("group describe", described.split("\n")[0]!, "Group smoke-group: classic, Empty, consumer, 0 members");
   const usage = await run([BIN, "consume"]);
   same("usage error exit code", String(usage.code), "2");
 
   broker.kill("SIGTERM");
   same("exit code after SIGTERM", String(await broker.exited), "0");
   console.log("smoke: ok");
+} catch (e) {
+  console.error(`smoke: FAILED: ${e instanceof SmokeFailure ? e.message : e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
 } finally {
-  if (broker.exitCode === null) broker.kill(9);
+  if (broker.exitCode === null) {
+    broker.kill(9);
+    await broker.exited;
+  }
   rmSync(dataDir, { recursive: true, force: true });
 }

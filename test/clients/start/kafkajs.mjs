@@ -4,7 +4,7 @@
 import { startBroker } from "klite";
 import kafkajs from "kafkajs";
 
-const broker = await startBroker({ topics: [{ name: "orders", partitions: 2 }] });
+const broker = await startBroker({ topics: [{ name: "orders", partitions: 2, configs: { "retention.ms": "3600000" } }] });
 const kafka = new kafkajs.Kafka({ clientId: "start-test", brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING });
 const producer = kafka.producer();
 await producer.connect();
@@ -31,7 +31,9 @@ await consumer.disconnect();
 const admin = kafka.admin();
 await admin.connect();
 const topics = (await admin.fetchTopicMetadata({ topics: ["orders"] })).topics.map((t) => ({ name: t.name, partitions: t.partitions.length }));
+const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: "orders", configNames: ["retention.ms"] }] });
+const retention = described.resources[0].configEntries.find((e) => e.configName === "retention.ms")?.configValue;
 await admin.disconnect();
 await broker.stop();
 await broker.stop(); // idempotent
-console.log(JSON.stringify({ mode: broker.mode, pid: broker.pid, dataDir: broker.dataDir, bootstrap: broker.bootstrap, topics, seen: seen.sort() }));
+console.log(JSON.stringify({ mode: broker.mode, pid: broker.pid, dataDir: broker.dataDir, bootstrap: broker.bootstrap, topics, retention, seen: seen.sort() }));
