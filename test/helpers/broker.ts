@@ -34,6 +34,8 @@ export interface SpawnOptions {
   /** Keep the data dir at cleanup. */
   keep?: boolean;
   startTimeoutMs?: number;
+  /** Another klite tree to run (benchmarks compare builds); default this one. */
+  root?: string;
 }
 
 export interface SpawnedBroker {
@@ -77,8 +79,9 @@ export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroke
 async function spawnInternal(opts: SpawnOptions, ownsDir: boolean): Promise<SpawnedBroker> {
   const dataDir = opts.dataDir ?? tempDir();
   const args = opts.args ?? [];
-  const proc = Bun.spawn([BUN, join(ROOT, "src/main.ts"), "--listen", `127.0.0.1:${opts.port ?? 0}`, "--data-dir", dataDir, ...args], {
-    cwd: ROOT,
+  const root = opts.root ?? ROOT;
+  const proc = Bun.spawn([BUN, join(root, "src/main.ts"), "--listen", `127.0.0.1:${opts.port ?? 0}`, "--data-dir", dataDir, ...args], {
+    cwd: root,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
