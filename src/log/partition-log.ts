@@ -655,6 +655,8 @@ export class PartitionLog implements FlushTarget {
   truncateTo(offset: number): void {
     if (this.closed || offset >= this.endOffset) return;
     this.generation++;
+    // The recovery point on disk stays stale until the next write of recovery points; recovery
+    // only trusts it where the batch headers chain exactly to it, which new appends rarely match.
     this.durablePoint = null;
     this.cutTo(offset);
     this.durableEnd = Math.min(this.durableEnd, this.endOffset);
