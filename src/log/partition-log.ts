@@ -191,7 +191,8 @@ export class PartitionLog implements FlushTarget {
     mkdirSync(this.dir, { recursive: true });
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
     const checkpoint = this.readStartCheckpoint();
-    const clean = this.takeCleanShutdownMarker();
+    const clean = this.readCleanShutdownMarker();
+    let usedClean = false;
     const names = readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -228,6 +229,7 @@ export class PartitionLog implements FlushTarget {
           active.removeIndexFiles();
           this.segments.push(active);
           this.endOffset = clean.nextOffset;
+          usedClean = true;
           continue;
         }
       }
@@ -256,8 +258,9 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
     // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
     this.deleteSegmentsBelowStart();
+    if (clean && !usedClean) this.dropCleanShutdownMarker();
     // After a clean shutdown the active segment was fsynced at close: another fsync of 200 partitions costs a second.
-    this.settleRecovered(!(clean && this.active.baseOffset === clean.base && this.endOffset === clean.nextOffset));
+    this.settleRecovered(!usedClean);
   }
 
   /**
@@ -288,17 +291,27 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * Reads and removes the clean-shutdown marker. It is removed durably before
-   * anything is appended, so after a later crash the active segment is scanned.
+   * Reads the clean-shutdown marker: the active segment's base, size and
+   * next offset at the last clean close. It is left in place (removing it
+   * durably cost a directory fsync per partition at every start): appends
+   * only grow the active segment, so while its size is still the marker's,
+   * its bytes are those of the clean close, and once it differs (appends, a
+   * crash) the segment is scanned. Only a truncation can break that, so
+   * truncateTo() drops the marker.
    */
-  private takeCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
+  private readCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
     if (!existsSync(path)) return null;
     const [base, size, nextOffset] = readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
-    unlinkSync(path);
-    fsyncDir(this.dir);
     const ok = [base, size, nextOffset].every((n) => Number.isSafeInteger(n) && n! >= 0);
     return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
+  }
+
+  private dropCleanShutdownMarker(): void {
+    const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
+    if (!existsSync(path)) return;
+    unlinkSync(path);
+    if (this.syncing) fsyncDir(this.dir);
   }
 
   private readStartCheckpoint(): number | null {
@@ -656,6 +669,7 @@ export class PartitionLog implements FlushTarget {
   truncateTo(offset: number): void {
     if (this.closed || offset >= this.endOffset) return;
     this.generation++;
+    this.dropCleanShutdownMarker();
     // The recovery point on disk stays stale until the next write of recovery points; recovery
     // only trusts it where the batch headers chain exactly to it, which new appends rarely match.
     this.durablePoint = null;
