@@ -192,7 +192,8 @@ export class PartitionLog implements FlushTarget {
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
     const checkpoint = this.readStartCheckpoint();
     const clean = this.readCleanShutdownMarker();
-    let usedClean = false;
+    /** The active segment holds nothing that may be unsynced (clean shutdown, or nothing past its recovery point). */
+    let activeDurable = false;
     const names = readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -229,7 +230,7 @@ export class PartitionLog implements FlushTarget {
           active.removeIndexFiles();
           this.segments.push(active);
           this.endOffset = clean.nextOffset;
-          usedClean = true;
+          activeDurable = true;
           continue;
         }
       }
@@ -247,6 +248,7 @@ export class PartitionLog implements FlushTarget {
       }
       const rules = { contiguous: last, limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]! };
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, rules, from);
+      if (last && from && fileSize === from.position) activeDurable = true;
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
       else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
       if (last) {
@@ -258,17 +260,18 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
     // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
     this.deleteSegmentsBelowStart();
-    if (clean && !usedClean) this.dropCleanShutdownMarker();
-    // After a clean shutdown the active segment was fsynced at close: another fsync of 200 partitions costs a second.
-    this.settleRecovered(!usedClean);
+    // A marker that does not describe the active segment as it is now can only mislead a later start.
+    if (clean && !(this.active.baseOffset === clean.base && this.active.size === clean.size)) this.dropCleanShutdownMarker();
+    // An fsync of a segment known durable costs a disk flush all the same: about a second for 200 partitions.
+    this.settleRecovered(!activeDurable);
   }
 
   /**
    * After a kill -9, what recovery found may still sit unsynced in the page
    * cache: fsync it before anyone sees it, so the high watermark starts at a durable end.
    */
-  private settleRecovered(scanned: boolean): void {
-    if (this.syncing && scanned) this.active.activeFile?.syncNow();
+  private settleRecovered(mayBeUnsynced: boolean): void {
+    if (this.syncing && mayBeUnsynced) this.active.activeFile?.syncNow();
     this.durableEnd = this.endOffset;
     this.durablePoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
   }
