@@ -200,7 +200,9 @@ export class PartitionLog implements FlushTarget {
     const swapNote = recoverSwap(this.dir);
     if (swapNote) this.recoveryNotes.push(swapNote);
     const checkpoint = this.readStartCheckpoint();
-    const clean = this.takeCleanShutdownMarker();
+    const clean = this.readCleanShutdownMarker();
+    /** The active segment holds nothing that may be unsynced (clean shutdown, or nothing past its recovery point). */
+    let activeDurable = false;
     const names = readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -219,7 +221,7 @@ export class PartitionLog implements FlushTarget {
       this.segments.push(Segment.create(this.dir, base, Date.now()));
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = base;
-      this.settleRecovered();
+      this.settleRecovered(false);
       return;
     }
     for (let i = 0; i < bases.length; i++) {
@@ -237,6 +239,7 @@ export class PartitionLog implements FlushTarget {
           active.removeIndexFiles();
           this.segments.push(active);
           this.endOffset = clean.nextOffset;
+          activeDurable = true;
           continue;
         }
       }
@@ -254,6 +257,7 @@ export class PartitionLog implements FlushTarget {
       }
       const rules = { contiguous: last, limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]! };
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, rules, from);
+      if (last && from && fileSize === from.position) activeDurable = true;
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
       else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
       if (last) {
@@ -265,15 +269,18 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = Math.min(Math.max(checkpoint ?? 0, this.segments[0]!.baseOffset), this.endOffset);
     // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
     this.deleteSegmentsBelowStart();
-    this.settleRecovered();
+    // A marker that does not describe the active segment as it is now can only mislead a later start.
+    if (clean && !(this.active.baseOffset === clean.base && this.active.size === clean.size)) this.dropCleanShutdownMarker();
+    // An fsync of a segment known durable costs a disk flush all the same: about a second for 200 partitions.
+    this.settleRecovered(!activeDurable);
   }
 
   /**
    * After a kill -9, what recovery found may still sit unsynced in the page
    * cache: fsync it before anyone sees it, so the high watermark starts at a durable end.
    */
-  private settleRecovered(): void {
-    if (this.syncing) this.active.activeFile?.syncNow();
+  private settleRecovered(mayBeUnsynced: boolean): void {
+    if (this.syncing && mayBeUnsynced) this.active.activeFile?.syncNow();
     this.durableEnd = this.endOffset;
     this.durablePoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
   }
@@ -296,17 +303,27 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * Reads and removes the clean-shutdown marker. It is removed durably before
-   * anything is appended, so after a later crash the active segment is scanned.
+   * Reads the clean-shutdown marker: the active segment's base, size and
+   * next offset at the last clean close. It is left in place (removing it
+   * durably cost a directory fsync per partition at every start): appends
+   * only grow the active segment, so while its size is still the marker's,
+   * its bytes are those of the clean close, and once it differs (appends, a
+   * crash) the segment is scanned. Only a truncation can break that, so
+   * truncateTo() drops the marker.
    */
-  private takeCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
+  private readCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
     if (!existsSync(path)) return null;
     const [base, size, nextOffset] = readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
-    unlinkSync(path);
-    fsyncDir(this.dir);
     const ok = [base, size, nextOffset].every((n) => Number.isSafeInteger(n) && n! >= 0);
     return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
+  }
+
+  private dropCleanShutdownMarker(): void {
+    const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
+    if (!existsSync(path)) return;
+    unlinkSync(path);
+    if (this.syncing) fsyncDir(this.dir);
   }
 
   private readStartCheckpoint(): number | null {
@@ -670,6 +687,9 @@ export class PartitionLog implements FlushTarget {
   truncateTo(offset: number): void {
     if (this.closed || offset >= this.endOffset) return;
     this.generation++;
+    this.dropCleanShutdownMarker();
+    // The recovery point on disk stays stale until the next write of recovery points; recovery
+    // only trusts it where the batch headers chain exactly to it, which new appends rarely match.
     this.durablePoint = null;
     this.cutTo(offset);
     this.durableEnd = Math.min(this.durableEnd, this.endOffset);

@@ -189,8 +189,8 @@ describe("PartitionLog recovery", () => {
     expect(existsSync(join(path, "clean-shutdown"))).toBe(true);
     expect(existsSync(join(path, "00000000000000000000.index"))).toBe(true);
     const again = reopen();
-    // Marker and active-segment index files are consumed at open.
-    expect(existsSync(join(path, "clean-shutdown"))).toBe(false);
+    // Active-segment index files are consumed at open; the marker stays (it no longer fits once the segment grows).
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(true);
     expect(existsSync(join(path, "00000000000000000000.index"))).toBe(false);
     expect(again.logEndOffset).toBe(60);
     expect(again.maxTimestamp()).toEqual({ offset: 59, timestamp: 1030 });
@@ -207,7 +207,20 @@ describe("PartitionLog recovery", () => {
     cleanups.unshift(() => third.close());
     expect(third.logEndOffset).toBe(60);
     expect(third.recoveryNotes.length).toBe(1);
+    // The scan cut the torn append: the segment is again byte for byte what the marker describes, which stays.
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(true);
     again.close();
+  });
+
+  test("a truncation drops the clean-shutdown marker: its bytes are no longer those of the clean close", () => {
+    const { path, reopen } = fresh();
+    const log = reopen();
+    for (let i = 0; i < 10; i++) log.append(makeBatch({ records: 2 }));
+    log.close();
+    const again = reopen();
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(true);
+    again.truncateTo(10);
+    expect(existsSync(join(path, "clean-shutdown"))).toBe(false);
   });
 
   test("logStartOffset survives a restart", () => {
