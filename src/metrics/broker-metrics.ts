@@ -6,7 +6,8 @@ import { apis } from "../../generated/index.ts";
 import type * as FetchResponse from "../../generated/FetchResponse.ts";
 import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
 import { recordsLength } from "../protocol/generated-support.ts";
-import { HEADER_SIZE, readBatchHeader } from "../protocol/records.ts";
+import { HEADER_SIZE } from "../log/batch-header.ts";
+import { readBatchHeader } from "../protocol/records.ts";
 import type { Broker } from "../broker.ts";
 import { Counter, Histogram, renderCounter, renderGauge, type Labels } from "./prometheus.ts";
 

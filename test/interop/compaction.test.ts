@@ -54,7 +54,7 @@ function expected(written: Rec[], upTo: number, dropTombstones = false): Rec[] {
   return written.filter(([o, k, v]) => o >= upTo || (latest.get(k!) === o && !(dropTombstones && v === null))).sort((a, b) => a[0] - b[0]);
 }
 
-const COMPACT = { "cleanup.policy": "compact", "segment.bytes": "4096", "min.cleanable.dirty.ratio": "0.01" };
+const COMPACT = { "cleanup.policy": "compact", "internal.segment.bytes": "4096", "min.cleanable.dirty.ratio": "0.01" };
 const FAST_CLEANER = ["--log-cleaner-backoff-ms", "50"];
 
 /** Updates over few keys, then records with keys of their own that roll the updates out of the active segment. */
@@ -181,7 +181,7 @@ describe.concurrent("log compaction with real clients", () => {
 
   test.skipIf(missing("python"))("a compact-only topic survives past retention.ms; compact,delete and delete topics lose old segments", () =>
     withSpawnedBroker({ args: [...FAST_CLEANER, "--log-retention-check-interval-ms", "100"] }, async (b) => {
-      const retention = { "retention.ms": "1000", "segment.bytes": "4096" };
+      const retention = { "retention.ms": "1000", "internal.segment.bytes": "4096" };
       await create(b.bootstrap, "keep-compact", { ...retention, "cleanup.policy": "compact" });
       await create(b.bootstrap, "both-policies", { ...retention, "cleanup.policy": "compact,delete" });
       await create(b.bootstrap, "delete-only", { ...retention, "cleanup.policy": "delete" });
