@@ -100,7 +100,6 @@ export async function startServing(argv: readonly string[]): Promise<RunningBrok
 /** Runs the broker; resolves to -1 while it runs (the process exits from the signal handler). */
 export async function serve(argv: readonly string[]): Promise<number> {
   const running = await startServing(argv);
-  console.log(listeningLine(running));
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -119,6 +118,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Only now: whoever waits for this line may send SIGTERM at once, and it must find the handler.
+  console.log(listeningLine(running));
   if (argv.includes("--stop-with-stdin")) {
     void (async () => {
       for await (const _ of Bun.stdin.stream()) void _;
