@@ -69,7 +69,9 @@ export class Connection {
   }
 
   onData(data: Uint8Array): void {
-    if (this.closed) return;
+    // Shutting down: requests already taken finish, new ones are not read. A
+    // client that keeps producing would otherwise never let the last fsync round end.
+    if (this.closed || this.broker.closing) return;
     this.broker.metrics.bytesIn += data.length;
     try {
       this.splitter.push(data, this.frames);
