@@ -18,6 +18,7 @@ import {
 } from "./batch-header.ts";
 import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
+import { LeaderEpochCache } from "./leader-epochs.ts";
 import { scanSegment } from "./recovery.ts";
 import { deletePartitionDir } from "./partition-dir.ts";
 import { commitSwap, finishSwap, recoverSwap } from "./swap.ts";
@@ -111,6 +112,8 @@ export class PartitionLog implements FlushTarget {
   private failure: LogStorageError | null = null;
   /** Called when the high watermark moves up (long-polling fetches wait for it). */
   onVisible: (() => void) | null = null;
+  /** Which leader epoch started where; the latest is stamped on appended batches. */
+  private epochs!: LeaderEpochCache;
   /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
   readonly recoveryNotes: string[] = [];
 
@@ -171,6 +174,11 @@ export class PartitionLog implements FlushTarget {
 
   private recover(): void {
     const fresh = !existsSync(this.dir);
+    const { clean } = this.recoverSegments(fresh);
+    this.recoverEpochs(fresh, clean);
+  }
+
+  private recoverSegments(fresh: boolean): { clean: boolean } {
     mkdirSync(this.dir, { recursive: true });
     if (fresh && this.syncing) fsyncDir(dirname(this.dir));
     // An interrupted clean is finished or undone before the segments are listed.
@@ -197,7 +205,7 @@ export class PartitionLog implements FlushTarget {
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = base;
       this.settleRecovered();
-      return;
+      return { clean: clean !== null };
     }
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
@@ -235,6 +243,49 @@ export class PartitionLog implements FlushTarget {
     // A crash between a DeleteRecords checkpoint and its segment deletion leaves segments to drop.
     this.deleteSegmentsBelowStart();
     this.settleRecovered();
+    return { clean: clean !== null };
+  }
+
+  /**
+   * Loads the leader epochs (rebuilt from the batches when the checkpoint is
+   * missing) and fits them to the recovered log. A start without a clean
+   * shutdown begins a new epoch at the log end: what consumers read before
+   * may be gone, and a new epoch is what makes them check (KIP-320).
+   */
+  private recoverEpochs(fresh: boolean, clean: boolean): void {
+    let cache = LeaderEpochCache.load(this.dir);
+    let changed = cache === null;
+    if (!cache) {
+      cache = LeaderEpochCache.empty(this.dir);
+      if (!fresh) for (const b of this.batches(this.startOffset)) cache.assign(Math.max(0, viewOf(b.head).getInt32(PARTITION_LEADER_EPOCH)), b.baseOffset);
+    }
+    this.epochs = cache;
+    const before = cache.latestEpoch;
+    if (cache.truncateFromStart(this.startOffset)) changed = true;
+    if (!clean && !fresh) {
+      cache.truncateFromEnd(this.endOffset);
+      cache.assign(before + 1, this.endOffset);
+      this.config.logger?.warn(`recovery of ${this.dir}: no clean shutdown, leader epoch ${before + 1} starts at offset ${this.endOffset}`);
+      changed = true;
+    } else if (cache.latestEpoch < 0) {
+      changed = cache.assign(0, this.endOffset) || changed;
+    }
+    if (changed) cache.write();
+  }
+
+  /** The partition's current leader epoch, stamped on every appended batch. */
+  get leaderEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** OffsetForLeaderEpoch: where `epoch` (or the newest epoch before it) ends; both -1 when `epoch` is newer than any. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  /** The epoch of the records at `offset` (-1 when unknown). */
+  epochForOffset(offset: number): number {
+    return this.epochs.epochForOffset(offset);
   }
 
   /**
@@ -300,7 +351,7 @@ export class PartitionLog implements FlushTarget {
    * partitionLeaderEpoch in `batches` in place (both outside the CRC), then
    * writes them; the caller may reuse the buffer afterwards.
    */
-  append(batches: Uint8Array, leaderEpoch = 0): { baseOffset: number; lastOffset: number; position: number } {
+  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch): { baseOffset: number; lastOffset: number; position: number } {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
     if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
@@ -582,6 +633,7 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = target;
     this.writeStartCheckpoint();
     this.deleteSegmentsBelowStart();
+    if (this.epochs.truncateFromStart(this.startOffset)) this.epochs.write();
   }
 
   private deleteSegmentsBelowStart(): void {
@@ -594,6 +646,8 @@ export class PartitionLog implements FlushTarget {
     if (n === 0) return;
     for (const s of this.segments.splice(0, n)) s.delete();
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    // During recovery the epochs are not loaded yet; they are fitted to the start afterwards.
+    if (this.epochs?.truncateFromStart(this.startOffset)) this.epochs.write();
     // Deleted index files keep their disk space while mapped; a GC pass releases unreferenced mappings.
     Bun.gc(false);
   }
@@ -637,6 +691,11 @@ export class PartitionLog implements FlushTarget {
     this.generation++;
     this.cutTo(offset);
     this.durableEnd = Math.min(this.durableEnd, this.endOffset);
+    // Records past the new end may have been read: a new epoch lets consumers find out.
+    const before = this.epochs.latestEpoch;
+    this.epochs.truncateFromEnd(this.endOffset);
+    this.epochs.assign(before + 1, this.endOffset);
+    this.epochs.write();
   }
 
   private cutTo(offset: number): void {
@@ -744,6 +803,8 @@ export class PartitionLog implements FlushTarget {
     try {
       if (seg.activeFile?.dirty) seg.activeFile.syncNow();
       seg.writeIndexes(true);
+      // After a failed write or fsync the next start must treat the log as crashed.
+      if (this.failure) return;
       const marker = `${seg.baseOffset} ${seg.size} ${this.endOffset}\n`;
       writeFileAtomic(join(this.dir, CLEAN_SHUTDOWN_FILE), new TextEncoder().encode(marker));
     } finally {
