@@ -180,7 +180,9 @@ export class PartitionLog implements FlushTarget {
 
   private recoverSegments(fresh: boolean): { clean: boolean } {
     mkdirSync(this.dir, { recursive: true });
-    if (fresh && this.syncing) fsyncDir(dirname(this.dir));
+    // Even with fsync=never the directory is made durable: its leader-epoch
+    // checkpoint must survive a power loss, or the epoch would start over.
+    if (fresh) fsyncDir(dirname(this.dir));
     // An interrupted clean is finished or undone before the segments are listed.
     const swapNote = recoverSwap(this.dir);
     if (swapNote) this.recoveryNotes.push(swapNote);
