@@ -32,6 +32,7 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   parseSegmentName,
+  segmentName,
   segmentPath,
 } from "./segment-files.ts";
 
@@ -112,6 +113,8 @@ export class PartitionLog implements FlushTarget {
   private failure: LogStorageError | null = null;
   /** Called when the high watermark moves up (long-polling fetches wait for it). */
   onVisible: (() => void) | null = null;
+  /** fsync=never: the recovery point as of the last start (nothing is fsynced until a clean close). */
+  private unsyncedRecoveryPoint = 0;
   /** Which leader epoch started where; the latest is stamped on appended batches. */
   private epochs!: LeaderEpochCache;
   /** Why recovery cut the log, for the broker to report; empty when nothing was cut. */
@@ -124,9 +127,15 @@ export class PartitionLog implements FlushTarget {
   ) {}
 
   /** Opens (creating if needed) the log in `dir`, recovering it from whatever a crash left. */
-  static open(dir: string, config: LogConfig, flusher: FlushScheduler): PartitionLog {
+  /**
+   * `recoveryPoint`: the offset below which the log was known durable (from
+   * the data dir's recovery-point checkpoint). After a crash only what lies
+   * at or past it is checked record by record; without one, sealed segments
+   * are trusted and the active one is checked whole.
+   */
+  static open(dir: string, config: LogConfig, flusher: FlushScheduler, recoveryPoint?: number): PartitionLog {
     const log = new PartitionLog(dir, config, flusher);
-    log.recover();
+    log.recover(recoveryPoint);
     return log;
   }
 
@@ -172,13 +181,15 @@ export class PartitionLog implements FlushTarget {
 
   // ---------------------------------------------------------------- recovery
 
-  private recover(): void {
+  private recover(recoveryPoint: number | undefined): void {
     const fresh = !existsSync(this.dir);
-    const { clean } = this.recoverSegments(fresh);
+    const { clean } = this.recoverSegments(fresh, recoveryPoint);
     this.recoverEpochs(fresh, clean);
+    // fsync=never: what recovery found is not durable (nothing was fsynced), so the recovery point stays where it was.
+    this.unsyncedRecoveryPoint = clean ? this.endOffset : Math.min(recoveryPoint ?? this.active.baseOffset, this.endOffset);
   }
 
-  private recoverSegments(fresh: boolean): { clean: boolean } {
+  private recoverSegments(fresh: boolean, recoveryPoint: number | undefined): { clean: boolean } {
     mkdirSync(this.dir, { recursive: true });
     // Even with fsync=never the directory is made durable: its leader-epoch
     // checkpoint must survive a power loss, or the epoch would start over.
@@ -209,10 +220,14 @@ export class PartitionLog implements FlushTarget {
       this.settleRecovered();
       return { clean: clean !== null };
     }
+    // Without a recovery point, as before there was one: sealed segments are trusted, the active one is checked.
+    const trustedBelow = recoveryPoint ?? bases.at(-1)!;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
-      const sealed = last ? null : Segment.openSealed(this.dir, base, bases[i + 1]!);
+      // A sealed segment past the recovery point may have lost unsynced bytes under intact-looking indexes: check it.
+      const durable = !last && (clean !== null || bases[i + 1]! <= trustedBelow);
+      const sealed = durable ? Segment.openSealed(this.dir, base, bases[i + 1]!) : null;
       if (sealed) {
         this.segments.push(sealed);
         continue;
@@ -232,9 +247,24 @@ export class PartitionLog implements FlushTarget {
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
         contiguous: last,
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
+        trustedBelow,
       });
+      const from = Math.max(base, Math.min(trustedBelow, outcome.nextOffset));
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
-      else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
+      else if (!last && durable) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
+      else this.config.logger?.warn(`recovery of ${this.dir}: segment ${segment.name}: checked offsets ${from} to ${outcome.nextOffset - 1} (past the recovery point ${trustedBelow}), ${fileSize} bytes, all whole`);
+      if (outcome.problem && !last) {
+        // A cut sealed segment ends the log (as in Kafka): later segments would follow a gap of lost records.
+        for (const later of bases.slice(i + 1)) {
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (existsSync(segmentPath(this.dir, later, suffix))) unlinkSync(segmentPath(this.dir, later, suffix));
+          this.noteRecovery(`segment ${segmentName(later)} removed: it followed the cut at offset ${outcome.nextOffset}`);
+        }
+        if (this.syncing) fsyncDir(this.dir);
+        this.endOffset = outcome.nextOffset;
+        segment.removeIndexFiles();
+        this.segments.push(segment);
+        break;
+      }
       if (last) {
         this.endOffset = outcome.nextOffset;
         segment.removeIndexFiles();
@@ -273,6 +303,16 @@ export class PartitionLog implements FlushTarget {
       changed = cache.assign(0, this.endOffset) || changed;
     }
     if (changed) cache.write();
+  }
+
+  /**
+   * The offset below which everything is known durable, for the data dir's
+   * recovery-point checkpoint: the next start after a crash checks only what
+   * lies at or past it.
+   */
+  get recoveryPoint(): number {
+    if (this.closed) return this.endOffset;
+    return this.syncing ? this.durableEnd : this.unsyncedRecoveryPoint;
   }
 
   /** The partition's current leader epoch, stamped on every appended batch. */

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { BrokerOptions } from "../config.ts";
 import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partition-log.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
+import { RECOVERY_POINT_CHECKPOINT_FILE, formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint } from "../log/offset-checkpoint.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { configRecord, segmentBytes, topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { cleanupPolicy } from "./clean-targets.ts";
@@ -81,6 +82,9 @@ export class TopicRegistry {
   private readonly byNameMap = new Map<string, Topic>();
   private readonly byIdMap = new Map<string, Topic>();
   private readonly logger: Logger;
+  /** Recovery points read at load, by partition directory name; then the text last written. */
+  private recoveryPoints = new Map<string, number>();
+  private writtenRecoveryPoints = "";
 
   constructor(
     private readonly options: BrokerOptions,
@@ -112,7 +116,8 @@ export class TopicRegistry {
   }
 
   private openPartition(topic: Topic, index: number): Partition {
-    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher);
+    const rp = this.recoveryPoints.get(`${topic.name}-${index}`);
+    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher, rp);
     return new Partition(topic, index, log);
   }
 
@@ -123,6 +128,7 @@ export class TopicRegistry {
    * known topic is left alone and reported.
    */
   load(): void {
+    this.recoveryPoints = readOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE));
     const path = join(this.options.dataDir, FILE);
     if (existsSync(path)) {
       const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
@@ -228,7 +234,25 @@ export class TopicRegistry {
     return topicConfig(topic.configs, key, this.options);
   }
 
+  /**
+   * Records every partition's recovery point in the data dir (Kafka's
+   * recovery-point-offset-checkpoint) when one moved: after a crash, recovery
+   * checks only what lies past them.
+   */
+  writeRecoveryPoints(): void {
+    const entries: { topic: string; partition: number; offset: number }[] = [];
+    for (const t of this.byNameMap.values()) for (const p of t.partitions) entries.push({ topic: t.name, partition: p.index, offset: p.log.recoveryPoint });
+    const text = formatOffsetCheckpoint(entries);
+    if (text === this.writtenRecoveryPoints) return;
+    writeOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), text);
+    this.writtenRecoveryPoints = text;
+  }
+
   close(): void {
-    for (const t of this.byNameMap.values()) for (const p of t.partitions) p.log.close();
+    try {
+      for (const t of this.byNameMap.values()) for (const p of t.partitions) p.log.close();
+    } finally {
+      this.writeRecoveryPoints();
+    }
   }
 }

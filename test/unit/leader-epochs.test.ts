@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LeaderEpochCache, LEADER_EPOCH_CHECKPOINT_FILE, parseCheckpoint } from "../../src/log/leader-epochs.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
@@ -131,5 +131,71 @@ describe("PartitionLog leader epochs", () => {
     writeFileSync(join(path, LEADER_EPOCH_CHECKPOINT_FILE), "garbage");
     log = open();
     expect(checkpoint()).toBe("0\n2\n0 0\n1 3\n");
+  });
+});
+
+describe("recovery point", () => {
+  // Flips a byte inside the records of the batch at `offset` (covered by its CRC, not by the header checks).
+  function corruptRecordsOf(path: string, log: PartitionLog, offset: number, segmentBase: number): void {
+    const r = log.read(offset, 1, true);
+    if (r === "out_of_range") throw new Error("out of range");
+    const h = readBatchHeader(r.chunks[0]!, 0);
+    // Position of the batch in its segment: walk the segment's batches from its start.
+    const file = join(path, `${String(segmentBase).padStart(20, "0")}.log`);
+    const bytes = readFileSync(file);
+    let pos = 0;
+    for (;;) {
+      const b = readBatchHeader(bytes, pos);
+      if (b.baseOffset === h.baseOffset) break;
+      pos += b.batchLength + 12;
+    }
+    bytes[pos + 61 + 5] = bytes[pos + 61 + 5]! ^ 0xff;
+    writeFileSync(file, bytes);
+  }
+
+  test("after a crash, batches below the recovery point are not checked record by record; those past it are, and a cut sealed segment ends the log", () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const path = join(dir, "t-1");
+    const cfg = config({ segmentBytes: 4000 });
+    const warnings: string[] = [];
+    const open = (rp?: number) => {
+      const l = PartitionLog.open(path, { ...cfg, logger: { warn: (m) => warnings.push(m), error: () => {} } }, flusher, rp);
+      cleanups.unshift(() => l.close());
+      return l;
+    };
+    let log = open();
+    for (let i = 0; i < 30; i++) log.append(makeBatch({ records: 2, valueSize: 300 }));
+    const segments = readdirSync(path).filter((n) => n.endsWith(".log")).sort().map((n) => Number(n.slice(0, 20)));
+    expect(segments.length).toBeGreaterThan(3);
+    const active = segments.at(-1)!;
+    log.close();
+    // A crash with the recovery point inside the active segment: its batches below it are walked, not checked.
+    forgetCleanShutdown(path);
+    corruptRecordsOf(path, (log = open()), active, active);
+    log.close();
+    forgetCleanShutdown(path);
+    warnings.length = 0;
+    log = open(active + 2);
+    expect(log.logEndOffset).toBe(60);
+    expect(warnings.join("\n")).toContain(`checked offsets ${active + 2} to 59`);
+    log.close();
+    // The same damage past the recovery point is found and cut.
+    forgetCleanShutdown(path);
+    log = open(active);
+    expect(log.logEndOffset).toBe(active);
+    expect(log.recoveryNotes.join()).toContain("fails its CRC");
+    log.close();
+    // A sealed segment past the recovery point is checked too; its damage ends the log and later segments go.
+    const sealed = segments[1]!;
+    corruptRecordsOf(path, (log = open()), sealed + 2, sealed);
+    log.close();
+    forgetCleanShutdown(path);
+    log = open(sealed);
+    expect(log.logEndOffset).toBe(sealed + 2);
+    expect(log.recoveryNotes.join("\n")).toContain(`segment ${String(segments[2]).padStart(20, "0")} removed`);
+    expect(readdirSync(path).filter((n) => n.endsWith(".log")).length).toBe(2);
+    log.append(makeBatch({ records: 1 }));
+    expect(log.logEndOffset).toBe(sealed + 3);
   });
 });
