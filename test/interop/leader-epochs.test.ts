@@ -20,14 +20,18 @@ import type { MetadataResponse } from "../../generated/MetadataResponse.ts";
 
 type Seen = { offset: number; value: string; leaderEpoch: number | null };
 
-function ckjsStream(bootstrap: string, topic: string): { proc: Subprocess<"ignore", "pipe", "pipe">; seen: Seen[]; log: string[]; ended: Promise<void> } {
+function ckjsStream(
+  bootstrap: string,
+  topic: string,
+  conf: Record<string, string | number> = {},
+): { proc: Subprocess<"ignore", "pipe", "pipe">; seen: Seen[]; log: string[]; ended: Promise<void> } {
   const proc = Bun.spawn(["node", join(CLIENTS, "ckjs/stream.mjs"), bootstrap, "consume", topic, "0"], {
     cwd: CLIENTS,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
     // Reconnects 1 s apart: the new records are in before it is back, so without epochs it would skip them.
-    env: { ...process.env, KLITE_CLIENT_CONF: JSON.stringify({ "reconnect.backoff.ms": 1000, "reconnect.backoff.max.ms": 1000 }) },
+    env: { ...process.env, KLITE_CLIENT_CONF: JSON.stringify({ "reconnect.backoff.ms": 1000, "reconnect.backoff.max.ms": 1000, ...conf }) },
   });
   const seen: Seen[] = [];
   const log: string[] = [];
@@ -43,39 +47,67 @@ async function produceValues(bootstrap: string, topic: string, values: string[])
   expect(r.filter((x) => x.error)).toEqual([]);
 }
 
+/**
+ * 100 durable records, 100 more only in the page cache that the consumer
+ * reads, a power cut that takes those, a restart (epoch 1 from offset 100)
+ * and 150 new records at offsets 100..249; `check` runs while the consumer
+ * still runs, with the broker up.
+ */
+async function truncatedUnderConsumer(
+  conf: Record<string, string | number>,
+  check: (b: SpawnedBroker, consumer: ReturnType<typeof ckjsStream>, fresh: string[]) => Promise<void>,
+) {
+  const sim = crashSim();
+  const topic = "epochs";
+  let b: SpawnedBroker = await sim.spawn({ args: ["--fsync", "never", "--default-partitions", "1"] });
+  let consumer: ReturnType<typeof ckjsStream> | undefined;
+  try {
+    // 100 records made durable by a clean restart (epoch 0 goes on), then 100 that only reach the page cache.
+    await produceValues(
+      b.bootstrap,
+      topic,
+      Array.from({ length: 100 }, (_, i) => `durable-${i}`),
+    );
+    expect(await b.stop()).toBe(0);
+    b = await sim.spawn({ port: b.port, args: ["--fsync", "never"] });
+    await produceValues(
+      b.bootstrap,
+      topic,
+      Array.from({ length: 100 }, (_, i) => `lost-${i}`),
+    );
+    consumer = ckjsStream(b.bootstrap, topic, conf);
+    await waitFor(() => consumer!.seen.length >= 200, 60_000, "the consumer read all 200 records");
+    expect(consumer.seen.at(-1)).toMatchObject({ offset: 199, value: "lost-99" });
+
+    await b.kill9();
+    const cut = sim.powerCut({ torn: "drop" });
+    expect(cut.bytesAfter).toBeLessThan(cut.bytesBefore);
+    b = await sim.spawn({ port: b.port, args: ["--fsync", "never"] });
+    // The log ends at 100 again, under a new epoch; 150 new records take offsets 100..249.
+    const wire = await connectWire(b.port);
+    try {
+      const md = await wire.call<MetadataResponse>(3, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+      expect(md.topics[0]!.partitions[0]!.leaderEpoch).toBe(1);
+    } finally {
+      wire.close();
+    }
+    expect(b.stderr()).toContain("leader epoch 1 starts at offset 100");
+    const fresh = Array.from({ length: 150 }, (_, i) => `after-${i}`);
+    await produceValues(b.bootstrap, topic, fresh);
+    await check(b, consumer, fresh);
+  } finally {
+    consumer?.proc.kill(9);
+    await b.cleanup();
+    sim.cleanup();
+  }
+}
+
 describe("leader epochs", () => {
   test.skipIf(missing("ckjs", "python", "kafkajs"))(
     "after a power cut took records it had read, the current librdkafka detects the truncation and reads the new records at the reused offsets; older clients read on",
-    async () => {
-      const sim = crashSim();
-      const topic = "epochs";
-      let b: SpawnedBroker = await sim.spawn({ args: ["--fsync", "never", "--default-partitions", "1"] });
-      let consumer: ReturnType<typeof ckjsStream> | undefined;
-      try {
-        // 100 records made durable by a clean restart (epoch 0 goes on), then 100 that only reach the page cache.
-        await produceValues(b.bootstrap, topic, Array.from({ length: 100 }, (_, i) => `durable-${i}`));
-        expect(await b.stop()).toBe(0);
-        b = await sim.spawn({ port: b.port, args: ["--fsync", "never"] });
-        await produceValues(b.bootstrap, topic, Array.from({ length: 100 }, (_, i) => `lost-${i}`));
-        consumer = ckjsStream(b.bootstrap, topic);
-        await waitFor(() => consumer!.seen.length >= 200, 60_000, "the consumer read all 200 records");
-        expect(consumer.seen.at(-1)).toMatchObject({ offset: 199, value: "lost-99" });
-
-        await b.kill9();
-        const cut = sim.powerCut({ torn: "drop" });
-        expect(cut.bytesAfter).toBeLessThan(cut.bytesBefore);
-        b = await sim.spawn({ port: b.port, args: ["--fsync", "never"] });
-        // The log ends at 100 again, under a new epoch; 150 new records take offsets 100..249.
-        const wire = await connectWire(b.port);
-        try {
-          const md = await wire.call<MetadataResponse>(3, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false });
-          expect(md.topics[0]!.partitions[0]!.leaderEpoch).toBe(1);
-        } finally {
-          wire.close();
-        }
-        expect(b.stderr()).toContain("leader epoch 1 starts at offset 100");
-        const fresh = Array.from({ length: 150 }, (_, i) => `after-${i}`);
-        await produceValues(b.bootstrap, topic, fresh);
+    () =>
+      truncatedUnderConsumer({}, async (b, consumer, fresh) => {
+        const topic = "epochs";
 
         await waitFor(() => consumer!.seen.some((s) => s.value === "after-149"), 60_000, "the consumer read the last new record");
         const after = consumer.seen.filter((s) => s.value.startsWith("after-"));
@@ -86,7 +118,10 @@ describe("leader epochs", () => {
         expect(log).toMatch(/epoch updated from metadata|FENCED_LEADER_EPOCH/);
         console.log(
           "librdkafka 2.15 debug log around the truncation:\n" +
-            consumer.log.filter((l) => /OffsetForLeaderEpoch|VALIDATE|OFFSETVALID|truncat|seek|FENCED|epoch 0 -> |Epoch 1/i.test(l)).slice(0, 30).join("\n"),
+            consumer.log
+              .filter((l) => /OffsetForLeaderEpoch|VALIDATE|OFFSETVALID|truncat|seek|FENCED|epoch 0 -> |Epoch 1/i.test(l))
+              .slice(0, 30)
+              .join("\n"),
         );
 
         // Old clients, which send no epochs (or -1), read the whole log as it now is.
@@ -95,12 +130,7 @@ describe("leader epochs", () => {
         expect(pyGot.map((m) => m.value)).toEqual(want);
         const kjs = await nodeClient<{ offset: number; value: string }[]>("kafkajs", "core.mjs", b.bootstrap, ["consume", topic, "250", "0", "0"]);
         expect(kjs.map((m) => m.value)).toEqual(want);
-      } finally {
-        consumer?.proc.kill(9);
-        await b.cleanup();
-        sim.cleanup();
-      }
-    },
+      }),
     CLIENT_TEST_TIMEOUT,
   );
 });
