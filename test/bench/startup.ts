@@ -28,6 +28,7 @@ import { crc32c } from "../../src/codec/crc32c.ts";
 import { FlushScheduler, PartitionLog } from "../../src/log/partition-log.ts";
 import { buildBatch } from "../../src/protocol/records.ts";
 import { spawnBroker, ROOT } from "../helpers/broker.ts";
+import { connectWire } from "../helpers/wire-client.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,7 +56,10 @@ process.on("exit", () => rmSync(base, { recursive: true, force: true }));
 async function makeTemplate(): Promise<string> {
   const dir = join(base, "template");
   const b = await spawnBroker({ dataDir: dir, args: [...brokerArgs, "--create-topic", `${TOPIC}:${PARTITIONS}`] });
-  await b.stop();
+  const wire = await connectWire(b.port);
+  await wire.call(18, 3, { clientSoftwareName: "bench", clientSoftwareVersion: "0" });
+  wire.close();
+  if ((await b.stop()) !== 0) throw new Error("the broker did not stop cleanly");
   const record = new Uint8Array(1000).fill(0x61);
   const perBatch = Math.max(1, Math.round(BATCH / 1024));
   const batch = buildBatch({ records: Array.from({ length: perBatch }, () => ({ value: record })) });
@@ -76,7 +80,18 @@ async function makeTemplate(): Promise<string> {
 async function timedStart(root: string, dataDir: string): Promise<{ ms: number; stop: () => Promise<number>; kill9: () => Promise<void>; stderr: () => string }> {
   const t0 = performance.now();
   const b = await spawnBroker({ root, dataDir, args: brokerArgs, startTimeoutMs: 600_000 });
-  return { ms: performance.now() - t0, stop: () => b.stop(), kill9: () => b.kill9(), stderr: () => b.stderr() };
+  const ms = performance.now() - t0;
+  // One answered request: by then the broker has its SIGTERM handler (it installs it just after the
+  // listening line), so stop() is a clean shutdown and not the default action of the signal.
+  const wire = await connectWire(b.port);
+  await wire.call(18, 3, { clientSoftwareName: "bench", clientSoftwareVersion: "0" });
+  wire.close();
+  const stop = async () => {
+    const code = await b.stop();
+    if (code !== 0) throw new Error(`broker exited with ${code} on SIGTERM`);
+    return code;
+  };
+  return { ms, stop, kill9: () => b.kill9(), stderr: () => b.stderr() };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
