@@ -108,3 +108,18 @@ test("ListOffsets v4+ answers with the epoch of the offset and fences by the cur
   const md = await c.call<MetadataResponse.MetadataResponse>(3, 12, { topics: [{ name: "ep" }], allowAutoTopicCreation: false });
   expect(md.topics[0]!.partitions[0]!.leaderEpoch).toBe(1);
 });
+
+test("OffsetCommit stores the committed leader epoch and OffsetFetch returns it (v5+; -1 before)", async () => {
+  const commit = await c.call<{ topics: { partitions: { errorCode: number }[] }[] }>(8, 8, {
+    groupId: "epochs-g",
+    generationIdOrMemberEpoch: -1,
+    memberId: "",
+    groupInstanceId: null,
+    topics: [{ name: "ep", partitions: [{ partitionIndex: 0, committedOffset: 7n, committedLeaderEpoch: 1, committedMetadata: null }] }],
+  });
+  expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+  for (const [v, epoch] of [[4, -1], [5, 1], [7, 1]] as const) {
+    const r = await c.call<{ topics: { partitions: { committedOffset: bigint; committedLeaderEpoch: number }[] }[] }>(9, v, { groupId: "epochs-g", topics: [{ name: "ep", partitionIndexes: [0] }], requireStable: false });
+    expect(r.topics[0]!.partitions[0]).toMatchObject({ committedOffset: 7n, committedLeaderEpoch: epoch });
+  }
+});
