@@ -108,17 +108,17 @@ function readPartition(
     logStartOffset: BigInt(log.logStartOffset),
     preferredReadReplica: -1,
   };
-  // Between the high watermark and the log end (written, not yet durable) is in range and reads nothing yet.
-  if (offset < log.logStartOffset || offset > log.logEndOffset) {
-    return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: NO_RECORDS }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
-  }
-  // A fetcher that names the epoch of what it read last (v12+, followers in Kafka) learns where its log diverges, and gets no records.
+  // A fetcher that names the epoch of what it read last (v12+, followers in Kafka) learns where its log diverges, and gets no records (checked first, as Kafka does: its offset may lie past the new end).
   if (v >= 12 && p.lastFetchedEpoch >= 0) {
     const end = log.endOffsetForEpoch(p.lastFetchedEpoch);
     if (end.epoch < p.lastFetchedEpoch || end.endOffset < offset) {
       const divergingEpoch = { epoch: end.epoch, endOffset: BigInt(end.endOffset) };
       return { data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: null, records: NO_RECORDS, divergingEpoch }, size: 0, errorCode: ErrorCode.NONE };
     }
+  }
+  // Between the high watermark and the log end (written, not yet durable) is in range and reads nothing yet.
+  if (offset < log.logStartOffset || offset > log.logEndOffset) {
+    return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: NO_RECORDS }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
   }
   let chunks: Uint8Array[] = [];
   let size = 0;

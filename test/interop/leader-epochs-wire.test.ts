@@ -87,6 +87,8 @@ test("Fetch v12+: a fetcher whose last epoch ends below its offset gets divergin
   expect(diverged.errorCode).toBe(ErrorCode.NONE);
   expect(diverged.divergingEpoch).toEqual({ epoch: 0, endOffset: 5n });
   expect(diverged.records!.length).toBe(0);
+  // Past the log end too: the divergence, not OFFSET_OUT_OF_RANGE.
+  expect(await fetchAt(13, 12, 1, 0)).toMatchObject({ errorCode: ErrorCode.NONE, divergingEpoch: { epoch: 0, endOffset: 5n } });
   // Consistent with the log: records, no divergence.
   const fine = await fetchAt(12, 5, 1, 0);
   expect(fine.divergingEpoch).toEqual({ epoch: -1, endOffset: -1n });
