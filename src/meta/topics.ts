@@ -128,6 +128,7 @@ export class TopicRegistry {
    * known topic is left alone and reported.
    */
   load(): void {
+    // Used by the partitions opened here only; partitions created later start with nothing to trust.
     this.recoveryPoints = readOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE));
     const path = join(this.options.dataDir, FILE);
     if (existsSync(path)) {
@@ -140,6 +141,7 @@ export class TopicRegistry {
         this.byIdMap.set(topic.id, topic);
       }
     }
+    this.recoveryPoints.clear();
     for (const entry of readdirSync(this.options.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = join(this.options.dataDir, entry.name);
@@ -175,6 +177,8 @@ export class TopicRegistry {
       ...(t.internal ? { internal: true } : {}),
     }));
     writeFileAtomic(join(this.options.dataDir, FILE), new TextEncoder().encode(JSON.stringify({ version: 1, topics }, null, 1)));
+    // A recreated topic must not inherit the recovery point of the one deleted under its name.
+    this.writeRecoveryPoints();
   }
 
   get(name: string): Topic | undefined {
