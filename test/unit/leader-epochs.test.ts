@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } fr
 import { join } from "node:path";
 import { LeaderEpochCache, LEADER_EPOCH_CHECKPOINT_FILE, parseCheckpoint } from "../../src/log/leader-epochs.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
+import { formatOffsetCheckpoint, readOffsetCheckpoint } from "../../src/log/offset-checkpoint.ts";
 import { readBatchHeader } from "../../src/protocol/records.ts";
 import { FlushScheduler, config, forgetCleanShutdown, makeBatch, tempDir } from "./log-fixtures.ts";
 
@@ -135,6 +136,21 @@ describe("PartitionLog leader epochs", () => {
 });
 
 describe("recovery point", () => {
+  test("the data dir's checkpoint is Kafka's format; a damaged one is ignored (then recovery checks as before)", () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const path = join(dir, "recovery-point-offset-checkpoint");
+    const text = formatOffsetCheckpoint([{ topic: "b.t", partition: 1, offset: 7 }, { topic: "a-x", partition: 0, offset: 0 }]);
+    expect(text).toBe("0\n2\na-x 0 0\nb.t 1 7\n");
+    writeFileSync(path, text);
+    expect([...readOffsetCheckpoint(path)]).toEqual([["a-x-0", 0], ["b.t-1", 7]]);
+    for (const bad of ["0\n3\na 0 1\n", "1\n0\n", "0\n1\na 0\n", "0\n1\na -1 5\n", "0\n1\na 0 x\n", "\u0000garbage"]) {
+      writeFileSync(path, bad);
+      expect(readOffsetCheckpoint(path).size).toBe(0);
+    }
+    expect(readOffsetCheckpoint(join(dir, "missing")).size).toBe(0);
+  });
+
   // Flips a byte inside the records of the batch at `offset` (covered by its CRC, not by the header checks).
   function corruptRecordsOf(path: string, log: PartitionLog, offset: number, segmentBase: number): void {
     const r = log.read(offset, 1, true);
