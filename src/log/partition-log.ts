@@ -126,9 +126,9 @@ export class PartitionLog implements FlushTarget {
     private readonly flusher: FlushScheduler,
   ) {}
 
-  /** Opens (creating if needed) the log in `dir`, recovering it from whatever a crash left. */
   /**
-   * `recoveryPoint`: the offset below which the log was known durable (from
+   * Opens (creating if needed) the log in `dir`, recovering it from whatever
+   * a crash left. `recoveryPoint`: the offset below which the log was known durable (from
    * the data dir's recovery-point checkpoint). After a crash only what lies
    * at or past it is checked record by record; without one, sealed segments
    * are trusted and the active one is checked whole.
@@ -311,7 +311,8 @@ export class PartitionLog implements FlushTarget {
    * lies at or past it.
    */
   get recoveryPoint(): number {
-    if (this.closed) return this.endOffset;
+    // A clean close made everything durable; a log whose write or fsync failed keeps what it knew before.
+    if (this.closed && !this.failure) return this.endOffset;
     return this.syncing ? this.durableEnd : this.unsyncedRecoveryPoint;
   }
 
