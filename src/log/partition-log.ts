@@ -227,11 +227,12 @@ export class PartitionLog implements FlushTarget {
       const last = i === bases.length - 1;
       // A sealed segment past the recovery point may have lost unsynced bytes under intact-looking indexes: check it.
       const durable = !last && (clean !== null || bases[i + 1]! <= trustedBelow);
-      const sealed = durable ? Segment.openSealed(this.dir, base, bases[i + 1]!) : null;
-      if (sealed) {
+      const sealed = last ? null : Segment.openSealed(this.dir, base, bases[i + 1]!);
+      if (sealed && durable) {
         this.segments.push(sealed);
         continue;
       }
+      sealed?.close();
       if (last && clean && clean.base === base) {
         const size = statSync(segmentPath(this.dir, base, LOG_SUFFIX)).size;
         const active = size === clean.size ? Segment.openCleanActive(this.dir, base, size, clean.nextOffset) : null;
@@ -251,7 +252,7 @@ export class PartitionLog implements FlushTarget {
       });
       const from = Math.max(base, Math.min(trustedBelow, outcome.nextOffset));
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
-      else if (!last && durable) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
+      else if (!last && !sealed) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
       else this.config.logger?.warn(`recovery of ${this.dir}: segment ${segment.name}: checked offsets ${from} to ${outcome.nextOffset - 1} (past the recovery point ${trustedBelow}), ${fileSize} bytes, all whole`);
       if (outcome.problem && !last) {
         // A cut sealed segment ends the log (as in Kafka): later segments would follow a gap of lost records.
