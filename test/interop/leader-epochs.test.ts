@@ -24,6 +24,7 @@ function ckjsStream(
   bootstrap: string,
   topic: string,
   conf: Record<string, string | number> = {},
+  topicConf: Record<string, string> = {},
 ): { proc: Subprocess<"ignore", "pipe", "pipe">; seen: Seen[]; log: string[]; ended: Promise<void> } {
   const proc = Bun.spawn(["node", join(CLIENTS, "ckjs/stream.mjs"), bootstrap, "consume", topic, "0"], {
     cwd: CLIENTS,
@@ -31,7 +32,11 @@ function ckjsStream(
     stdout: "pipe",
     stderr: "pipe",
     // Reconnects 1 s apart: the new records are in before it is back, so without epochs it would skip them.
-    env: { ...process.env, KLITE_CLIENT_CONF: JSON.stringify({ "reconnect.backoff.ms": 1000, "reconnect.backoff.max.ms": 1000, ...conf }) },
+    env: {
+      ...process.env,
+      KLITE_TOPIC_CONF: JSON.stringify(topicConf),
+      KLITE_CLIENT_CONF: JSON.stringify({ "reconnect.backoff.ms": 1000, "reconnect.backoff.max.ms": 1000, ...conf }),
+    },
   });
   const seen: Seen[] = [];
   const log: string[] = [];
@@ -54,7 +59,7 @@ async function produceValues(bootstrap: string, topic: string, values: string[])
  * still runs, with the broker up.
  */
 async function truncatedUnderConsumer(
-  conf: Record<string, string | number>,
+  topicConf: Record<string, string>,
   check: (b: SpawnedBroker, consumer: ReturnType<typeof ckjsStream>, fresh: string[]) => Promise<void>,
 ) {
   const sim = crashSim();
@@ -75,7 +80,7 @@ async function truncatedUnderConsumer(
       topic,
       Array.from({ length: 100 }, (_, i) => `lost-${i}`),
     );
-    consumer = ckjsStream(b.bootstrap, topic, conf);
+    consumer = ckjsStream(b.bootstrap, topic, {}, topicConf);
     await waitFor(() => consumer!.seen.length >= 200, 60_000, "the consumer read all 200 records");
     expect(consumer.seen.at(-1)).toMatchObject({ offset: 199, value: "lost-99" });
 
@@ -130,6 +135,28 @@ describe("leader epochs", () => {
         expect(pyGot.map((m) => m.value)).toEqual(want);
         const kjs = await nodeClient<{ offset: number; value: string }[]>("kafkajs", "core.mjs", b.bootstrap, ["consume", topic, "250", "0", "0"]);
         expect(kjs.map((m) => m.value)).toEqual(want);
+      }),
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test.skipIf(missing("ckjs", "python"))(
+    "with auto.offset.reset=error the current librdkafka reports the truncation to the application instead",
+    () =>
+      truncatedUnderConsumer({ "auto.offset.reset": "error" }, async (_b, consumer) => {
+        await waitFor(() => consumer.log.some((l) => /log truncation detected/i.test(l)), 30_000, "librdkafka to report the truncation").catch((e) => {
+          console.log(
+            consumer.log
+              .filter((l) => /VALIDATE|OFFSET|truncat|ERROR|Seek/i.test(l))
+              .slice(-30)
+              .join("\n"),
+          );
+          throw e;
+        });
+        const line = consumer.log.find((l) => /log truncation detected/i.test(l))!;
+        console.log(line);
+        expect(line).toMatch(/truncation detected at offset 200 \(leader epoch 0\): broker end offset is 100/);
+        // Reset to INVALID: it does not go on reading (the new records were written before this check).
+        expect(consumer.seen.filter((s) => s.value.startsWith("after-"))).toEqual([]);
       }),
     CLIENT_TEST_TIMEOUT,
   );

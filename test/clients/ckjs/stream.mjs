@@ -15,7 +15,8 @@ const c = new Kafka.KafkaConsumer(
     "enable.auto.commit": false,
     "fetch.wait.max.ms": 50,
   },
-  {},
+  // Topic-level settings (auto.offset.reset) go here, where librdkafka reads them for assigned partitions.
+  JSON.parse(process.env.KLITE_TOPIC_CONF ?? "{}"),
 );
 c.on("event.log", (l) => console.error(`${l.fac} ${l.message}`));
 c.on("event.error", (e) => console.error(`ERROR ${e.code} ${e.message}`));
