@@ -115,6 +115,8 @@ export class PartitionLog implements FlushTarget {
   onVisible: (() => void) | null = null;
   /** fsync=never: the recovery point as of the last start (nothing is fsynced until a clean close). */
   private unsyncedRecoveryPoint = 0;
+  /** The clean-shutdown marker was left in place at start (see readCleanShutdownMarker). */
+  private markerKept = false;
   /** Which leader epoch started where; the latest is stamped on appended batches. */
   private epochs!: LeaderEpochCache;
   /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
@@ -286,6 +288,7 @@ export class PartitionLog implements FlushTarget {
     this.deleteSegmentsBelowStart();
     // A marker that does not describe the active segment as it is now can only mislead a later start.
     if (clean && !(this.active.baseOffset === clean.base && this.active.size === clean.size)) this.dropCleanShutdownMarker();
+    else this.markerKept = clean !== null;
     // An fsync of a segment known durable costs a disk flush all the same: about a second for 200 partitions.
     this.settleRecovered(!activeDurable);
     return { cleanStart };
@@ -377,7 +380,9 @@ export class PartitionLog implements FlushTarget {
    * only grow the active segment, so while its size is still the marker's,
    * its bytes are those of the clean close, and once it differs (appends, a
    * crash) the segment is scanned. Only a truncation can break that, so
-   * truncateTo() drops the marker.
+   * truncateTo() drops the marker. With fsync=never the first append drops it
+   * durably: a power loss can take unsynced appends that consumers read back to
+   * exactly the marker's size, and that start must still begin a new epoch.
    */
   private readCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
@@ -387,11 +392,12 @@ export class PartitionLog implements FlushTarget {
     return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
   }
 
-  private dropCleanShutdownMarker(): void {
+  private dropCleanShutdownMarker(durably = this.syncing): void {
+    this.markerKept = false;
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
     if (!existsSync(path)) return;
     unlinkSync(path);
-    if (this.syncing) fsyncDir(this.dir);
+    if (durably) fsyncDir(this.dir);
   }
 
   private readStartCheckpoint(): number | null {
@@ -421,6 +427,15 @@ export class PartitionLog implements FlushTarget {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
     if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
+    if (this.markerKept && !this.syncing) {
+      // fsync=never: consumers may read these records and a power loss may take them back to exactly
+      // the clean close's size; the marker must be gone by then, durably, so that start begins a new epoch.
+      try {
+        this.dropCleanShutdownMarker(true);
+      } catch (e) {
+        throw this.fail(e, "removing the clean-shutdown marker");
+      }
+    }
     const view = viewOf(batches);
     const baseOffset = this.endOffset;
     let next = baseOffset;
