@@ -21,6 +21,8 @@ import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
 import { LogCleaner } from "./log/cleaner-scheduler.ts";
 import { compactedPartitions } from "./meta/clean-targets.ts";
 
+/** How often the recovery-point checkpoint is brought up to date (Kafka: log.flush.offset.checkpoint.interval.ms, 60 s). */
+const RECOVERY_POINT_INTERVAL_MS = 5000;
 /** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
 const CLEANER_SLICE_MS = 2;
 import { BrokerMetrics } from "./metrics/broker-metrics.ts";
@@ -135,6 +137,7 @@ export class Broker {
       this.transactions.expireIdle();
     });
     this.every(options.logRetentionCheckIntervalMs, () => this.applyRetention());
+    this.every(RECOVERY_POINT_INTERVAL_MS, () => this.topics.writeRecoveryPoints());
     this.cleaner = new LogCleaner({
       backoffMs: options.logCleanerBackoffMs,
       mapBudgetBytes: options.logCleanerDedupeBufferSize,
@@ -143,8 +146,6 @@ export class Broker {
       logger: this.log,
     });
     if (options.logCleanerEnable) this.cleaner.start();
-    // As Kafka's log.flush.offset.checkpoint.interval.ms: a crash rescans at most about a minute of data.
-    this.every(60_000, () => this.topics.writeRecoveryPoints());
   }
 
   /** A periodic task that never keeps the process alive by itself. */

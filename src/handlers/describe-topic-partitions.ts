@@ -55,7 +55,7 @@ export function handleDescribeTopicPartitions(broker: Broker, req: Req.DescribeT
       partitions: taken.map((p) => ({
         errorCode: ErrorCode.NONE,
         partitionIndex: p.index,
-        ...replicaState(broker),
+        ...replicaState(broker, p),
         // No eligible-leader-replica state (KIP-966 ELR) with one replica: empty, as Kafka sends without ELR.
         eligibleLeaderReplicas: [],
         lastKnownElr: [],

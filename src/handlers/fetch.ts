@@ -60,13 +60,15 @@ function readAll(broker: Broker, req: Req.FetchRequest, targets: Target[], v: nu
         partitions.push(errorPartition(p.partition, t.topic || v < 13 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID));
         continue;
       }
-      const epochErr = leaderEpochError(p.currentLeaderEpoch);
+      const epochErr = leaderEpochError(p.currentLeaderEpoch, part.log.leaderEpoch);
       if (epochErr) {
         errors = true;
-        partitions.push(errorPartition(p.partition, epochErr));
+        // As Kafka (KIP-951): a fenced client learns the current leader and epoch without a Metadata round trip.
+        const currentLeader = { leaderId: broker.nodeId, leaderEpoch: part.log.leaderEpoch };
+        partitions.push({ ...errorPartition(p.partition, epochErr), ...(v >= 12 ? { currentLeader } : {}) });
         continue;
       }
-      const r = readPartition(part, p, Math.min(p.partitionMaxBytes, budget), bytes === 0, req.isolationLevel);
+      const r = readPartition(part, p, Math.min(p.partitionMaxBytes, budget), bytes === 0, req.isolationLevel, v);
       if (r.errorCode !== ErrorCode.NONE) errors = true;
       budget -= r.size;
       bytes += r.size;
@@ -74,7 +76,6 @@ function readAll(broker: Broker, req: Req.FetchRequest, targets: Target[], v: nu
     }
     responses.push({ topic: t.topicName, topicId: t.topic?.id ?? t.topicId ?? ZERO_UUID, partitions });
   }
-  void broker;
   return { responses, bytes, errors };
 }
 
@@ -94,6 +95,7 @@ function readPartition(
   maxBytes: number,
   first: boolean,
   isolation: number,
+  v: number,
 ): { data: Res.PartitionDataInit; size: number; errorCode: number } {
   const log = part.log;
   const hw = part.highWatermark;
@@ -107,6 +109,14 @@ function readPartition(
     logStartOffset: BigInt(log.logStartOffset),
     preferredReadReplica: -1,
   };
+  // A fetcher that names the epoch of what it read last (v12+, followers in Kafka) learns where its log diverges, and gets no records (checked first, as Kafka does: its offset may lie past the new end).
+  if (v >= 12 && p.lastFetchedEpoch >= 0) {
+    const end = log.endOffsetForEpoch(p.lastFetchedEpoch);
+    if (end.epoch < p.lastFetchedEpoch || end.endOffset < offset) {
+      const divergingEpoch = { epoch: end.epoch, endOffset: BigInt(end.endOffset) };
+      return { data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: null, records: NO_RECORDS, divergingEpoch }, size: 0, errorCode: ErrorCode.NONE };
+    }
+  }
   // Between the high watermark and the log end (written, not yet durable) is in range and reads nothing yet.
   if (offset < log.logStartOffset || offset > log.logEndOffset) {
     return { data: { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, abortedTransactions: null, records: NO_RECORDS }, size: 0, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };

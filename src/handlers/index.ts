@@ -32,6 +32,7 @@ import { handleDescribeLogDirs } from "./describe-log-dirs.ts";
 import { handleElectLeaders } from "./elect-leaders.ts";
 import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
+import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -51,6 +52,7 @@ register(19, handleCreateTopics);
 register(20, handleDeleteTopics);
 register(21, handleDeleteRecords);
 register(22, handleInitProducerId);
+register(23, handleOffsetForLeaderEpoch);
 register(24, handleAddPartitionsToTxn);
 register(25, handleAddOffsetsToTxn);
 register(26, handleEndTxn);

@@ -9,7 +9,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { firstRecordAtOrAfter, maxTimestampRecord } from "../protocol/record-search.ts";
 import type { Partition } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
-import { leaderEpochError, LEADER_EPOCH } from "./partition-lookup.ts";
+import { leaderEpochError } from "./partition-lookup.ts";
 
 export const LATEST = -1n;
 export const EARLIEST = -2n;
@@ -20,8 +20,10 @@ export const EARLIEST_PENDING_UPLOAD = -6n;
 
 const READ_COMMITTED = 1;
 
-function found(index: number, offset: number, timestamp: number | bigint): Res.ListOffsetsPartitionResponseInit {
-  return { partitionIndex: index, errorCode: ErrorCode.NONE, offset: BigInt(offset), timestamp: BigInt(timestamp), leaderEpoch: LEADER_EPOCH };
+/** An answer with the leader epoch of the records at `offset` (or the given one), as Kafka gives it. */
+function found(part: Partition, offset: number, timestamp: number | bigint, epoch?: number): Res.ListOffsetsPartitionResponseInit {
+  const leaderEpoch = epoch ?? (offset >= part.log.logEndOffset ? part.log.leaderEpoch : part.log.epochForOffset(offset));
+  return { partitionIndex: part.index, errorCode: ErrorCode.NONE, offset: BigInt(offset), timestamp: BigInt(timestamp), leaderEpoch };
 }
 function notFound(index: number): Res.ListOffsetsPartitionResponseInit {
   return { partitionIndex: index, errorCode: ErrorCode.NONE, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
@@ -32,17 +34,17 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
   const i = part.index;
   switch (ts) {
     case LATEST:
-      return found(i, isolation === READ_COMMITTED ? part.lastStableOffset() : part.highWatermark, -1);
+      return found(part, isolation === READ_COMMITTED ? part.lastStableOffset() : part.highWatermark, -1, log.leaderEpoch);
     case EARLIEST:
     case EARLIEST_LOCAL:
-      return found(i, log.logStartOffset, -1);
+      return found(part, log.logStartOffset, -1);
     case LATEST_TIERED:
     case EARLIEST_PENDING_UPLOAD:
       // Nothing is ever tiered: there is no such offset.
       return notFound(i);
     case MAX_TIMESTAMP: {
       const m = log.maxTimestamp(maxTimestampRecord);
-      return m && m.offset < part.highWatermark ? found(i, m.offset, m.timestamp) : notFound(i);
+      return m && m.offset < part.highWatermark ? found(part, m.offset, m.timestamp) : notFound(i);
     }
   }
   if (ts < 0n) return { partitionIndex: i, errorCode: ErrorCode.INVALID_REQUEST, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
@@ -51,7 +53,7 @@ export function lookupOffset(part: Partition, ts: bigint, isolation: number): Re
   if (!r) return notFound(i);
   // Like Fetch, never point past what consumers may read.
   if (r.offset >= (isolation === READ_COMMITTED ? part.lastStableOffset() : part.highWatermark)) return notFound(i);
-  return found(i, r.offset, r.timestamp);
+  return found(part, r.offset, r.timestamp);
 }
 
 export function handleListOffsets(broker: Broker, req: Req.ListOffsetsRequest, ctx: RequestContext): Res.ListOffsetsResponseInit {
@@ -68,7 +70,7 @@ export function handleListOffsets(broker: Broker, req: Req.ListOffsetsRequest, c
           const part = topic?.partitions[p.partitionIndex];
           const base = { partitionIndex: p.partitionIndex, offset: -1n, timestamp: -1n, leaderEpoch: -1 };
           if (!part) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-          const epochErr = leaderEpochError(p.currentLeaderEpoch);
+          const epochErr = leaderEpochError(p.currentLeaderEpoch, part.log.leaderEpoch);
           if (epochErr) return { ...base, errorCode: epochErr };
           const r = lookupOffset(part, p.timestamp, isolation);
           return epochs ? r : { ...r, leaderEpoch: -1 };

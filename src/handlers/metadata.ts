@@ -7,7 +7,7 @@ import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/generated-support.ts";
 import { autoCreateTopic } from "../meta/topic-create.ts";
-import type { Topic } from "../meta/topics.ts";
+import type { Partition, Topic } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
 import { invalidTopicName } from "../meta/topic-config.ts";
 
@@ -16,9 +16,9 @@ export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | 
 export const ALL_CLUSTER_OPERATIONS = (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 const NOT_REQUESTED = -2147483648;
 
-/** Leader and replicas of every partition: this broker alone, leader epoch 0. */
-export function replicaState(broker: Broker): { leaderId: number; leaderEpoch: number; replicaNodes: number[]; isrNodes: number[]; offlineReplicas: number[] } {
-  return { leaderId: broker.nodeId, leaderEpoch: 0, replicaNodes: [broker.nodeId], isrNodes: [broker.nodeId], offlineReplicas: [] };
+/** Leader and replicas of a partition: this broker alone, at the partition's leader epoch. */
+export function replicaState(broker: Broker, part: Partition): { leaderId: number; leaderEpoch: number; replicaNodes: number[]; isrNodes: number[]; offlineReplicas: number[] } {
+  return { leaderId: broker.nodeId, leaderEpoch: part.log.leaderEpoch, replicaNodes: [broker.nodeId], isrNodes: [broker.nodeId], offlineReplicas: [] };
 }
 
 function describeTopic(broker: Broker, t: Topic, withOps: boolean): Res.MetadataResponseTopicInit {
@@ -27,7 +27,7 @@ function describeTopic(broker: Broker, t: Topic, withOps: boolean): Res.Metadata
     name: t.name,
     topicId: t.id,
     isInternal: t.internal,
-    partitions: t.partitions.map((p) => ({ errorCode: ErrorCode.NONE, partitionIndex: p.index, ...replicaState(broker) })),
+    partitions: t.partitions.map((p) => ({ errorCode: ErrorCode.NONE, partitionIndex: p.index, ...replicaState(broker, p) })),
     topicAuthorizedOperations: withOps ? ALL_TOPIC_OPERATIONS : NOT_REQUESTED,
   };
 }

@@ -18,6 +18,7 @@ import {
 } from "./batch-header.ts";
 import type { DataFile } from "./data-file.ts";
 import { FlushScheduler, type FlushRound, type FlushTarget } from "./flush-scheduler.ts";
+import { LeaderEpochCache } from "./leader-epochs.ts";
 import { scanSegment } from "./recovery.ts";
 import { deletePartitionDir } from "./partition-dir.ts";
 import { applySwap, recoverSwap, type SwapPlan } from "./swap.ts";
@@ -31,6 +32,7 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   parseSegmentName,
+  segmentName,
   segmentPath,
 } from "./segment-files.ts";
 
@@ -72,19 +74,6 @@ export class LogStorageError extends Error {
   override name = "LogStorageError";
 }
 
-/**
- * A point of the active segment known durable: its first `position` bytes
- * hold whole batches up to `offset`, fsynced. After a crash, recovery trusts
- * that prefix (indexing it from batch headers) and checks only what follows.
- */
-export interface RecoveryPoint {
-  /** Base offset of the segment. */
-  base: number;
-  position: number;
-  /** The offset after the prefix. */
-  offset: number;
-}
-
 /** What a record-level search inside one batch found: an offset, or an offset with its record's timestamp. */
 export type RecordMatch = number | { offset: number; timestamp: number } | null;
 
@@ -122,10 +111,14 @@ export class PartitionLog implements FlushTarget {
   private generation = 0;
   private flushingGeneration = 0;
   private failure: LogStorageError | null = null;
-  private durablePoint: RecoveryPoint | null = null;
-  private flushingPoint: RecoveryPoint | null = null;
   /** Called when the high watermark moves up (long-polling fetches wait for it). */
   onVisible: (() => void) | null = null;
+  /** fsync=never: the recovery point as of the last start (nothing is fsynced until a clean close). */
+  private unsyncedRecoveryPoint = 0;
+  /** The clean-shutdown marker was left in place at start (see readCleanShutdownMarker). */
+  private markerKept = false;
+  /** Which leader epoch started where; the latest is stamped on appended batches. */
+  private epochs!: LeaderEpochCache;
   /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
   readonly recoveryNotes: string[] = [];
 
@@ -137,17 +130,15 @@ export class PartitionLog implements FlushTarget {
 
   /**
    * Opens (creating if needed) the log in `dir`, recovering it from whatever
-   * a crash left; `point`, from an earlier recoveryPoint(), spares the scan of what it covers.
+   * a crash left. `recoveryPoint`: the offset below which the log was known durable (from
+   * the data dir's recovery-point checkpoint). After a crash only what lies
+   * at or past it is checked record by record; without one, sealed segments
+   * are trusted and the active one is checked whole.
    */
-  static open(dir: string, config: LogConfig, flusher: FlushScheduler, point: RecoveryPoint | null = null): PartitionLog {
+  static open(dir: string, config: LogConfig, flusher: FlushScheduler, recoveryPoint?: number): PartitionLog {
     const log = new PartitionLog(dir, config, flusher);
-    log.recover(point);
+    log.recover(recoveryPoint);
     return log;
-  }
-
-  /** Where recovery after a crash may start its checks (fsync=group only), or null. */
-  get recoveryPoint(): RecoveryPoint | null {
-    return this.syncing && !this.failure && !this.closed ? this.durablePoint : null;
   }
 
   get logStartOffset(): number {
@@ -192,10 +183,19 @@ export class PartitionLog implements FlushTarget {
 
   // ---------------------------------------------------------------- recovery
 
-  private recover(point: RecoveryPoint | null): void {
+  private recover(recoveryPoint: number | undefined): void {
     const fresh = !existsSync(this.dir);
+    const { cleanStart } = this.recoverSegments(fresh, recoveryPoint);
+    this.recoverEpochs(fresh, cleanStart);
+    // fsync=never: what recovery found is not durable (nothing was fsynced), so the recovery point stays where it was.
+    this.unsyncedRecoveryPoint = cleanStart ? this.endOffset : Math.min(recoveryPoint ?? this.active.baseOffset, this.endOffset);
+  }
+
+  private recoverSegments(fresh: boolean, recoveryPoint: number | undefined): { cleanStart: boolean } {
     mkdirSync(this.dir, { recursive: true });
-    if (fresh && this.syncing) fsyncDir(dirname(this.dir));
+    // Even with fsync=never the directory is made durable: its leader-epoch
+    // checkpoint must survive a power loss, or the epoch would start over.
+    if (fresh) fsyncDir(dirname(this.dir));
     // An interrupted clean is finished or undone before the segments are listed.
     const swapNote = recoverSwap(this.dir);
     if (swapNote) this.recoveryNotes.push(swapNote);
@@ -222,19 +222,27 @@ export class PartitionLog implements FlushTarget {
       if (this.syncing) fsyncDir(this.dir);
       this.startOffset = this.endOffset = base;
       this.settleRecovered(false);
-      return;
+      return { cleanStart: false };
     }
+    // The marker stays in place after a clean start (see readCleanShutdownMarker): only while the active
+    // segment is still as the clean close left it was nothing written since, so nothing can be lost.
+    const lastBase = bases.at(-1)!;
+    let cleanStart = clean !== null && clean.base === lastBase && statSync(segmentPath(this.dir, lastBase, LOG_SUFFIX)).size === clean.size;
+    // Without a recovery point, as before there was one: sealed segments are trusted, the active one is checked.
+    const trustedBelow = recoveryPoint ?? lastBase;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
+      // A sealed segment past the recovery point may have lost unsynced bytes under intact-looking indexes: check it.
+      const durable = !last && (cleanStart || bases[i + 1]! <= trustedBelow);
       const sealed = last ? null : Segment.openSealed(this.dir, base, bases[i + 1]!);
-      if (sealed) {
+      if (sealed && durable) {
         this.segments.push(sealed);
         continue;
       }
-      if (last && clean && clean.base === base) {
-        const size = statSync(segmentPath(this.dir, base, LOG_SUFFIX)).size;
-        const active = size === clean.size ? Segment.openCleanActive(this.dir, base, size, clean.nextOffset) : null;
+      sealed?.close();
+      if (last && clean && cleanStart) {
+        const active = Segment.openCleanActive(this.dir, base, clean.size, clean.nextOffset);
         if (active) {
           active.removeIndexFiles();
           this.segments.push(active);
@@ -242,24 +250,33 @@ export class PartitionLog implements FlushTarget {
           activeDurable = true;
           continue;
         }
+        cleanStart = false;
       }
       // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
-      let { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
-      let from: { position: number; nextOffset: number } | undefined;
-      if (last && point && point.base === base && point.position <= fileSize) {
-        const next = segment.indexDurablePrefix(point.position, this.config.indexIntervalBytes);
-        if (next === point.offset) from = { position: point.position, nextOffset: next };
-        else {
-          this.noteRecovery(`segment ${segment.name}: its recovery point (offset ${point.offset} at byte ${point.position}) does not fit the log; checking all of it`);
-          segment.close();
-          ({ segment, fileSize } = Segment.openForScan(this.dir, base, Date.now()));
-        }
-      }
-      const rules = { contiguous: last, limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]! };
-      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, rules, from);
-      if (last && from && fileSize === from.position) activeDurable = true;
+      const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
+      const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
+        contiguous: last,
+        limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
+        trustedBelow,
+      });
+      const from = Math.max(base, Math.min(trustedBelow, outcome.nextOffset));
+      // Wholly below the recovery point: nothing in it can be unsynced.
+      if (last && !outcome.problem && outcome.nextOffset <= trustedBelow) activeDurable = true;
       if (outcome.problem) this.noteRecovery(`segment ${segment.name}: ${outcome.problem}; cut ${outcome.truncatedBytes} bytes, the log now ends at offset ${outcome.nextOffset}`);
-      else if (!last) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
+      else if (!last && !sealed) this.noteRecovery(`segment ${segment.name}: indexes missing or damaged; rebuilt them from the log (offsets ${base} to ${outcome.nextOffset - 1})`);
+      else this.config.logger?.warn(`recovery of ${this.dir}: segment ${segment.name}: checked offsets ${from} to ${outcome.nextOffset - 1} (past the recovery point ${trustedBelow}), ${fileSize} bytes, all whole`);
+      if (outcome.problem && !last) {
+        // A cut sealed segment ends the log (as in Kafka): later segments would follow a gap of lost records.
+        for (const later of bases.slice(i + 1)) {
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (existsSync(segmentPath(this.dir, later, suffix))) unlinkSync(segmentPath(this.dir, later, suffix));
+          this.noteRecovery(`segment ${segmentName(later)} removed: it followed the cut at offset ${outcome.nextOffset}`);
+        }
+        if (this.syncing) fsyncDir(this.dir);
+        this.endOffset = outcome.nextOffset;
+        segment.removeIndexFiles();
+        this.segments.push(segment);
+        break;
+      }
       if (last) {
         this.endOffset = outcome.nextOffset;
         segment.removeIndexFiles();
@@ -271,8 +288,63 @@ export class PartitionLog implements FlushTarget {
     this.deleteSegmentsBelowStart();
     // A marker that does not describe the active segment as it is now can only mislead a later start.
     if (clean && !(this.active.baseOffset === clean.base && this.active.size === clean.size)) this.dropCleanShutdownMarker();
+    else this.markerKept = clean !== null;
     // An fsync of a segment known durable costs a disk flush all the same: about a second for 200 partitions.
     this.settleRecovered(!activeDurable);
+    return { cleanStart };
+  }
+
+  /**
+   * Loads the leader epochs (rebuilt from the batches when the checkpoint is
+   * missing) and fits them to the recovered log. A start without a clean
+   * shutdown begins a new epoch at the log end: what consumers read before
+   * may be gone, and a new epoch is what makes them check (KIP-320).
+   */
+  private recoverEpochs(fresh: boolean, cleanStart: boolean): void {
+    let cache = LeaderEpochCache.load(this.dir);
+    let changed = cache === null;
+    if (!cache) {
+      cache = LeaderEpochCache.empty(this.dir);
+      if (!fresh) for (const b of this.batches(this.startOffset)) cache.assign(Math.max(0, viewOf(b.head).getInt32(PARTITION_LEADER_EPOCH)), b.baseOffset);
+    }
+    this.epochs = cache;
+    const before = cache.latestEpoch;
+    if (cache.truncateFromStart(this.startOffset)) changed = true;
+    if (!cleanStart && !fresh) {
+      cache.truncateFromEnd(this.endOffset);
+      cache.assign(before + 1, this.endOffset);
+      this.config.logger?.warn(`recovery of ${this.dir}: no clean shutdown, leader epoch ${before + 1} starts at offset ${this.endOffset}`);
+      changed = true;
+    } else if (cache.latestEpoch < 0) {
+      changed = cache.assign(0, this.endOffset) || changed;
+    }
+    if (changed) cache.write();
+  }
+
+  /**
+   * The offset below which everything is known durable, for the data dir's
+   * recovery-point checkpoint: the next start after a crash checks only what
+   * lies at or past it.
+   */
+  get recoveryPoint(): number {
+    // A clean close made everything durable; a log whose write or fsync failed keeps what it knew before.
+    if (this.closed && !this.failure) return this.endOffset;
+    return this.syncing ? this.durableEnd : this.unsyncedRecoveryPoint;
+  }
+
+  /** The partition's current leader epoch, stamped on every appended batch. */
+  get leaderEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** OffsetForLeaderEpoch: where `epoch` (or the newest epoch before it) ends; both -1 when `epoch` is newer than any. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.endOffset);
+  }
+
+  /** The epoch of the records at `offset` (-1 when unknown). */
+  epochForOffset(offset: number): number {
+    return this.epochs.epochForOffset(offset);
   }
 
   /**
@@ -282,7 +354,6 @@ export class PartitionLog implements FlushTarget {
   private settleRecovered(mayBeUnsynced: boolean): void {
     if (this.syncing && mayBeUnsynced) this.active.activeFile?.syncNow();
     this.durableEnd = this.endOffset;
-    this.durablePoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
   }
 
   private noteRecovery(note: string): void {
@@ -309,7 +380,9 @@ export class PartitionLog implements FlushTarget {
    * only grow the active segment, so while its size is still the marker's,
    * its bytes are those of the clean close, and once it differs (appends, a
    * crash) the segment is scanned. Only a truncation can break that, so
-   * truncateTo() drops the marker.
+   * truncateTo() drops the marker. With fsync=never the first append drops it
+   * durably: a power loss can take unsynced appends that consumers read back to
+   * exactly the marker's size, and that start must still begin a new epoch.
    */
   private readCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
@@ -319,11 +392,12 @@ export class PartitionLog implements FlushTarget {
     return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
   }
 
-  private dropCleanShutdownMarker(): void {
+  private dropCleanShutdownMarker(durably = this.syncing): void {
+    this.markerKept = false;
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
     if (!existsSync(path)) return;
     unlinkSync(path);
-    if (this.syncing) fsyncDir(this.dir);
+    if (durably) fsyncDir(this.dir);
   }
 
   private readStartCheckpoint(): number | null {
@@ -349,10 +423,19 @@ export class PartitionLog implements FlushTarget {
    * partitionLeaderEpoch in `batches` in place (both outside the CRC), then
    * writes them; the caller may reuse the buffer afterwards.
    */
-  append(batches: Uint8Array, leaderEpoch = 0): { baseOffset: number; lastOffset: number; position: number } {
+  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch): { baseOffset: number; lastOffset: number; position: number } {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
     if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
+    if (this.markerKept && !this.syncing) {
+      // fsync=never: consumers may read these records and a power loss may take them back to exactly
+      // the clean close's size; the marker must be gone by then, durably, so that start begins a new epoch.
+      try {
+        this.dropCleanShutdownMarker(true);
+      } catch (e) {
+        throw this.fail(e, "removing the clean-shutdown marker");
+      }
+    }
     const view = viewOf(batches);
     const baseOffset = this.endOffset;
     let next = baseOffset;
@@ -439,7 +522,6 @@ export class PartitionLog implements FlushTarget {
     this.flushingEnd = this.endOffset;
     this.flushingGeneration = this.generation;
     if (this.closed) return [];
-    this.flushingPoint = { base: this.active.baseOffset, position: this.active.size, offset: this.endOffset };
     const file = this.active.activeFile;
     return file && file.dirty ? [file] : [];
   }
@@ -452,7 +534,6 @@ export class PartitionLog implements FlushTarget {
     }
     if (this.failure || this.flushingGeneration !== this.generation || this.flushingEnd <= this.durableEnd) return;
     this.durableEnd = this.flushingEnd;
-    this.durablePoint = this.flushingPoint;
     this.onVisible?.();
   }
 
@@ -634,6 +715,7 @@ export class PartitionLog implements FlushTarget {
     this.startOffset = target;
     this.writeStartCheckpoint();
     this.deleteSegmentsBelowStart();
+    if (this.epochs.truncateFromStart(this.startOffset)) this.epochs.write();
   }
 
   private deleteSegmentsBelowStart(): void {
@@ -646,6 +728,8 @@ export class PartitionLog implements FlushTarget {
     if (n === 0) return;
     for (const s of this.segments.splice(0, n)) s.delete();
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    // During recovery the epochs are not loaded yet; they are fitted to the start afterwards.
+    if (this.epochs?.truncateFromStart(this.startOffset)) this.epochs.write();
     // Deleted index files keep their disk space while mapped; a GC pass releases unreferenced mappings.
     Bun.gc(false);
   }
@@ -688,11 +772,15 @@ export class PartitionLog implements FlushTarget {
     if (this.closed || offset >= this.endOffset) return;
     this.generation++;
     this.dropCleanShutdownMarker();
-    // The recovery point on disk stays stale until the next write of recovery points; recovery
-    // only trusts it where the batch headers chain exactly to it, which new appends rarely match.
-    this.durablePoint = null;
+    // The recovery point on disk may lie past the new end until the next checkpoint write: records
+    // appended again below it are walked by their headers only after a crash (no CRC check).
     this.cutTo(offset);
     this.durableEnd = Math.min(this.durableEnd, this.endOffset);
+    // Records past the new end may have been read: a new epoch lets consumers find out.
+    const before = this.epochs.latestEpoch;
+    this.epochs.truncateFromEnd(this.endOffset);
+    this.epochs.assign(before + 1, this.endOffset);
+    this.epochs.write();
   }
 
   private cutTo(offset: number): void {
@@ -821,6 +909,8 @@ export class PartitionLog implements FlushTarget {
     try {
       if (seg.activeFile?.dirty) seg.activeFile.syncNow();
       seg.writeIndexes(true);
+      // After a failed write or fsync the next start must treat the log as crashed.
+      if (this.failure) return;
       const marker = `${seg.baseOffset} ${seg.size} ${this.endOffset}\n`;
       writeFileAtomic(join(this.dir, CLEAN_SHUTDOWN_FILE), new TextEncoder().encode(marker));
     } finally {

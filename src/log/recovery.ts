@@ -36,6 +36,12 @@ export interface ScanRules {
   contiguous: boolean;
   /** Batches end before this offset (the next segment's base). */
   limitOffset: number;
+  /**
+   * The recovery point: batches wholly below it were fsynced before the crash,
+   * so their headers are walked (to rebuild the index) without reading and
+   * checking their records. Default 0: check everything.
+   */
+  trustedBelow?: number;
 }
 
 const CHUNK = 1 << 20;
@@ -47,8 +53,6 @@ export function scanSegment(
   crc32c: (b: Uint8Array) => number,
   intervalBytes: number,
   rules: ScanRules,
-  /** Where to start: after a prefix already indexed (a recovery point), else the beginning. */
-  from: { position: number; nextOffset: number } = { position: 0, nextOffset: segment.baseOffset },
 ): ScanOutcome {
   let buf: Uint8Array = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize, HEADER_SIZE)));
   let view = viewOf(buf);
@@ -66,8 +70,9 @@ export function scanSegment(
     return bufLen >= n ? 0 : -1;
   };
 
-  let pos = from.position;
-  let next = from.nextOffset;
+  let pos = 0;
+  let next = segment.baseOffset;
+  const trusted = rules.trustedBelow ?? 0;
   let problem: string | null = null;
   while (pos < fileSize) {
     const available = fileSize - pos;
@@ -79,6 +84,17 @@ export function scanSegment(
     problem = at < 0 ? `short read at ${pos}` : headerProblem(view, at, available);
     if (problem) break;
     const size = batchSize(view, at);
+    if (trusted > next) {
+      const base = batchBaseOffset(view, at);
+      const last = base + batchLastOffsetDelta(view, at);
+      const follows = rules.contiguous ? base === next : base >= next;
+      if (follows && last < trusted && last < rules.limitOffset && last - segment.baseOffset <= MAX_RELATIVE) {
+        segment.indexBatch(last, pos, size, batchMaxTimestamp(view, at), intervalBytes);
+        next = last + 1;
+        pos += size;
+        continue;
+      }
+    }
     at = ensure(pos, size);
     if (at < 0) {
       problem = `short read at ${pos}`;

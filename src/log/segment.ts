@@ -420,26 +420,6 @@ export class Segment {
   }
 
   /**
-   * Indexes the first `end` bytes of a segment opened for a scan from their
-   * batch headers alone, without reading or checking the records: for a
-   * prefix known durable (a recovery point). Null when the headers do not
-   * chain gap-free from the segment's base to exactly `end` (then scan it all).
-   */
-  indexDurablePrefix(end: number, intervalBytes: number): number | null {
-    this.size = end;
-    let next = this.baseOffset;
-    let pos = 0;
-    while (pos < end) {
-      const h = this.headerAt(pos);
-      if (!h || h.baseOffset !== next) return null;
-      this.indexBatch(h.lastOffset, pos, h.size, h.maxTimestamp, intervalBytes);
-      next = h.lastOffset + 1;
-      pos += h.size;
-    }
-    return next;
-  }
-
-  /**
    * Rebuilds the in-memory state of the active segment from its batch
    * headers (after a truncation); returns the offset after the last batch.
    */

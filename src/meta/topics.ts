@@ -7,8 +7,9 @@ import { DELETED_DIR, PARTITION_DIR, deletePartitionDir } from "../log/partition
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { BrokerOptions } from "../config.ts";
-import { PartitionLog, type FlushScheduler, type LogConfig, type RecoveryPoint } from "../log/partition-log.ts";
+import { PartitionLog, type FlushScheduler, type LogConfig } from "../log/partition-log.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
+import { RECOVERY_POINT_CHECKPOINT_FILE, formatOffsetCheckpoint, readOffsetCheckpoint, writeOffsetCheckpoint } from "../log/offset-checkpoint.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { configRecord, segmentBytes, topicConfig, topicConfigNumber } from "./topic-config.ts";
 import { cleanupPolicy } from "./clean-targets.ts";
@@ -84,13 +85,6 @@ interface StoredTopic {
 }
 
 const FILE = "topics.json";
-/**
- * Where recovery after a crash may start in each partition's active segment
- * (fsync=group): one line per partition, "TOPIC-ID PARTITION SEGMENT-BASE
- * POSITION OFFSET", rewritten atomically every minute and at shutdown.
- */
-const RECOVERY_POINTS_FILE = "recovery-points";
-const RECOVERY_POINTS_HEADER = "klite-recovery-points 1";
 
 export function randomTopicId(): string {
   for (;;) {
@@ -103,8 +97,9 @@ export class TopicRegistry {
   private readonly byNameMap = new Map<string, Topic>();
   private readonly byIdMap = new Map<string, Topic>();
   private readonly logger: Logger;
-  /** Read at load: recovery points by "topic-id partition". */
-  private recoveryPoints = new Map<string, RecoveryPoint>();
+  /** Recovery points read at load, by partition directory name; then the text last written. */
+  private recoveryPoints = new Map<string, number>();
+  private writtenRecoveryPoints = "";
 
   constructor(
     private readonly options: BrokerOptions,
@@ -136,35 +131,9 @@ export class TopicRegistry {
   }
 
   private openPartition(topic: Topic, index: number): Partition {
-    const point = this.recoveryPoints.get(`${topic.id} ${index}`) ?? null;
-    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher, point);
+    const rp = this.recoveryPoints.get(`${topic.name}-${index}`);
+    const log = PartitionLog.open(this.partitionDir(topic.name, index), this.logConfig(topic.configs), this.flusher, rp);
     return new Partition(topic, index, log);
-  }
-
-  private readRecoveryPoints(): void {
-    const path = join(this.options.dataDir, RECOVERY_POINTS_FILE);
-    if (!existsSync(path)) return;
-    const [header, ...lines] = readFileSync(path, "utf8").split("\n");
-    if (header !== RECOVERY_POINTS_HEADER) return;
-    for (const line of lines) {
-      const [id, partition, ...nums] = line.split(" ");
-      const [base, position, offset] = nums.map(Number);
-      if (!id || [base, position, offset].some((n) => !Number.isSafeInteger(n) || n! < 0)) continue;
-      this.recoveryPoints.set(`${id} ${partition}`, { base: base!, position: position!, offset: offset! });
-    }
-  }
-
-  /** Records every partition's recovery point durably (fsync=group; nothing is durable otherwise). */
-  writeRecoveryPoints(): void {
-    if (this.options.fsync !== "group") return;
-    const lines = [RECOVERY_POINTS_HEADER];
-    for (const t of this.byNameMap.values()) {
-      for (const p of t.partitions) {
-        const r = p.log.recoveryPoint;
-        if (r) lines.push(`${t.id} ${p.index} ${r.base} ${r.position} ${r.offset}`);
-      }
-    }
-    writeFileAtomic(join(this.options.dataDir, RECOVERY_POINTS_FILE), new TextEncoder().encode(lines.join("\n") + "\n"));
   }
 
   /**
@@ -174,8 +143,9 @@ export class TopicRegistry {
    * known topic is left alone and reported.
    */
   load(): void {
+    // Used by the partitions opened here only; partitions created later start with nothing to trust.
+    this.recoveryPoints = readOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE));
     const path = join(this.options.dataDir, FILE);
-    this.readRecoveryPoints();
     if (existsSync(path)) {
       const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
       for (const s of stored.topics) {
@@ -186,6 +156,7 @@ export class TopicRegistry {
         this.byIdMap.set(topic.id, topic);
       }
     }
+    this.recoveryPoints.clear();
     for (const entry of readdirSync(this.options.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = join(this.options.dataDir, entry.name);
@@ -221,6 +192,8 @@ export class TopicRegistry {
       ...(t.internal ? { internal: true } : {}),
     }));
     writeFileAtomic(join(this.options.dataDir, FILE), new TextEncoder().encode(JSON.stringify({ version: 1, topics }, null, 1)));
+    // A recreated topic must not inherit the recovery point of the one deleted under its name.
+    this.writeRecoveryPoints();
   }
 
   get(name: string): Topic | undefined {
@@ -280,8 +253,25 @@ export class TopicRegistry {
     return topicConfig(topic.configs, key, this.options);
   }
 
+  /**
+   * Records every partition's recovery point in the data dir (Kafka's
+   * recovery-point-offset-checkpoint) when one moved: after a crash, recovery
+   * checks only what lies past them.
+   */
+  writeRecoveryPoints(): void {
+    const entries: { topic: string; partition: number; offset: number }[] = [];
+    for (const t of this.byNameMap.values()) for (const p of t.partitions) entries.push({ topic: t.name, partition: p.index, offset: p.log.recoveryPoint });
+    const text = formatOffsetCheckpoint(entries);
+    if (text === this.writtenRecoveryPoints) return;
+    writeOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), text);
+    this.writtenRecoveryPoints = text;
+  }
+
   close(): void {
-    this.writeRecoveryPoints();
-    for (const t of this.byNameMap.values()) for (const p of t.partitions) p.close(this.options.fsync === "group");
+    try {
+      for (const t of this.byNameMap.values()) for (const p of t.partitions) p.close(this.options.fsync === "group");
+    } finally {
+      this.writeRecoveryPoints();
+    }
   }
 }

@@ -73,6 +73,18 @@ def produce(topic, n, compression, partitions="1", idempotent="false"):
     return {"unflushed": left, "delivered": out}
 
 
+def produce_values(topic, partition, *values):
+    """acks=all, one record per value (keys v<i>) to one partition, in order; the delivery reports."""
+    p = Producer(conf(**{"acks": "all", "linger.ms": 5}))
+    out = []
+    cb = delivered_to(out)
+    for i, v in enumerate(values):
+        p.produce(topic, key=f"v{i}", value=v, partition=int(partition), on_delivery=cb)
+        p.poll(0)
+    p.flush(60)
+    return out
+
+
 def produce_stream(topic, n, partitions, rate="0"):
     p = Producer(conf(**{"acks": "all", "enable.idempotence": True, "linger.ms": 2}))
     start, rate = time.monotonic(), float(rate)
@@ -263,7 +275,7 @@ def updates(topic, first, n, keys, codec, tombstone_every):
     return out
 
 
-COMMANDS = {"produce": produce, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume,
+COMMANDS = {"produce": produce, "produce_values": produce_values, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume,
             "commit": commit, "committed": committed, "offsets_for_times": offsets_for_times,
             "binary": binary, "metadata": metadata, "admin": admin, "create_configured": create_configured, "updates": updates}
 result = COMMANDS[cmd](*args)
