@@ -112,7 +112,12 @@ describe.concurrent("log compaction with real clients", () => {
         const latest = want.filter(([o]) => o < fillersFrom);
         expect(latest.map(([, k]) => k).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`).sort());
         expect(latest.filter(([, , v]) => v === null).map(([, k]) => k)).toEqual(["k1", "k8"]);
-        expect(storedCodecs(b, topic)).toEqual(new Set([codec === "lz4" ? 3 : 4]));
+        // Cleaned batches keep the producer's codec. librdkafka itself sends a batch
+        // uncompressed when compressing would not shrink it (a small batch under
+        // load), so codec 0 may stand beside the producer's; no other codec may.
+        const codecs = storedCodecs(b, topic);
+        expect(codecs.has(codec === "lz4" ? 3 : 4)).toBe(true);
+        expect([...codecs].filter((c) => c !== 0 && c !== (codec === "lz4" ? 3 : 4))).toEqual([]);
         // Cleaned-away segments are gone from disk and from the broker's open files.
         expect(deletedButOpen(b)).toEqual([]);
       }),
