@@ -10,7 +10,11 @@ export interface RequestContext {
   clientId: string | null;
   connectionId: number;
   remoteAddress: string;
+  /** The peer's principal as Kafka writes it ("User:alice"); ANONYMOUS without authentication. */
+  principal: string;
 }
+
+export const ANONYMOUS = "User:ANONYMOUS";
 
 /** null: send no response at all (Produce with acks=0). */
 export type HandlerResult<Res> = Res | null | Promise<Res | null>;

@@ -6,6 +6,7 @@
 
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
+import { ANONYMOUS } from "../handlers/registry.ts";
 import { FrameError, FrameSplitter } from "./frames.ts";
 import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
@@ -46,6 +47,8 @@ let nextConnectionId = 1;
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
+  /** Set by authentication (SASL or a TLS client certificate). */
+  principal = ANONYMOUS;
   private readonly splitter: FrameSplitter;
   private readonly slots: Slot[] = [];
   private readonly output: Uint8Array[] = [];
@@ -106,7 +109,7 @@ export class Connection {
     };
     let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
-      result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress }, frame, true);
+      result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress, principal: this.principal }, frame, true);
     } catch (e) {
       if (early) giveBack(frame);
       return failed(e);

@@ -13,7 +13,7 @@ import type * as FetchResponse from "../../generated/FetchResponse.ts";
 import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
-import type { RequestContext } from "../handlers/registry.ts";
+import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
 
@@ -25,6 +25,8 @@ export class DisconnectError extends Error {
 export interface ConnectionInfo {
   connectionId: number;
   remoteAddress: string;
+  /** Kafka's principal string for the authenticated peer, "User:ANONYMOUS" when none. */
+  principal?: string;
 }
 
 /** A response frame as ordered chunks: large record sections are referenced, not copied. */
@@ -77,6 +79,7 @@ export function handleFrameChunks(
     clientId: header.clientId,
     connectionId: conn.connectionId,
     remoteAddress: conn.remoteAddress,
+    principal: conn.principal ?? ANONYMOUS,
   };
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);

@@ -52,7 +52,7 @@ if (opts.baseline) {
   }
 }
 
-const ctx: RequestContext = { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: "bench", connectionId: 1, remoteAddress: "bench" };
+const ctx: RequestContext = { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: "bench", connectionId: 1, remoteAddress: "bench", principal: "User:ANONYMOUS" };
 const dataDir = mkdtempSync(join(tmpdir(), "klite-txn-fetch-"));
 const broker = new Broker({ ...DEFAULT_OPTIONS, dataDir, fsync: "never", logLevel: "error" });
 try {

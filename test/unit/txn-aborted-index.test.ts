@@ -91,7 +91,7 @@ test("a read_committed Fetch lists the aborted transactions of the batches it re
       isolationLevel: 1,
       topics: [{ ...FetchRequest.defaultFetchTopic(), topic: "t", partitions: [{ ...FetchRequest.defaultFetchPartition(), partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes }] }],
     });
-    const p = (await handleFetch(b, req, { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: "t", connectionId: 1, remoteAddress: "t" })).responses![0]!.partitions![0]!;
+    const p = (await handleFetch(b, req, { apiKey: 1, apiVersion: 11, correlationId: 1, clientId: "t", connectionId: 1, remoteAddress: "t", principal: "User:ANONYMOUS" })).responses![0]!.partitions![0]!;
     const chunks = p.records as Uint8Array[];
     let last = -1;
     for (const c of chunks) {

@@ -21,7 +21,7 @@ import * as EndTxnRequest from "../../generated/EndTxnRequest.ts";
 import { crc32c } from "../../src/codec/crc32c.ts";
 import { makeBatch, tempDir } from "./log-fixtures.ts";
 
-const ctx = (apiKey: number, apiVersion: number): RequestContext => ({ apiKey, apiVersion, correlationId: 1, clientId: "t", connectionId: 1, remoteAddress: "test" });
+const ctx = (apiKey: number, apiVersion: number): RequestContext => ({ apiKey, apiVersion, correlationId: 1, clientId: "t", connectionId: 1, remoteAddress: "test", principal: "User:ANONYMOUS" });
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
