@@ -165,7 +165,6 @@ export class Broker {
     for (const t of this.topics.all()) {
       for (const p of t.partitions) {
         p.log.applyRetention(now);
-        p.txn.trimBelow(p.log.logStartOffset);
         p.txn.producers.expire(now, PRODUCER_ID_EXPIRATION_MS);
       }
     }

@@ -134,7 +134,7 @@ function readPartition(
   // Only the aborted transactions that overlap the batches returned, as Kafka answers: not all of them up to the LSO.
   const aborted =
     isolation === READ_COMMITTED
-      ? part.txn.abortedBetween(offset, Math.min(limit, endOfBatches(chunks, offset)) - 1).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
+      ? log.abortedTxns(offset, Math.min(limit, endOfBatches(chunks, offset))).map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }))
       : null;
   return {
     data: { ...base, errorCode: ErrorCode.NONE, abortedTransactions: aborted, records: chunks },

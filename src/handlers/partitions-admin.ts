@@ -58,7 +58,6 @@ export async function handleDeleteRecords(broker: Broker, req: DrReq.DeleteRecor
         if (target < 0 || target > hw) return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
         if (target > part.log.logStartOffset) {
           part.log.deleteRecordsBefore(target);
-          part.txn.trimBelow(part.log.logStartOffset);
           touched.add(part.log);
         }
         return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(part.log.logStartOffset), errorCode: ErrorCode.NONE };

@@ -5,14 +5,10 @@
 // removable (after delete.retention.ms, like a tombstone). Each pass gets a
 // fresh tracker over the aborted transactions that reach into its range.
 
-export interface AbortedRange {
-  producerId: number;
-  firstOffset: number;
-  /** Offset of the abort marker. */
-  lastOffset: number;
-}
+import type { AbortedTxn } from "./txn-index.ts";
 
 interface Ongoing {
+  range: AbortedTxn;
   markerOffset: number;
   /** A batch of the transaction was met in this pass. */
   observed: boolean;
@@ -22,22 +18,28 @@ interface Ongoing {
 
 export class CleanerTxnTracker {
   private next = 0;
-  private readonly aborted: readonly AbortedRange[];
+  private readonly aborted: readonly AbortedTxn[];
   private readonly ongoingAborted = new Map<number, Ongoing>();
   /** Committed (or still open) transactions met in this pass: producer id → whether a batch of it stays. */
   private readonly ongoingCommitted = new Map<number, boolean>();
   /** A marker stayed only because this pass removed the last of its transaction's batches: the next pass can drop it. */
   moreToDo = false;
+  /**
+   * Set by onControl when it keeps an abort marker because batches of its
+   * transaction remain: the entry the cleaned segment's transaction index
+   * keeps (Kafka's rule), else null.
+   */
+  retainedAbort: AbortedTxn | null = null;
 
   /** `aborted` must be sorted by first offset; those ending before `from` are ignored. */
-  constructor(aborted: readonly AbortedRange[], from: number) {
+  constructor(aborted: readonly AbortedTxn[], from: number) {
     this.aborted = aborted.filter((a) => a.lastOffset >= from);
   }
 
   private consumeUpTo(offset: number): void {
     while (this.next < this.aborted.length && this.aborted[this.next]!.firstOffset <= offset) {
       const a = this.aborted[this.next++]!;
-      this.ongoingAborted.set(a.producerId, { markerOffset: a.lastOffset, observed: false, kept: false });
+      this.ongoingAborted.set(a.producerId, { range: a, markerOffset: a.lastOffset, observed: false, kept: false });
     }
   }
 
@@ -70,12 +72,14 @@ export class CleanerTxnTracker {
    */
   onControl(producerId: number, lastOffset: number, type: number | null): boolean {
     this.consumeUpTo(lastOffset);
+    this.retainedAbort = null;
     if (type === null) return true;
     if (type === 0) {
       const a = this.ongoingAborted.get(producerId);
       this.ongoingAborted.delete(producerId);
       if (!a || !a.observed) return true;
       if (!a.kept) this.moreToDo = true;
+      this.retainedAbort = a.range;
       return false;
     }
     if (type === 1) {

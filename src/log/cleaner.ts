@@ -21,7 +21,7 @@ import { failpoint } from "../util/failpoint.ts";
 import { emptyBatch, rebuildBatch, withRecords } from "./batch-rewrite.ts";
 import { walkRecords } from "./record-walk.ts";
 import { ATTRIBUTES, BASE_TIMESTAMP, batchSize, HEADER_SIZE, LOG_OVERHEAD, readInt64, viewOf } from "./batch-header.ts";
-import { CleanerTxnTracker, type AbortedRange } from "./cleaner-txn.ts";
+import { CleanerTxnTracker } from "./cleaner-txn.ts";
 import { OffsetMap } from "./offset-map.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import { MAX_RELATIVE, Segment } from "./segment.ts";
@@ -42,13 +42,9 @@ export interface CleanTarget {
   readonly name: string;
   readonly log: PartitionLog;
   config(): CompactionConfig;
-  /** Aborted transactions whose markers are in the log, by first offset. */
-  abortedTxns(): readonly AbortedRange[];
   /** Producer id → last offset of its last data batch: that batch is never removed. */
   lastBatchOffsets(): Map<number, number>;
   lastStableOffset(): number;
-  /** Abort markers the clean removed: those transactions are no longer in the log. */
-  markersRemoved(markerOffsets: readonly number[]): void;
 }
 
 export class CleanAborted extends Error {
@@ -319,7 +315,8 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
     moreToDo: false,
   };
   const walker = new SegmentWalker();
-  const aborted = target.abortedTxns();
+  // The aborted transactions reaching into what this clean reads, from the transaction indexes, by first offset.
+  const aborted = log.abortedTxns(log.logStartOffset, a.dirty.length > 0 ? a.endOf.get(a.dirty.at(-1)!)! : log.activeBaseOffset).sort((x, y) => x.firstOffset - y.firstOffset);
 
   // 1. The offset map over the dirty segments, as far as its budget goes.
   const map = new OffsetMap(opts.mapBudgetBytes);
@@ -359,7 +356,6 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
   if (toClean.length === 0) return null;
   const txn = new CleanerTxnTracker(aborted, toClean[0]!.baseOffset);
   const lastBatches = target.lastBatchOffsets();
-  const removedMarkers: number[] = [];
   const settings = log.settings;
   const fsync = settings.fsync === "group";
   const horizonFor = opts.now + cfg.deleteRetentionMs;
@@ -383,9 +379,12 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
             const type = markerType(batch);
             // An emptied control batch carries nothing: it goes (as in Kafka).
             if (type === null) continue;
-            if (!txn.onControl(h.producerId, last, type)) out.add(batch, h);
-            else if (horizon !== null && horizon <= opts.now) {
-              if (type === 0) removedMarkers.push(last);
+            if (!txn.onControl(h.producerId, last, type)) {
+              out.add(batch, h);
+              // The cleaned segment's transaction index keeps the aborted transactions whose records may remain.
+              if (txn.retainedAbort) out.segment.appendAbortedTxn(txn.retainedAbort);
+            } else if (horizon !== null && horizon <= opts.now) {
+              // The marker goes, and its transaction with it.
             } else if (horizon !== null) {
               out.add(batch, h);
               noteHorizon(horizon);
@@ -469,7 +468,6 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
   }
   stats.moreToDo = txn.moreToDo;
   log.setFirstDirtyOffset(cleanedUpTo);
-  if (removedMarkers.length > 0) target.markersRemoved(removedMarkers);
   return stats;
 }
 

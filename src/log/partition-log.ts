@@ -23,6 +23,7 @@ import { scanSegment } from "./recovery.ts";
 import { deletePartitionDir } from "./partition-dir.ts";
 import { applySwap, recoverSwap, type SwapPlan } from "./swap.ts";
 import { MAX_RELATIVE, Segment, type BatchHeader } from "./segment.ts";
+import type { AbortedTxn } from "./txn-index.ts";
 import {
   CLEANER_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
@@ -31,6 +32,7 @@ import {
   LOG_SUFFIX,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
+  TXN_INDEX_SUFFIX,
   parseSegmentName,
   segmentName,
   segmentPath,
@@ -237,6 +239,7 @@ export class PartitionLog implements FlushTarget {
       const durable = !last && (cleanStart || bases[i + 1]! <= trustedBelow);
       const sealed = last ? null : Segment.openSealed(this.dir, base, bases[i + 1]!);
       if (sealed && durable) {
+        if (sealed.txnIndexMissing) this.rebuildTxnIndexOf(sealed);
         this.segments.push(sealed);
         continue;
       }
@@ -244,6 +247,7 @@ export class PartitionLog implements FlushTarget {
       if (last && clean && cleanStart) {
         const active = Segment.openCleanActive(this.dir, base, clean.size, clean.nextOffset);
         if (active) {
+          if (active.txnIndexMissing) this.rebuildTxnIndexOf(active);
           active.removeIndexFiles();
           this.segments.push(active);
           this.endOffset = clean.nextOffset;
@@ -254,6 +258,8 @@ export class PartitionLog implements FlushTarget {
       }
       // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
       const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
+      // What the scan keeps may differ from what the index described: it is refilled from the log.
+      segment.startTxnRebuild();
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
         contiguous: last,
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
@@ -268,7 +274,7 @@ export class PartitionLog implements FlushTarget {
       if (outcome.problem && !last) {
         // A cut sealed segment ends the log (as in Kafka): later segments would follow a gap of lost records.
         for (const later of bases.slice(i + 1)) {
-          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (existsSync(segmentPath(this.dir, later, suffix))) unlinkSync(segmentPath(this.dir, later, suffix));
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) if (existsSync(segmentPath(this.dir, later, suffix))) unlinkSync(segmentPath(this.dir, later, suffix));
           this.noteRecovery(`segment ${segmentName(later)} removed: it followed the cut at offset ${outcome.nextOffset}`);
         }
         if (this.syncing) fsyncDir(this.dir);
@@ -361,9 +367,41 @@ export class PartitionLog implements FlushTarget {
     this.config.logger?.warn(`recovery of ${this.dir}: ${note}`);
   }
 
+  private rebuildTxnIndexOf(seg: Segment): void {
+    seg.startTxnRebuild();
+    this.noteRecovery(`segment ${seg.name}: transaction index missing or damaged; rebuilding it from the log`);
+  }
+
+  /**
+   * Segments whose transaction index recovery emptied: the partition replays
+   * the log's batches from the start (only it knows where each aborted
+   * transaction began), handing each aborted transaction to
+   * rebuiltAbortedTxn(), then calls finishTxnIndexRebuild().
+   */
+  get txnIndexRebuildPending(): boolean {
+    return this.segments.some((s) => s.rebuildingTxnIndex);
+  }
+
+  /** An aborted transaction found by the replay; kept only in an index being rebuilt. */
+  rebuiltAbortedTxn(a: AbortedTxn): void {
+    const seg = this.segments[this.segmentIndexFor(a.lastOffset)];
+    if (seg?.rebuildingTxnIndex) seg.appendAbortedTxn(a);
+  }
+
+  finishTxnIndexRebuild(): void {
+    let any = false;
+    for (const s of this.segments) {
+      if (!s.rebuildingTxnIndex) continue;
+      s.finishTxnRebuild(this.syncing);
+      any = true;
+    }
+    // The rebuilt files may be new names in the directory.
+    if (any && this.syncing) fsyncDir(this.dir);
+  }
+
   private removeOrphanIndexes(names: string[], bases: Set<number>): void {
     for (const name of names) {
-      const suffix = name.endsWith(INDEX_SUFFIX) ? INDEX_SUFFIX : name.endsWith(TIME_INDEX_SUFFIX) ? TIME_INDEX_SUFFIX : null;
+      const suffix = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX].find((x) => name.endsWith(x));
       if (!suffix) continue;
       const base = parseSegmentName(name.slice(0, -suffix.length) + ".log");
       if (base !== null && !bases.has(base)) {
@@ -483,6 +521,36 @@ export class PartitionLog implements FlushTarget {
     return { baseOffset, lastOffset, position };
   }
 
+  /**
+   * Records an aborted transaction whose abort marker was just appended, in
+   * the active segment's transaction index; made durable with the marker
+   * (same fsync round) and counted in the log's failure like any write.
+   */
+  appendAbortedTxn(a: AbortedTxn): void {
+    if (this.closed || this.failure) return;
+    try {
+      this.active.appendAbortedTxn(a);
+    } catch (e) {
+      throw this.fail(e, "writing the transaction index");
+    }
+  }
+
+  /**
+   * Aborted transactions that overlap [from, upper) (lastOffset >= from,
+   * firstOffset < upper), for read_committed fetches: read from the
+   * transaction indexes of the segment holding `from` onwards, stopping at
+   * the first entry after which the last stable offset had reached `upper`.
+   * Entries wholly below the log start are left out.
+   */
+  abortedTxns(from: number, upper: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    if (this.closed || upper <= from) return out;
+    for (let i = Math.max(0, this.segmentIndexFor(from)); i < this.segments.length; i++) {
+      if (this.segments[i]!.collectAbortedTxns(from, upper, out)) break;
+    }
+    return out.length > 0 && out[0]!.lastOffset < this.startOffset ? out.filter((a) => a.lastOffset >= this.startOffset) : out;
+  }
+
   /** Marks the log failed (once, logged) and returns the error appends get from now on. */
   private fail(cause: unknown, doing: string): LogStorageError {
     if (!this.failure) {
@@ -523,7 +591,10 @@ export class PartitionLog implements FlushTarget {
     this.flushingGeneration = this.generation;
     if (this.closed) return [];
     const file = this.active.activeFile;
-    return file && file.dirty ? [file] : [];
+    const files = file && file.dirty ? [file] : [];
+    const txn = this.active.txnDirtyFile;
+    if (txn) files.push(txn);
+    return files;
   }
 
   afterFlush(error: unknown): void {
@@ -908,6 +979,7 @@ export class PartitionLog implements FlushTarget {
     const seg = this.active;
     try {
       if (seg.activeFile?.dirty) seg.activeFile.syncNow();
+      seg.txnDirtyFile?.syncNow();
       seg.writeIndexes(true);
       // After a failed write or fsync the next start must treat the log as crashed.
       if (this.failure) return;

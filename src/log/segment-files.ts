@@ -6,6 +6,8 @@ import { join } from "node:path";
 export const LOG_SUFFIX = ".log";
 export const INDEX_SUFFIX = ".index";
 export const TIME_INDEX_SUFFIX = ".timeindex";
+/** Aborted transactions whose markers are in the segment (Kafka's). */
+export const TXN_INDEX_SUFFIX = ".txnindex";
 /** Shortened copies of sealed segments, made by earlier builds before renaming them into place; removed at open. */
 export const SWAP_SUFFIX = ".swap";
 /** A segment the cleaner is writing, beside the ones it replaces (`<base>.log.cleaned`, `.index.cleaned` ...). */

@@ -29,7 +29,8 @@ import {
   viewOf,
 } from "./batch-header.ts";
 import { OffsetIndex, TimeIndex } from "./sparse-index.ts";
-import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentName, segmentPath } from "./segment-files.ts";
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentName, segmentPath } from "./segment-files.ts";
+import { TxnIndex, type AbortedTxn } from "./txn-index.ts";
 
 export interface BatchHeader {
   /** File position of the batch in its segment. */
@@ -98,6 +99,10 @@ export class Segment {
   private offsetIndex: OffsetIndex | null = null;
   private timeIndex: TimeIndex | null = null;
   private bytesSinceIndexEntry = 0;
+  /** The aborted-transaction index; null when missing or damaged until recovery rebuilds it. */
+  private txn: TxnIndex | null = null;
+  /** Recovery is refilling the transaction index from the log: it stays open for that until finishTxnRebuild(). */
+  private txnRebuilding = false;
   /** Closed or deleted: reads find nothing (an iterator may outlive its segment). */
   private closed = false;
 
@@ -132,6 +137,9 @@ export class Segment {
   get timeIndexPath(): string {
     return segmentPath(this.dir, this.baseOffset, TIME_INDEX_SUFFIX + this.tag);
   }
+  get txnIndexPath(): string {
+    return segmentPath(this.dir, this.baseOffset, TXN_INDEX_SUFFIX + this.tag);
+  }
   get isActive(): boolean {
     return this.file !== null;
   }
@@ -142,7 +150,9 @@ export class Segment {
 
   /** A new, empty active segment. */
   static create(dir: string, baseOffset: number, now: number): Segment {
-    return new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX)), now);
+    const seg = new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX)), now);
+    seg.txn = TxnIndex.create(seg.txnIndexPath);
+    return seg;
   }
 
   /**
@@ -151,7 +161,9 @@ export class Segment {
    * swap renames it into place.
    */
   static createCleaned(dir: string, baseOffset: number, now: number): Segment {
-    return new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX + CLEANED_SUFFIX)), now, CLEANED_SUFFIX);
+    const seg = new Segment(dir, baseOffset, 0, DataFile.create(segmentPath(dir, baseOffset, LOG_SUFFIX + CLEANED_SUFFIX)), now, CLEANED_SUFFIX);
+    seg.txn = TxnIndex.create(seg.txnIndexPath);
+    return seg;
   }
 
   /**
@@ -184,6 +196,8 @@ export class Segment {
     const seg = new Segment(dir, baseOffset, size, DataFile.open(segmentPath(dir, baseOffset, LOG_SUFFIX)), Date.now());
     seg.offsetIndex = index;
     seg.timeIndex = times;
+    seg.txn = TxnIndex.open(seg.txnIndexPath, baseOffset, nextOffset);
+    seg.txn?.reopen();
     const last = times.last();
     if (last) {
       seg.maxTimestamp = last.timestamp;
@@ -223,6 +237,7 @@ export class Segment {
     }
     const seg = new Segment(dir, baseOffset, logStat.size, null, Date.now());
     seg.lastModifiedMs = logStat.mtimeMs;
+    seg.txn = TxnIndex.open(seg.txnIndexPath, baseOffset, limitOffset);
     if (timeSize > 0) {
       const v = readAt(timePath, timeSize - TimeIndex.ENTRY, TimeIndex.ENTRY);
       const ts = v.getInt32(0) * 2 ** 32 + v.getUint32(4);
@@ -274,6 +289,8 @@ export class Segment {
   seal(fsync: boolean): void {
     const file = this.file!;
     if (fsync) file.syncNow();
+    // The directory fsync of writeIndexes also makes a new transaction index's name durable.
+    if (!this.txnRebuilding) this.txn?.seal(fsync);
     this.writeIndexes(fsync);
     file.close();
     this.file = null;
@@ -456,12 +473,59 @@ export class Segment {
     }
     this.file.truncate(position);
     this.size = position;
-    return this.reindex(intervalBytes);
+    const next = this.reindex(intervalBytes);
+    if (this.txn) {
+      this.txn.reopen();
+      this.txn.truncateFrom(next);
+    } else this.txn = TxnIndex.create(this.txnIndexPath);
+    return next;
+  }
+
+  // ------------------------------------------------- aborted transactions
+
+  /** The transaction index is missing or damaged (or was never checked): recovery must rebuild it. */
+  get txnIndexMissing(): boolean {
+    return this.txn === null;
+  }
+
+  /** Empties the transaction index for recovery to refill from the log (see finishTxnRebuild). */
+  startTxnRebuild(): void {
+    this.txn?.close();
+    this.txn = TxnIndex.create(this.txnIndexPath);
+    this.txnRebuilding = true;
+  }
+
+  get rebuildingTxnIndex(): boolean {
+    return this.txnRebuilding;
+  }
+
+  /** The rebuilt transaction index is complete: a sealed segment's is made durable (when `fsync`) and closed. */
+  finishTxnRebuild(fsync: boolean): void {
+    this.txnRebuilding = false;
+    if (this.file) {
+      if (fsync) this.txn?.syncNow();
+    } else this.txn?.seal(fsync);
+  }
+
+  /** Records an abort marker written to this segment (the active one, or one being rebuilt or cleaned). */
+  appendAbortedTxn(a: AbortedTxn): void {
+    this.txn!.append(a);
+  }
+
+  /** The transaction index's file when it holds unsynced entries. */
+  get txnDirtyFile(): DataFile | null {
+    return this.txn?.dirtyFile ?? null;
+  }
+
+  /** See TxnIndex.collect; a segment without a sound index contributes nothing. */
+  collectAbortedTxns(from: number, upper: number, out: AbortedTxn[]): boolean {
+    return !this.closed && this.txn !== null && this.txn.collect(from, upper, out);
   }
 
   /** Closes the fds and forgets the index mappings (unmapped once collected). */
   close(): void {
     this.closed = true;
+    this.txn?.close();
     this.file?.close();
     this.file = null;
     this.closeReader();
@@ -475,5 +539,6 @@ export class Segment {
     unlinkIfExists(this.logPath);
     unlinkIfExists(this.indexPath);
     unlinkIfExists(this.timeIndexPath);
+    unlinkIfExists(this.txnIndexPath);
   }
 }

@@ -24,6 +24,7 @@ import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
   TIME_INDEX_SUFFIX,
+  TXN_INDEX_SUFFIX,
   parseSegmentName,
   segmentPath,
 } from "./segment-files.ts";
@@ -36,7 +37,7 @@ export interface SwapPlan {
 }
 
 /** Index files first, the log last: a `.log.cleaned` still present means the swap is unfinished. */
-const SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX];
+const SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX];
 
 function unlinkIfExists(path: string): void {
   if (existsSync(path)) unlinkSync(path);
@@ -56,6 +57,7 @@ export async function syncPath(path: string): Promise<void> {
 export async function syncCleaned(dir: string, base: number): Promise<void> {
   await syncPath(segmentPath(dir, base, INDEX_SUFFIX + CLEANED_SUFFIX));
   await syncPath(segmentPath(dir, base, TIME_INDEX_SUFFIX + CLEANED_SUFFIX));
+  await syncPath(segmentPath(dir, base, TXN_INDEX_SUFFIX + CLEANED_SUFFIX));
   await syncPath(dir);
 }
 

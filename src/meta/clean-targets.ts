@@ -30,7 +30,6 @@ function targetOf(p: Partition, options: BrokerOptions): CleanTarget {
       deleteRetentionMs: num("delete.retention.ms"),
       segmentBytes: num("segment.bytes"),
     }),
-    abortedTxns: () => p.txn.aborted,
     lastBatchOffsets: () => {
       const last = new Map<number, number>();
       for (const [id, e] of p.txn.producers.entries) {
@@ -40,11 +39,6 @@ function targetOf(p: Partition, options: BrokerOptions): CleanTarget {
       return last;
     },
     lastStableOffset: () => p.lastStableOffset(),
-    markersRemoved: (offsets) => {
-      const gone = new Set(offsets);
-      const kept = p.txn.aborted.filter((a) => !gone.has(a.lastOffset));
-      p.txn.aborted.splice(0, p.txn.aborted.length, ...kept);
-    },
   };
   targets.set(p, t);
   return t;

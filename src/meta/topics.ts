@@ -31,13 +31,19 @@ export class Partition {
     log.onVisible = () => this.wake();
     const snapshot = takeTxnSnapshot(log.dir, log.logEndOffset);
     if (snapshot) this.txn.restore(snapshot);
-    else {
+    const rebuild = log.txnIndexRebuildPending;
+    if (!snapshot || rebuild) {
+      // A transaction index to rebuild needs the replay too: only it knows where each aborted transaction began.
+      const replay = snapshot ? new PartitionTxnState() : this.txn;
+      if (rebuild) replay.onAborted = (a) => log.rebuiltAbortedTxn(a);
       // Headers are enough for everything but transaction markers, whose record says commit or abort.
       for (const b of log.batches(log.logStartOffset)) {
         const facts = batchFacts(b.head);
-        this.txn.apply(facts, facts.control ? b.bytes() : null);
+        replay.apply(facts, facts.control ? b.bytes() : null);
       }
+      if (rebuild) log.finishTxnIndexRebuild();
     }
+    this.txn.onAborted = (a) => log.appendAbortedTxn(a);
   }
 
   /** A clean close: saves the producer state for the next start, then closes the log. */

@@ -5,8 +5,9 @@
 // the log ends exactly where it did when the snapshot was written: after a
 // crash, or anything else that moved the log's end, the state is rebuilt from
 // the log as before. Layout: u32 CRC-32C of the rest, i8 format, i64 end
-// offset, then producers (with their last batches and open transaction) and
-// aborted transactions.
+// offset, then producers (with their last batches and open transaction).
+// Aborted transactions are in the segments' transaction indexes instead
+// (format 0 also held them: such a snapshot is ignored, the log replayed).
 
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -14,24 +15,21 @@ import { crc32c } from "../codec/crc32c.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
-import type { AbortedTxn, PartitionTxnState } from "./partition-txn.ts";
+import type { PartitionTxnState } from "./partition-txn.ts";
 import type { ProducerEntry } from "./producer-state.ts";
 
 export const TXN_SNAPSHOT_FILE = "producer-state.snapshot";
-const FORMAT = 0;
+const FORMAT = 1;
 const BATCH_BYTES = 4 + 4 + 8 + 8;
 const PRODUCER_BYTES = 8 + 2 + 8 + 8 + 4 + 4;
-const ABORTED_BYTES = 8 * 4;
 
 export interface TxnSnapshot {
   producers: ProducerEntry[];
-  aborted: AbortedTxn[];
 }
 
 export function encodeTxnSnapshot(state: PartitionTxnState, endOffset: number): Uint8Array {
-  let size = 4 + 1 + 8 + 4 + 4;
+  let size = 4 + 1 + 8 + 4;
   for (const e of state.producers.entries.values()) size += PRODUCER_BYTES + e.batches.length * BATCH_BYTES;
-  size += state.aborted.length * ABORTED_BYTES;
   const w = Writer.alloc(size);
   w.pos = 4;
   w.int8(FORMAT);
@@ -50,13 +48,6 @@ export function encodeTxnSnapshot(state: PartitionTxnState, endOffset: number): 
       w.int64n(b.firstOffset);
       w.int64n(b.lastOffset);
     }
-  }
-  w.int32(state.aborted.length);
-  for (const a of state.aborted) {
-    w.int64n(a.producerId);
-    w.int64n(a.firstOffset);
-    w.int64n(a.lastOffset);
-    w.int64n(a.lastStableOffset);
   }
   const buf = w.finish();
   new DataView(buf.buffer, buf.byteOffset).setUint32(0, crc32c(buf.subarray(4)));
@@ -80,9 +71,7 @@ export function decodeTxnSnapshot(buf: Uint8Array, endOffset: number): TxnSnapsh
       for (let j = count(BATCH_BYTES); j > 0; j--) e.batches.push({ firstSeq: r.int32(), lastSeq: r.int32(), firstOffset: r.int64n(), lastOffset: r.int64n() });
       producers.push(e);
     }
-    const aborted: AbortedTxn[] = [];
-    for (let i = count(ABORTED_BYTES); i > 0; i--) aborted.push({ producerId: r.int64n(), firstOffset: r.int64n(), lastOffset: r.int64n(), lastStableOffset: r.int64n() });
-    return r.remaining === 0 ? { producers, aborted } : null;
+    return r.remaining === 0 ? { producers } : null;
   } catch (e) {
     if (e instanceof DecodeError) return null;
     throw e;

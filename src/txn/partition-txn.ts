@@ -1,22 +1,17 @@
 // What a partition knows about producers and transactions: idempotence state,
-// transactions still open on it (they hold back the last stable offset), and
-// the aborted ones (read_committed fetches get them to filter records). All of
-// it is derived from the batches in the log, so a restart rebuilds it by
+// and transactions still open on it (they hold back the last stable offset).
+// All of it is derived from the batches in the log, so a restart rebuilds it by
 // replaying batch headers, or after a clean close loads it from a snapshot
-// (partition-snapshot.ts); nothing extra has to be made durable.
+// (partition-snapshot.ts). Aborted transactions are not kept here: each one
+// is handed to `onAborted` as its marker is applied, and the log keeps them in
+// its segments' transaction indexes (log/txn-index.ts).
 
 import { ATTRIBUTES, BASE_SEQUENCE, LAST_OFFSET_DELTA, MAX_TIMESTAMP, PRODUCER_EPOCH, PRODUCER_ID, batchBaseOffset, readInt64, viewOf } from "../log/batch-header.ts";
 import { Attr, iterateRecords, readControlRecord, RecordsError, type ControlRecord } from "../protocol/records.ts";
+import type { AbortedTxn } from "../log/txn-index.ts";
 import { ProducerStateTable, type ProducerEntry } from "./producer-state.ts";
 
-export interface AbortedTxn {
-  producerId: number;
-  firstOffset: number;
-  /** Offset of the abort marker. */
-  lastOffset: number;
-  /** The partition's last stable offset right after the marker (Kafka's .txnindex keeps it too): lets a lookup stop early. */
-  lastStableOffset: number;
-}
+export type { AbortedTxn } from "../log/txn-index.ts";
 
 export interface BatchFacts {
   baseOffset: number;
@@ -61,15 +56,15 @@ export class PartitionTxnState {
   readonly producers = new ProducerStateTable();
   /** producer id → first offset of its open transaction here. */
   readonly open = new Map<number, number>();
-  readonly aborted: AbortedTxn[] = [];
+  /** Told of each transaction an applied abort marker ends (the partition writes it to the log's transaction index). */
+  onAborted: ((a: AbortedTxn) => void) | null = null;
 
   /** Takes over the state a snapshot saved (instead of replaying the log). */
-  restore(snapshot: { producers: ProducerEntry[]; aborted: AbortedTxn[] }): void {
+  restore(snapshot: { producers: ProducerEntry[] }): void {
     for (const e of snapshot.producers) {
       this.producers.entries.set(e.producerId, e);
       if (e.txnFirstOffset >= 0) this.open.set(e.producerId, e.txnFirstOffset);
     }
-    for (const a of snapshot.aborted) this.aborted.push(a);
   }
 
   /** Applies one appended (or replayed) batch. */
@@ -82,7 +77,7 @@ export class PartitionTxnState {
       const first = this.open.get(b.producerId);
       if (first !== undefined) {
         this.open.delete(b.producerId);
-        if (type === 0) this.aborted.push({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset, lastStableOffset: this.firstUnstableOffset() ?? b.lastOffset + 1 });
+        if (type === 0) this.onAborted?.({ producerId: b.producerId, firstOffset: first, lastOffset: b.lastOffset, lastStableOffset: this.firstUnstableOffset() ?? b.lastOffset + 1 });
       }
       this.producers.endTransaction(b.producerId, b.producerEpoch, b.maxTimestamp, marker?.coordinatorEpoch ?? -1);
       return;
@@ -100,38 +95,5 @@ export class PartitionTxnState {
     let min: number | null = null;
     for (const o of this.open.values()) if (min === null || o < min) min = o;
     return min;
-  }
-
-  /**
-   * Aborted transactions overlapping [from, to], for read_committed fetches,
-   * in O(log n + k) however many there are: the list is in marker order, so
-   * the first marker at or after `from` is found by bisection; the scan stops
-   * at a marker after which the last stable offset was beyond `to`, since
-   * every transaction that started by `to` had ended by then (Kafka's
-   * .txnindex lookup stops on the same condition).
-   */
-  abortedBetween(from: number, to: number): AbortedTxn[] {
-    const list = this.aborted;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid]!.lastOffset < from) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: AbortedTxn[] = [];
-    for (let i = lo; i < list.length; i++) {
-      const a = list[i]!;
-      if (a.firstOffset <= to) out.push(a);
-      if (a.lastStableOffset > to) break;
-    }
-    return out;
-  }
-
-  /** Drops what lies wholly below the log start (retention, DeleteRecords). */
-  trimBelow(logStartOffset: number): void {
-    let i = 0;
-    while (i < this.aborted.length && this.aborted[i]!.lastOffset < logStartOffset) i++;
-    if (i) this.aborted.splice(0, i);
   }
 }

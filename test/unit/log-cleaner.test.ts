@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { Codec } from "../../src/codec/compression.ts";
 import { cleanLog, CleanAborted, Slicer, type CleanTarget, type CompactionConfig } from "../../src/log/cleaner.ts";
 import { LogCleaner } from "../../src/log/cleaner-scheduler.ts";
-import type { AbortedRange } from "../../src/log/cleaner-txn.ts";
 import { PartitionLog } from "../../src/log/partition-log.ts";
 import { CLEANED_SUFFIX, CLEANER_SWAP_FILE, segmentName } from "../../src/log/segment-files.ts";
 import { buildBatch, buildControlBatch, iterateRecords, readBatchHeader, type RecordInit } from "../../src/protocol/records.ts";
@@ -44,22 +43,17 @@ function fresh(segmentBytes = 1500) {
 }
 
 interface Txn {
-  aborted: AbortedRange[];
   last: Map<number, number>;
   lso?: number;
 }
 
-function target(log: PartitionLog, cfg: Partial<CompactionConfig> = {}, txn: Txn = { aborted: [], last: new Map() }): CleanTarget {
+function target(log: PartitionLog, cfg: Partial<CompactionConfig> = {}, txn: Txn = { last: new Map() }): CleanTarget {
   return {
     name: "c-0",
     log,
     config: () => ({ minCleanableRatio: 0.5, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER, deleteRetentionMs: 86_400_000, segmentBytes: 1500, ...cfg }),
-    abortedTxns: () => txn.aborted,
     lastBatchOffsets: () => txn.last,
     lastStableOffset: () => txn.lso ?? log.logEndOffset,
-    markersRemoved: (offsets) => {
-      txn.aborted = txn.aborted.filter((a) => !offsets.includes(a.lastOffset));
-    },
   };
 }
 
@@ -212,7 +206,7 @@ describe("log cleaner", () => {
     const log = open();
     updates(log, 200, 3);
     const third = log.sealedSegments()[2]!.baseOffset;
-    const txn: Txn = { aborted: [], last: new Map(), lso: third + 1 };
+    const txn: Txn = { last: new Map(), lso: third + 1 };
     const s1 = (await run(target(log, {}, txn)))!;
     expect(s1.cleanedUpTo).toBeLessThanOrEqual(third + 1);
     // Records whose segment is younger than the lag stay dirty.
@@ -239,19 +233,16 @@ describe("log cleaner", () => {
     const a1 = txnBatch("a1");
     const a2 = txnBatch("a2", "k1");
     const abortMarker = marker(false);
+    // The transaction index entries the partition's transaction state writes for each abort marker.
+    log.appendAbortedTxn({ producerId: pid, firstOffset: a1.baseOffset, lastOffset: abortMarker.baseOffset, lastStableOffset: abortMarker.baseOffset + 1 });
     // The producer's last data batch: aborted too, after a plain update to k0.
     put(log, [{ key: "k0", value: "plain", timestamp: T0 }]);
     const a3 = txnBatch("a3", "k2");
     const abortMarker2 = marker(false);
+    log.appendAbortedTxn({ producerId: pid, firstOffset: a3.baseOffset, lastOffset: abortMarker2.baseOffset, lastStableOffset: abortMarker2.baseOffset + 1 });
     log.roll();
     updates(log, 5, 50, 0, Codec.NONE, 1000);
-    const txn: Txn = {
-      aborted: [
-        { producerId: pid, firstOffset: a1.baseOffset, lastOffset: abortMarker.baseOffset },
-        { producerId: pid, firstOffset: a3.baseOffset, lastOffset: abortMarker2.baseOffset },
-      ],
-      last: new Map([[pid, a3.lastOffset]]),
-    };
+    const txn: Txn = { last: new Map([[pid, a3.lastOffset]]) };
     const t = target(log, { deleteRetentionMs: 1000 }, txn);
     const now = Date.now();
     const s1 = (await run(t, now))!;
@@ -273,7 +264,8 @@ describe("log cleaner", () => {
     // The commit marker's transaction lost its record to a newer key value, the first abort marker its data:
     // both gone. The second abort marker stays while its (emptied) batch does.
     expect(markers).toEqual([abortMarker2.baseOffset]);
-    expect(txn.aborted.map((a) => a.lastOffset)).toEqual([abortMarker2.baseOffset]);
+    // The cleaned segments' transaction indexes keep only the transaction whose (emptied) batch stays.
+    expect(log.abortedTxns(0, log.logEndOffset)).toEqual([{ producerId: pid, firstOffset: a3.baseOffset, lastOffset: abortMarker2.baseOffset, lastStableOffset: abortMarker2.baseOffset + 1 }]);
   });
 
   test("idempotence survives cleaning: producer state rebuilt from the cleaned log knows each producer's last sequence", async () => {
@@ -288,7 +280,7 @@ describe("log cleaner", () => {
     // Later plain writes supersede every record of both producers: their last batches stay, emptied.
     for (const k of ["k0", "k1", "k2"]) put(log, [{ key: k, value: "plain", timestamp: T0 }]);
     log.roll();
-    const stats = (await run(target(log, {}, { aborted: [], last })))!;
+    const stats = (await run(target(log, {}, { last })))!;
     expect(stats.recordsKept).toBeLessThan(stats.recordsRead);
     const heads = [...log.batches(0)].map((b) => readBatchHeader(b.head, 0)).filter((h) => h.producerId >= 0);
     expect(heads.map((h) => [h.producerId, h.recordCount, h.baseSequence])).toEqual([

@@ -69,7 +69,7 @@ test("a partition holding a transaction the coordinator has not open gets an abo
   const p = partition(b, 0);
   expect(p.txn.open.size).toBe(0);
   expect(p.lastStableOffset()).toBe(4);
-  expect(p.txn.aborted).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3, lastStableOffset: 4 }]);
+  expect(p.log.abortedTxns(0, p.log.logEndOffset)).toEqual([{ producerId: pid, firstOffset: 0, lastOffset: 3, lastStableOffset: 4 }]);
   expect(b.transactions.get("tx")!.state).toBe("CompleteCommit");
 });
 
@@ -84,7 +84,7 @@ test("a partition the open transaction did not list joins it, and the commit's m
   expect((await b.transactions.endTxn("tx", pid, epoch, true, false)).errorCode).toBe(0);
   for (const p of [0, 1]) {
     expect(partition(b, p).lastStableOffset()).toBe(4);
-    expect(partition(b, p).txn.aborted).toEqual([]);
+    expect(partition(b, p).log.abortedTxns(0, partition(b, p).log.logEndOffset)).toEqual([]);
   }
 });
 
