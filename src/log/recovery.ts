@@ -45,6 +45,7 @@ export interface ScanRules {
 }
 
 const CHUNK = 1 << 20;
+const LARGE_BATCH = 64 << 10;
 
 export function scanSegment(
   segment: Segment,
@@ -59,18 +60,20 @@ export function scanSegment(
   let bufStart = 0;
   let bufLen = 0;
   // Makes file bytes [pos, pos+n) available in buf; n never exceeds what the file holds.
-  const ensure = (pos: number, n: number): number => {
+  // `exact`: read only those bytes (a header walked below the recovery point), not a whole chunk.
+  const ensure = (pos: number, n: number, exact = false): number => {
     if (pos >= bufStart && pos + n <= bufStart + bufLen) return pos - bufStart;
     if (n > buf.length) {
       buf = Buffer.allocUnsafe(n);
       view = viewOf(buf);
     }
     bufStart = pos;
-    bufLen = file.read(buf, pos, Math.min(buf.length, fileSize - pos));
+    bufLen = file.read(buf, pos, Math.min(exact ? n : buf.length, fileSize - pos));
     return bufLen >= n ? 0 : -1;
   };
 
   let pos = 0;
+  let lastSize = LARGE_BATCH;
   let next = segment.baseOffset;
   const trusted = rules.trustedBelow ?? 0;
   let problem: string | null = null;
@@ -80,10 +83,13 @@ export function scanSegment(
       problem = `${available} trailing bytes at ${pos} are not a whole batch header`;
       break;
     }
-    let at = ensure(pos, HEADER_SIZE);
+    // Below the recovery point only headers are needed: after a large batch, read just the next header
+    // (skipping nearly every byte); after small ones, chunks cost fewer reads.
+    let at = ensure(pos, HEADER_SIZE, trusted > next && lastSize >= LARGE_BATCH);
     problem = at < 0 ? `short read at ${pos}` : headerProblem(view, at, available);
     if (problem) break;
     const size = batchSize(view, at);
+    lastSize = size;
     if (trusted > next) {
       const base = batchBaseOffset(view, at);
       const last = base + batchLastOffsetDelta(view, at);
