@@ -531,7 +531,8 @@ export class PartitionLog implements FlushTarget {
     try {
       this.active.appendAbortedTxn(a);
     } catch (e) {
-      throw this.fail(e, "writing the transaction index");
+      // The marker's flush now fails: whoever waits for it learns the storage error there.
+      this.fail(e, "writing the transaction index");
     }
   }
 

@@ -45,12 +45,20 @@ export interface OpenPartitionTxn {
 }
 
 export interface MarkerWriter {
-  /** Appends a COMMIT or ABORT control batch for (producerId, epoch) to one partition. */
-  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean): void;
+  /**
+   * Appends a COMMIT or ABORT control batch for (producerId, epoch) to one
+   * partition; false when the partition's log failed (a write or fsync error:
+   * it takes nothing until restart) and the marker is not written.
+   */
+  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean): boolean;
   /** Makes the transaction's pending offset commits for `group` visible (commit) or drops them (abort). */
   completeOffsets(group: string, producerId: number, commit: boolean): void;
-  /** Resolves once markers and offsets written so far are durable. */
-  flush(): Promise<void>;
+  /**
+   * Resolves once the markers written so far to `partitions` (partition keys)
+   * and the offsets completed so far are durable, to the keys of those whose
+   * log failed instead (their marker may be lost).
+   */
+  flush(partitions: readonly string[]): Promise<string[]>;
   /** Does the partition hold a transaction of this producer open (no marker yet)? */
   isOpen(topic: string, partition: number, producerId: number): boolean;
   /** Every transaction some partition holds open. */
@@ -129,21 +137,43 @@ export class TransactionCoordinator {
     await this.finish(t, false);
   }
 
-  /** Writes the markers of a transaction in a Prepare state and completes it. */
+  /**
+   * Writes the markers of a transaction in a Prepare state and completes it.
+   * A partition whose log failed (write or fsync error) cannot take its
+   * marker until a restart: as Kafka's coordinator does when a partition's log
+   * dir fails, the transaction then stays in its Prepare state (its outcome is
+   * decided and durable) holding just those partitions, and is completed once
+   * they can take the marker, here by the start-up recovery after a restart.
+   * Meanwhile its producer's next InitProducerId, AddPartitionsToTxn or EndTxn
+   * gets CONCURRENT_TRANSACTIONS (retriable), and every other partition has
+   * its marker, so their last stable offsets move on.
+   */
   private async finish(t: TxnMeta, recovering: boolean): Promise<void> {
     const commit = t.state === "PrepareCommit";
     let written = 0;
+    const failed = new Set<string>();
+    const marked: string[] = [];
     for (const k of t.partitions) {
       const [topic, p] = splitPartitionKey(k);
       // A marker a crash left behind already closed the partition's transaction: a second one is not written.
       if (recovering && !this.markers.isOpen(topic, p, t.producerId)) continue;
-      this.markers.writeMarker(topic, p, t.producerId, t.epoch, commit);
+      if (!this.markers.writeMarker(topic, p, t.producerId, t.epoch, commit)) {
+        failed.add(k);
+        continue;
+      }
+      marked.push(k);
       if (++written === 1) failpoint("txn.after-first-marker");
     }
     for (const g of t.groups) this.markers.completeOffsets(g, t.producerId, commit);
     failpoint("txn.after-markers-written");
-    await this.markers.flush();
+    for (const k of await this.markers.flush(marked)) failed.add(k);
     failpoint("txn.after-markers-durable");
+    if (failed.size > 0) {
+      t.partitions = t.partitions.filter((k) => failed.has(k));
+      const names = t.partitions.map((k) => splitPartitionKey(k).join("-")).join(", ");
+      this.warn(`transaction ${t.transactionalId}: ${commit ? "commit" : "abort"} markers not durable in ${names} (storage error); it stays ${t.state} until a restart finishes it`);
+      return;
+    }
     t.state = commit ? "CompleteCommit" : "CompleteAbort";
     t.partitions = [];
     t.groups = [];
@@ -363,7 +393,7 @@ export class TransactionCoordinator {
     const byProducer = new Map<number, TxnMeta>();
     for (const t of this.txns.values()) byProducer.set(t.producerId, t);
     const changed = new Set<TxnMeta>();
-    let wrote = false;
+    const wrote: string[] = [];
     for (const o of this.markers.openTransactions()) {
       const t = byProducer.get(o.producerId);
       if (t && (t.state === "Ongoing" || isPrepare(t.state))) {
@@ -377,8 +407,7 @@ export class TransactionCoordinator {
       }
       const epoch = Math.max(o.epoch, t ? t.epoch : 0);
       this.warn(`recovery: ${o.topic}-${o.partition} holds a transaction of producer ${o.producerId} that is not open at the coordinator (${t ? t.state : "unknown"}): aborted with epoch ${epoch}`);
-      this.markers.writeMarker(o.topic, o.partition, o.producerId, epoch, false);
-      wrote = true;
+      if (this.markers.writeMarker(o.topic, o.partition, o.producerId, epoch, false)) wrote.push(partitionKey(o.topic, o.partition));
     }
     const saves: Promise<void>[] = [];
     for (const t of changed) if (t.state === "Ongoing") saves.push(this.save(t));
@@ -387,7 +416,7 @@ export class TransactionCoordinator {
       this.warn(`recovery: finishing ${t.transactionalId} (${t.state}, producer ${t.producerId} epoch ${t.epoch}, ${t.partitions.length} partitions)`);
       await this.finish(t, true);
     }
-    if (wrote) await this.markers.flush();
+    if (wrote.length > 0) await this.markers.flush(wrote);
     await Promise.all(saves);
     await this.store.flushed();
   }

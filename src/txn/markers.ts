@@ -3,31 +3,36 @@
 // group coordinator when a transaction ends.
 
 import type { TopicRegistry } from "../meta/topics.ts";
-import type { PartitionLog } from "../log/partition-log.ts";
+import { LogStorageError } from "../log/partition-log.ts";
 import { buildControlBatch } from "../protocol/records.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { batchFacts } from "./partition-txn.ts";
-import type { MarkerWriter, OpenPartitionTxn } from "./coordinator.ts";
+import { splitPartitionKey, type MarkerWriter, type OpenPartitionTxn } from "./coordinator.ts";
 
 /** Resolves once the group's offsets log holds the outcome durably. */
 export type OffsetCompletion = (group: string, producerId: number, commit: boolean) => Promise<void>;
 
 export class LogMarkerWriter implements MarkerWriter {
-  private readonly dirty = new Set<PartitionLog>();
   private completions: Promise<void>[] = [];
   /** Set by the group coordinator so committed transactional offsets become visible. */
   onOffsets: OffsetCompletion | null = null;
 
   constructor(private readonly topics: TopicRegistry) {}
 
-  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean, coordinatorEpoch = 0): void {
+  writeMarker(topic: string, partition: number, producerId: number, epoch: number, commit: boolean, coordinatorEpoch = 0): boolean {
     const part = this.topics.get(topic)?.partitions[partition];
-    if (!part) return; // the topic was deleted while the transaction was open
+    if (!part) return true; // the topic was deleted while the transaction was open
     const batch = buildControlBatch({ producerId, producerEpoch: epoch, commit, coordinatorEpoch, timestamp: Date.now() });
-    part.log.append(batch);
+    try {
+      part.log.append(batch);
+    } catch (e) {
+      // The log logged why; it answers KAFKA_STORAGE_ERROR to everything until restart.
+      if (e instanceof LogStorageError) return false;
+      throw e;
+    }
     part.txn.apply(batchFacts(batch), batch);
     part.wake();
-    this.dirty.add(part.log);
+    return true;
   }
 
   /**
@@ -44,8 +49,7 @@ export class LogMarkerWriter implements MarkerWriter {
       if (transactionVersion >= 2 ? epoch <= known.epoch : epoch < known.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
       if (coordinatorEpoch < known.coordinatorEpoch) return ErrorCode.TRANSACTION_COORDINATOR_FENCED;
     }
-    this.writeMarker(topic, partition, producerId, epoch, commit, coordinatorEpoch);
-    return ErrorCode.NONE;
+    return this.writeMarker(topic, partition, producerId, epoch, commit, coordinatorEpoch) ? ErrorCode.NONE : ErrorCode.KAFKA_STORAGE_ERROR;
   }
 
   isOpen(topic: string, partition: number, producerId: number): boolean {
@@ -67,12 +71,22 @@ export class LogMarkerWriter implements MarkerWriter {
     if (done) this.completions.push(done);
   }
 
-  async flush(): Promise<void> {
-    const logs = [...this.dirty];
-    this.dirty.clear();
+  async flush(partitions: readonly string[]): Promise<string[]> {
+    const failed: string[] = [];
+    const logs = partitions.map(async (k) => {
+      const [topic, p] = splitPartitionKey(k);
+      const log = this.topics.get(topic)?.partitions[p]?.log;
+      try {
+        await log?.flushed();
+      } catch (e) {
+        if (!(e instanceof LogStorageError)) throw e;
+        failed.push(k);
+      }
+    });
     // EndTxn answers only once committed offsets would survive a crash too, not just the markers.
     const offsets = this.completions;
     this.completions = [];
-    await Promise.all([...logs.map((l) => l.flushed()), ...offsets]);
+    await Promise.all([...logs, ...offsets]);
+    return failed;
   }
 }

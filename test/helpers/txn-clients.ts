@@ -1,11 +1,17 @@
 // Long-lived transactional client processes for the transaction tests: a
 // child that prints one JSON line per step (txn.py hold / crash_end and their
-// node counterparts), read as the lines arrive.
+// node counterparts), read as the lines arrive; and what the crash tests of
+// ending a transaction check afterwards.
 
+import { expect } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { CLIENTS, PY } from "./clients.ts";
+import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
+import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
+import type { SpawnedBroker } from "./broker.ts";
+import { CLIENTS, PY, py as pyScript, type Client } from "./clients.ts";
 import { collectJsonLines, waitFor } from "./run.ts";
+import { connectWire } from "./wire-client.ts";
 
 /** A child process whose stdout is JSON lines; line(n) waits for the n-th (0-based). */
 export class LineClient {
@@ -56,4 +62,56 @@ export class Holder {
   kill9(): Promise<void> {
     return this.client.kill9();
   }
+}
+
+export const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
+
+/** [partition, offset, key] */
+export type Rec = [number, number, string];
+
+/** The failpoints between the steps of ending a transaction (src/txn/coordinator.ts), in order. */
+export const TXN_END_POINTS = ["txn.after-prepare", "txn.after-first-marker", "txn.after-markers-written", "txn.after-markers-durable", "txn.after-complete"];
+
+/**
+ * crash_end of txn.py, ckjs/txn.mjs or kafkajs/txn.mjs: a producer whose EndTxn meets the crash.
+ * `wait` (txn.py only): it waits for a line on stdin before ending the transaction and again before the next one.
+ */
+export function startCrashEnd(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python", wait = false): LineClient {
+  const cmd = client === "python" ? [PY, join(CLIENTS, "py/txn.py")] : ["node", join(CLIENTS, client === "ckjs" ? "ckjs/txn.mjs" : "kafkajs/txn.mjs")];
+  return LineClient.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome, ...(wait ? ["wait"] : [])]);
+}
+
+export async function describeProducers(port: number, topic: string): Promise<DescribeProducersResponse.ProducerState[]> {
+  const c = await connectWire(port);
+  try {
+    const r = await c.call<DescribeProducersResponse.DescribeProducersResponse>(61, 0, { topics: [{ name: topic, partitionIndexes: [0, 1] }] });
+    return r.topics[0]!.partitions.flatMap((p) => p.activeProducers);
+  } finally {
+    c.close();
+  }
+}
+
+export async function txnState(port: number, txid: string): Promise<string> {
+  const c = await connectWire(port);
+  try {
+    const r = await c.call<DescribeTransactionsResponse.DescribeTransactionsResponse>(65, 0, { transactionalIds: [txid] });
+    return r.transactionStates[0]!.transactionState;
+  } finally {
+    c.close();
+  }
+}
+
+export const keysOf = (rs: Rec[]) => rs.map((r) => `${r[0]}:${r[2]}`).sort();
+/** crash_end's keys of the given prefixes on partitions 0 and 1. */
+export const expected = (txid: string, prefixes: string[]) => [0, 1].flatMap((p) => prefixes.flatMap((x) => [0, 1, 2].map((i) => `${p}:${txid}-${x}${i}`))).sort();
+
+/** What both isolation levels see, and that no transaction stays open anywhere. */
+export async function checkAfter(b: SpawnedBroker, topic: string, txid: string, visible: string[], all: string[]): Promise<void> {
+  const [committed, uncommitted] = await Promise.all([py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"), py<Rec[]>(b.bootstrap, "consume", topic, "read_uncommitted")]);
+  expect(keysOf(committed)).toEqual(expected(txid, visible));
+  // Every record once: a marker written again after the crash would not show here, a record written twice would.
+  expect(keysOf(uncommitted)).toEqual(expected(txid, all));
+  const producers = await describeProducers(b.port, topic);
+  expect(producers.length).toBeGreaterThan(0);
+  for (const p of producers) expect(Number(p.currentTxnStartOffset)).toBe(-1);
 }

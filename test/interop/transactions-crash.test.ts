@@ -24,49 +24,9 @@
 // simulator wraps.
 
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import type * as DescribeProducersResponse from "../../generated/DescribeProducersResponse.ts";
-import type * as DescribeTransactionsResponse from "../../generated/DescribeTransactionsResponse.ts";
 import { spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, CLIENTS, missing, PY, py as pyScript, type Client } from "../helpers/clients.ts";
-import { Holder, LineClient } from "../helpers/txn-clients.ts";
-import { connectWire } from "../helpers/wire-client.ts";
-
-const py = <T = any>(bootstrap: string, ...args: string[]) => pyScript<T>("txn.py", bootstrap, args);
-
-/** [partition, offset, key] */
-type Rec = [number, number, string];
-
-const POINTS = ["txn.after-prepare", "txn.after-first-marker", "txn.after-markers-written", "txn.after-markers-durable", "txn.after-complete"];
-
-/** crash_end of txn.py, ckjs/txn.mjs or kafkajs/txn.mjs: a producer whose EndTxn meets the crash. */
-function startClient(bootstrap: string, topic: string, txid: string, outcome: "commit" | "abort", client: Client = "python"): LineClient {
-  const cmd = client === "python" ? [PY, join(CLIENTS, "py/txn.py")] : ["node", join(CLIENTS, client === "ckjs" ? "ckjs/txn.mjs" : "kafkajs/txn.mjs")];
-  return LineClient.spawn([...cmd, bootstrap, "crash_end", topic, txid, outcome]);
-}
-
-async function describeProducers(port: number, topic: string): Promise<DescribeProducersResponse.ProducerState[]> {
-  const c = await connectWire(port);
-  try {
-    const r = await c.call<DescribeProducersResponse.DescribeProducersResponse>(61, 0, { topics: [{ name: topic, partitionIndexes: [0, 1] }] });
-    return r.topics[0]!.partitions.flatMap((p) => p.activeProducers);
-  } finally {
-    c.close();
-  }
-}
-
-async function txnState(port: number, txid: string): Promise<string> {
-  const c = await connectWire(port);
-  try {
-    const r = await c.call<DescribeTransactionsResponse.DescribeTransactionsResponse>(65, 0, { transactionalIds: [txid] });
-    return r.transactionStates[0]!.transactionState;
-  } finally {
-    c.close();
-  }
-}
-
-const keysOf = (rs: Rec[]) => rs.map((r) => `${r[0]}:${r[2]}`).sort();
-const expected = (txid: string, prefixes: string[]) => [0, 1].flatMap((p) => prefixes.flatMap((x) => [0, 1, 2].map((i) => `${p}:${txid}-${x}${i}`))).sort();
+import { CLIENT_TEST_TIMEOUT, missing, type Client } from "../helpers/clients.ts";
+import { checkAfter, describeProducers, expected, Holder, keysOf, py, startCrashEnd as startClient, txnState, TXN_END_POINTS as POINTS, type Rec } from "../helpers/txn-clients.ts";
 
 /** Waits for the failpoint's SIGKILL, then starts the broker again on the same data dir without it. */
 async function crashAndRestart(b: SpawnedBroker, point: string): Promise<SpawnedBroker> {
@@ -76,16 +36,6 @@ async function crashAndRestart(b: SpawnedBroker, point: string): Promise<Spawned
   return b.restart({ env: { KLITE_TEST_FAILPOINT: "" } });
 }
 
-/** What both isolation levels see, and that no transaction stays open anywhere. */
-async function checkAfter(b: SpawnedBroker, topic: string, txid: string, visible: string[], all: string[]): Promise<void> {
-  const [committed, uncommitted] = await Promise.all([py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"), py<Rec[]>(b.bootstrap, "consume", topic, "read_uncommitted")]);
-  expect(keysOf(committed)).toEqual(expected(txid, visible));
-  // Every record once: a marker written again after the crash would not show here, a record written twice would.
-  expect(keysOf(uncommitted)).toEqual(expected(txid, all));
-  const producers = await describeProducers(b.port, topic);
-  expect(producers.length).toBeGreaterThan(0);
-  for (const p of producers) expect(Number(p.currentTxnStartOffset)).toBe(-1);
-}
 
 describe.concurrent("a broker killed while ending a transaction", () => {
   const cases: [string, Client][] = [...POINTS.map((p): [string, Client] => [p, "python"]), ["txn.after-prepare", "ckjs"], ["txn.after-markers-durable", "ckjs"], ["txn.after-prepare", "kafkajs"], ["txn.after-first-marker", "kafkajs"]];

@@ -11,6 +11,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Broker } from "../../src/broker.ts";
 import { DEFAULT_OPTIONS } from "../../src/config.ts";
+import { partitionKey } from "../../src/txn/coordinator.ts";
 import { batchFacts } from "../../src/txn/partition-txn.ts";
 import { TXN_LOG_FILE } from "../../src/txn/state-store.ts";
 import { producerBatch } from "../helpers/wire-client.ts";
@@ -97,7 +98,7 @@ test("a Prepare state is finished once: a partition whose marker a crash left be
   t.state = "PrepareCommit";
   await b.txnStore.saveTxn(t);
   b.markers.writeMarker("t", 0, pid, epoch, true);
-  await b.markers.flush();
+  expect(await b.markers.flush([partitionKey("t", 0)])).toEqual([]);
   await b.close();
   b = await open(dir);
   expect(b.transactions.get("tx")!.state).toBe("CompleteCommit");

@@ -32,12 +32,13 @@ usage: txn.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdout
       read_committed (default) waits for offsets no transaction holds
   watermarks TOPIC PARTITION   — high watermark as read_committed (the last stable
       offset) and as read_uncommitted sees it
-  crash_end TOPIC TXID commit|abort
+  crash_end TOPIC TXID commit|abort [wait]
       partitions 0 and 1: commits <txid>-a0..a2 on each, then opens a transaction
       with <txid>-b0..b2 on each (acked), prints {"ready": ...} and ends it as told,
       retrying while the error is retriable (the broker may die during EndTxn and
       come back); prints {"ended": ...}, then commits <txid>-c0..c2 on each and
-      prints {"done": ...}.
+      prints {"done": ...}. With `wait`, it reads a line from stdin before
+      ending the transaction and again before the next one.
   loop TOPIC PARTITION TXID N   — init, then N× begin / one record / commit;
       {"transactions": N, "seconds": time of the N transactions}
 
@@ -281,7 +282,7 @@ def watermarks(topic, partition):
     return out
 
 
-def crash_end(topic, txid, outcome):
+def crash_end(topic, txid, outcome, wait=None):
     p = txn_producer(txid, **{"transaction.timeout.ms": 120000, "message.timeout.ms": 120000})
     out = []
     p.init_transactions(60)
@@ -298,6 +299,8 @@ def crash_end(topic, txid, outcome):
     if p.flush(60):
         raise SystemExit("open transaction's records not delivered")
     print(json.dumps({"ready": True, "delivered": out}), flush=True)
+    if wait:
+        sys.stdin.readline()
     errors = []
     deadline = time.monotonic() + 120
     while True:
@@ -313,6 +316,8 @@ def crash_end(topic, txid, outcome):
             if not err.retriable() or time.monotonic() > deadline:
                 raise
     print(json.dumps({"ended": outcome, "errors": errors}), flush=True)
+    if wait:
+        sys.stdin.readline()
     txn("c")
     p.commit_transaction(60)
     return {"done": True, "delivered": out}
