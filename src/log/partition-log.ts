@@ -617,9 +617,15 @@ export class PartitionLog implements FlushTarget {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.round) return Promise.resolve();
     // A round that succeeded after an earlier one failed proves nothing: the earlier writes before these may be gone.
-    return this.round.outcome(this).then(() => {
-      if (this.failure) throw this.failure;
-    });
+    return this.round.outcome(this).then(
+      () => {
+        if (this.failure) throw this.failure;
+      },
+      // The round's own error (EIO...) was turned into the log's failure by afterFlush: callers get one kind of error.
+      (e) => {
+        throw this.failure ?? e;
+      },
+    );
   }
 
   // ---------------------------------------------------------------- reads
