@@ -109,9 +109,10 @@ describe.concurrent("a broker killed while ending a transaction", () => {
   test.skipIf(missing("python"))("a new producer instance fencing an open transaction, killed after the abort's Prepare state: start-up aborts it, the new instance's init goes through", async () => {
     // The first Prepare is the holder's first commit; the second is the abort of its open transaction by the new instance.
     let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
+    // The topic first: the holder's metadata request would otherwise auto-create it under the create.
+    await py(b.bootstrap, "create", "fence", "1");
     const holder = Holder.start(b.bootstrap, "fence", 0, "fx", 600_000, "fx-g");
     try {
-      await py(b.bootstrap, "create", "fence", "1");
       expect((await holder.ready()).ready).toBe(true);
       const bootstrap = b.bootstrap;
       // Same transactional id: its InitProducerId aborts the holder's transaction, and the broker dies there.
@@ -132,9 +133,9 @@ describe.concurrent("a broker killed while ending a transaction", () => {
 
   test.skipIf(missing("python"))("a transaction past its timeout, killed after the timeout abort's Prepare state: start-up finishes the abort", async () => {
     let b = await spawnBroker({ env: { KLITE_TEST_FAILPOINT: "txn.after-prepare@2" } });
+    await py(b.bootstrap, "create", "expire", "1");
     const holder = Holder.start(b.bootstrap, "expire", 0, "tx-timeout", 3000, "tt-g");
     try {
-      await py(b.bootstrap, "create", "expire", "1");
       expect((await holder.ready()).ready).toBe(true);
       await holder.kill9();
       // The sweep aborts it 3 s after it began; the broker dies between the Prepare state and the markers.
