@@ -2,8 +2,10 @@
 // holds N aborted transactions (one record each, then its abort marker) and a
 // few committed ones after them; read_committed Fetch requests (1 MiB) go
 // through the Fetch handler in process, from the start, the middle and the
-// end of the log. Prints the time per fetch and how many aborted transactions
-// each answer lists (Kafka lists only those overlapping the returned batches).
+// end of the log. Prints the time per fetch, how many aborted transactions
+// each answer lists (Kafka lists only those overlapping the returned batches)
+// and the heap once the log is built (the aborted transactions kept in memory,
+// or not).
 //
 //   bun test/bench/txn-fetch.ts [--aborted N] [--fetches M] [--baseline REV]
 //
@@ -74,6 +76,9 @@ try {
   }
   const end = part.log.logEndOffset;
   const buildMs = performance.now() - built;
+  // What the aborted transactions cost in memory: the heap after a full collection.
+  Bun.gc(true);
+  const heapMb = process.memoryUsage().heapUsed / 1e6;
 
   const fetchAt = async (offset: number) => {
     const req = FetchRequest.create();
@@ -100,7 +105,7 @@ try {
     const us = ((performance.now() - start) / M) * 1000;
     rows.push(`  from the ${where.padEnd(16)} ${us.toFixed(0).padStart(8)} µs per fetch, ${String(listed).padStart(6)} aborted transactions listed`);
   }
-  console.log(`${opts.label}: ${N.toLocaleString("en")} aborted transactions (log built in ${(buildMs / 1000).toFixed(1)} s), read_committed Fetch of 1 MiB:`);
+  console.log(`${opts.label}: ${N.toLocaleString("en")} aborted transactions (log built in ${(buildMs / 1000).toFixed(1)} s, heap ${heapMb.toFixed(1)} MB after it), read_committed Fetch of 1 MiB:`);
   for (const r of rows) console.log(r);
 } finally {
   await broker.close();
