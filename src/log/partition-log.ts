@@ -121,6 +121,8 @@ export class PartitionLog implements FlushTarget {
   private markerKept = false;
   /** Which leader epoch started where; the latest is stamped on appended batches. */
   private epochs!: LeaderEpochCache;
+  /** Recovery created transaction index files (their names are made durable once rebuilt). */
+  private txnIndexCreated = false;
   /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
   readonly recoveryNotes: string[] = [];
 
@@ -259,7 +261,7 @@ export class PartitionLog implements FlushTarget {
       // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
       const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
       // What the scan keeps may differ from what the index described: it is refilled from the log.
-      segment.startTxnRebuild();
+      if (segment.startTxnRebuild()) this.txnIndexCreated = true;
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
         contiguous: last,
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
@@ -368,7 +370,7 @@ export class PartitionLog implements FlushTarget {
   }
 
   private rebuildTxnIndexOf(seg: Segment): void {
-    seg.startTxnRebuild();
+    if (seg.startTxnRebuild()) this.txnIndexCreated = true;
     this.noteRecovery(`segment ${seg.name}: transaction index missing or damaged; rebuilding it from the log`);
   }
 
@@ -389,14 +391,10 @@ export class PartitionLog implements FlushTarget {
   }
 
   finishTxnIndexRebuild(): void {
-    let any = false;
-    for (const s of this.segments) {
-      if (!s.rebuildingTxnIndex) continue;
-      s.finishTxnRebuild(this.syncing);
-      any = true;
-    }
-    // The rebuilt files may be new names in the directory.
-    if (any && this.syncing) fsyncDir(this.dir);
+    for (const s of this.segments) if (s.rebuildingTxnIndex) s.finishTxnRebuild(this.syncing);
+    // A directory fsync per partition at every start after a crash would cost seconds with hundreds of them: only for new names.
+    if (this.txnIndexCreated && this.syncing) fsyncDir(this.dir);
+    this.txnIndexCreated = false;
   }
 
   private removeOrphanIndexes(names: string[], bases: Set<number>): void {

@@ -488,11 +488,16 @@ export class Segment {
     return this.txn === null;
   }
 
-  /** Empties the transaction index for recovery to refill from the log (see finishTxnRebuild). */
-  startTxnRebuild(): void {
+  /**
+   * Empties the transaction index for recovery to refill from the log (see
+   * finishTxnRebuild); true when its file is new (a name to make durable).
+   */
+  startTxnRebuild(): boolean {
     this.txn?.close();
+    const created = !existsSync(this.txnIndexPath);
     this.txn = TxnIndex.create(this.txnIndexPath);
     this.txnRebuilding = true;
+    return created;
   }
 
   get rebuildingTxnIndex(): boolean {

@@ -115,3 +115,20 @@ export async function checkAfter(b: SpawnedBroker, topic: string, txid: string, 
   expect(producers.length).toBeGreaterThan(0);
   for (const p of producers) expect(Number(p.currentTxnStartOffset)).toBe(-1);
 }
+
+/**
+ * A new producer with the same transactional id commits its own a, b and c
+ * (crash_end); read_committed consumers then see both a's, the earlier b
+ * once more only if its transaction committed, and the new c.
+ */
+export async function nextProducerCommits(b: SpawnedBroker, topic: string, txid: string, earlierCommitted: boolean): Promise<void> {
+  const next = startCrashEnd(b.bootstrap, topic, txid, "commit");
+  try {
+    await next.line(2, "a new producer's transactions");
+  } finally {
+    await next.kill9();
+  }
+  const committed = keysOf(await py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"));
+  const twice = (p: string) => expected(txid, [p]).flatMap((k) => [k, k]);
+  expect(committed).toEqual([...twice("a"), ...(earlierCommitted ? twice("b") : expected(txid, ["b"])), ...expected(txid, ["c"])].sort());
+}

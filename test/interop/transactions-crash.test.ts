@@ -26,7 +26,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, type Client } from "../helpers/clients.ts";
-import { checkAfter, describeProducers, expected, Holder, keysOf, py, startCrashEnd as startClient, txnState, TXN_END_POINTS as POINTS, type Rec } from "../helpers/txn-clients.ts";
+import { checkAfter, describeProducers, expected, Holder, keysOf, nextProducerCommits, py, startCrashEnd as startClient, txnState, TXN_END_POINTS as POINTS, type Rec } from "../helpers/txn-clients.ts";
 
 /** Waits for the failpoint's SIGKILL, then starts the broker again on the same data dir without it. */
 async function crashAndRestart(b: SpawnedBroker, point: string): Promise<SpawnedBroker> {
@@ -90,16 +90,7 @@ describe.concurrent("a broker killed while ending a transaction", () => {
         const visible = outcome === "commit" ? ["a", "b"] : ["a"];
         await checkAfter(b, topic, txid, visible, ["a", "b"]);
         // The same transactional id again: init, then a commit that read_committed consumers see at once.
-        const next = startClient(b.bootstrap, topic, txid, "commit");
-        try {
-          await next.line(2, "a new producer's transactions");
-        } finally {
-          await next.kill9();
-        }
-        // The new producer committed its own a, b and c: the earlier b (aborted or committed) stays as it was.
-        const committed = keysOf(await py<Rec[]>(b.bootstrap, "consume", topic, "read_committed"));
-        const twice = (p: string) => expected(txid, [p]).flatMap((k) => [k, k]);
-        expect(committed).toEqual([...twice("a"), ...(outcome === "commit" ? twice("b") : expected(txid, ["b"])), ...expected(txid, ["c"])].sort());
+        await nextProducerCommits(b, topic, txid, outcome === "commit");
       } finally {
         await b.cleanup();
       }
