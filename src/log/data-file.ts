@@ -4,6 +4,7 @@
 
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { crashJournal, type CrashJournal } from "./crash-journal.ts";
+import { memoryVolumeOf, type MemoryInode } from "./memory-volume.ts";
 
 export class DataFile {
   /** Written to since the last fsync was started. */
@@ -19,17 +20,27 @@ export class DataFile {
 
   /** Opens an existing file read-write. */
   static open(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) return new MemoryFile(path, volume.inode(path));
     const fd = openSync(path, "r+");
     return crashJournal ? new SimulatedFile(path, fd, crashJournal) : new DataFile(path, fd);
   }
 
   /** Opens an existing file for positional reads only (a sealed segment). */
   static openReadOnly(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) return new MemoryFile(path, volume.inode(path));
     return new DataFile(path, openSync(path, "r"));
   }
 
   /** Creates an empty file, replacing any leftover of that name. */
   static create(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) {
+      const inode = volume.inode(path, true);
+      inode.truncate(0);
+      return new MemoryFile(path, inode);
+    }
     if (!crashJournal) return new DataFile(path, openSync(path, "w+"));
     if (existsSync(path)) {
       // Emptying a file that may be durable: the simulator keeps what a power cut would bring back.
@@ -146,4 +157,43 @@ class SimulatedFile extends DataFile {
     if (fault && fault !== "skip") await Bun.sleep(fault.delayMs);
     if (fault !== "skip") this.journal.synced(this.ino, size, upto);
   }
+}
+
+/**
+ * A DataFile of a memory volume (`--memory`): the same calls on a byte array.
+ * Syncs have nothing to wait for. Disk files never see this class, so their
+ * calls stay monomorphic.
+ */
+class MemoryFile extends DataFile {
+  constructor(
+    path: string,
+    private readonly inode: MemoryInode,
+  ) {
+    super(path, -1);
+  }
+
+  override write(data: Uint8Array, position: number): void {
+    this.inode.write(data, position);
+    this.dirty = true;
+  }
+
+  override read(into: Uint8Array, position: number, length = into.length): number {
+    return this.inode.read(into, position, length);
+  }
+
+  override truncate(size: number): void {
+    this.inode.truncate(size);
+    this.dirty = true;
+  }
+
+  override syncNow(): void {
+    this.dirty = false;
+  }
+
+  override sync(): Promise<void> {
+    this.dirty = false;
+    return Promise.resolve();
+  }
+
+  override close(): void {}
 }

@@ -8,7 +8,7 @@
 // offset, then producers (with their last batches and open transaction) and
 // aborted transactions.
 
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { exists, readFile, unlinkPath } from "../log/storage.ts";
 import { join } from "node:path";
 import { crc32c } from "../codec/crc32c.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
@@ -97,8 +97,8 @@ export function writeTxnSnapshot(dir: string, state: PartitionTxnState, endOffse
 /** Reads and removes the snapshot; returns it only if it matches the log's end. */
 export function takeTxnSnapshot(dir: string, endOffset: number): TxnSnapshot | null {
   const path = join(dir, TXN_SNAPSHOT_FILE);
-  if (!existsSync(path)) return null;
-  const snapshot = decodeTxnSnapshot(new Uint8Array(readFileSync(path)), endOffset);
-  unlinkSync(path);
+  if (!exists(path)) return null;
+  const snapshot = decodeTxnSnapshot(readFile(path), endOffset);
+  unlinkPath(path);
   return snapshot;
 }
