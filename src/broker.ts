@@ -165,7 +165,9 @@ export class Broker {
   applyRetention(now = Date.now()): void {
     for (const t of this.topics.all()) {
       for (const p of t.partitions) {
-        p.log.applyRetention(now);
+        const deleted = p.log.applyRetention(now);
+        this.metrics.retentionSegmentsDeleted += deleted.segments;
+        this.metrics.retentionBytesDeleted += deleted.bytes;
         p.txn.trimBelow(p.log.logStartOffset);
         p.txn.producers.expire(now, PRODUCER_ID_EXPIRATION_MS);
       }

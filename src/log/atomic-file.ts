@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { crashJournal } from "./crash-journal.ts";
 import { storageFor } from "./storage.ts";
+import { fsyncDone } from "./fsync-stats.ts";
 
 export const TEMP_SUFFIX = ".tmp";
 
@@ -22,7 +23,9 @@ export function fsyncDir(dir: string): void {
   if (fault instanceof Error) throw fault;
   const fd = openSync(dir, "r");
   try {
+    const started = performance.now();
     fsyncSync(fd);
+    fsyncDone("dir", started);
   } finally {
     closeSync(fd);
   }
@@ -31,11 +34,16 @@ export function fsyncDir(dir: string): void {
 
 /** fsync of a file just written from scratch, reported to the crash simulator when it runs. */
 function fsyncNew(fd: number, path: string, size: number): void {
-  if (!crashJournal) return fsyncSync(fd);
+  const started = performance.now();
+  if (!crashJournal) {
+    fsyncSync(fd);
+    return fsyncDone("file", started);
+  }
   const fault = crashJournal.fault("sync", path);
   if (fault instanceof Error) throw fault;
   const upto = crashJournal.position;
   fsyncSync(fd);
+  fsyncDone("file", started);
   if (fault !== "skip") crashJournal.synced(crashJournal.inode(fd), size, upto);
 }
 

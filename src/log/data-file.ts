@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { crashJournal, type CrashJournal } from "./crash-journal.ts";
 import { memoryVolumeOf, type MemoryInode } from "./memory-volume.ts";
+import { fsyncDone } from "./fsync-stats.ts";
 
 export class DataFile {
   /** Written to since the last fsync was started. */
@@ -77,15 +78,19 @@ export class DataFile {
 
   syncNow(): void {
     this.dirty = false;
+    const started = performance.now();
     fdatasyncSync(this.fd);
+    fsyncDone("data", started);
   }
 
   /** Starts an fsync on the thread pool; the fd stays open until it finishes. */
   sync(): Promise<void> {
     this.dirty = false;
     this.holds++;
+    const started = performance.now();
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
+        fsyncDone("data", started);
         this.holds--;
         if (this.closeRequested && this.holds === 0) this.closeFd();
         if (err) {

@@ -738,11 +738,13 @@ export class PartitionLog implements FlushTarget {
    * retention.ms / retention.bytes: deletes whole segments from the front.
    * When the active segment itself is due, a new empty one is rolled first
    * (as Kafka does), so the active segment is never the one deleted.
+   * Returns what it deleted.
    */
-  applyRetention(now: number): void {
-    if (this.closed) return;
+  applyRetention(now: number): { segments: number; bytes: number } {
+    const none = { segments: 0, bytes: 0 };
+    if (this.closed) return none;
     // A compact-only topic keeps every segment: the cleaner alone decides what goes.
-    if (this.config.cleanupPolicy && !this.config.cleanupPolicy.delete) return;
+    if (this.config.cleanupPolicy && !this.config.cleanupPolicy.delete) return none;
     const { retentionMs, retentionBytes } = this.config;
     let n = 0;
     if (retentionMs >= 0) {
@@ -762,9 +764,12 @@ export class PartitionLog implements FlushTarget {
         n = Math.max(n, i + 1);
       }
     }
-    if (n === 0) return;
+    if (n === 0) return none;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += this.segments[i]!.size;
     if (n === this.segments.length) this.roll();
     this.deleteFront(n);
+    return { segments: n, bytes };
   }
 
   /** Drops everything at or after `offset` (the whole batch containing it); the log end moves back. */

@@ -8,10 +8,10 @@
 
 import {
   closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
   openSync,
+  writeSync,
+  existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -19,10 +19,10 @@ import {
   statSync,
   unlinkSync,
   utimesSync,
-  writeSync,
 } from "node:fs";
 import { open } from "node:fs/promises";
 import { memoryVolumeOf, MemoryInode, type MemoryVolume } from "./memory-volume.ts";
+import { fsyncDone } from "./fsync-stats.ts";
 
 export interface FileStat {
   size: number;
@@ -49,8 +49,6 @@ export interface Storage {
   /** rm -rf; nothing there is fine. */
   removeTree(path: string): void;
   setMtime(path: string, ms: number): void;
-  /** fsync of a file or directory, now. */
-  syncNow(path: string): void;
   /** fsync of a file or directory on the thread pool. */
   sync(path: string): Promise<void>;
   /** The first `size` bytes, read-only, without reading them onto the heap (mmap on disk). */
@@ -82,18 +80,12 @@ export const diskStorage: Storage = {
   rename: renameSync,
   removeTree: (path) => rmSync(path, { recursive: true, force: true }),
   setMtime: (path, ms) => utimesSync(path, ms / 1000, ms / 1000),
-  syncNow(path) {
-    const fd = openSync(path, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  },
   async sync(path) {
     const fh = await open(path, "r");
     try {
+      const started = performance.now();
       await fh.sync();
+      fsyncDone((await fh.stat()).isDirectory() ? "dir" : "file", started);
     } finally {
       await fh.close();
     }
@@ -124,9 +116,6 @@ function memoryStorage(v: MemoryVolume): Storage {
     removeTree: (path) => v.removeTree(path),
     setMtime(path, ms) {
       v.inode(path).mtimeMs = ms;
-    },
-    syncNow(path) {
-      if (!v.isFile(path) && !v.isDir(path)) v.inode(path);
     },
     sync: async () => {},
     map: (path, size) => v.inode(path).contents().subarray(0, size),
