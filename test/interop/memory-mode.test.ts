@@ -101,7 +101,7 @@ describe.concurrent("--memory", () => {
         expect(byPosition(committed.result)).toEqual([...recs(0, 0, keys("c", 0, 5)), ...recs(0, 12, keys("c", 5, 5))]);
 
         // A KIP-848 group with a regex subscription (topics created while it runs), then described and deleted.
-        const regex = await nodeClient<{ before: string[]; after: string[]; deleted: { errorCode: number }[] }>("ckjs", "groups-consumer.mjs", b.bootstrap, ["regex", "rx", "rxg"]);
+        const regex = await nodeClient<{ before: string[]; after: string[]; deleted: { groupId: string; errorCode: number }[] }>("ckjs", "groups-consumer.mjs", b.bootstrap, ["regex", "rx", "rxg"]);
         expect([regex.before, regex.after, regex.deleted]).toEqual([["rx-a"], ["rx-a", "rx-b"], [{ groupId: "rxg", errorCode: 0 }]]);
 
         // Compaction and retention, in memory.
