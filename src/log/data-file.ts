@@ -170,11 +170,14 @@ class SimulatedFile extends DataFile {
  * calls stay monomorphic.
  */
 class MemoryFile extends DataFile {
+  private released = false;
+
   constructor(
     path: string,
     private readonly inode: MemoryInode,
   ) {
     super(path, -1);
+    inode.opens++;
   }
 
   override write(data: Uint8Array, position: number): void {
@@ -200,5 +203,10 @@ class MemoryFile extends DataFile {
     return Promise.resolve();
   }
 
-  override close(): void {}
+  override close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.inode.opens--;
+    this.inode.maybeRecycle();
+  }
 }

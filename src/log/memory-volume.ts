@@ -1,57 +1,126 @@
 // An in-memory file tree for `--memory` / `--data-dir :memory:`: each broker
 // mounts its own volume under a root no disk path can start with
 // (`:memory:<n>`), and storage.ts sends every path under that root here.
-// Files are growable byte arrays; an unlinked file's bytes go as soon as no
-// open DataFile holds them, so retention and compaction bound memory as they
-// bound a data dir. Nothing here is ever written anywhere.
+// Files are lists of byte chunks; an unlinked file's chunks go (back to a
+// small pool) as soon as no open DataFile holds them, so retention and
+// compaction bound memory as they bound a data dir. Nothing here is ever
+// written anywhere.
 
 import { dirname } from "node:path";
 
 /** What every memory root starts with; a relative disk path cannot, since klite resolves data dirs to absolute paths. */
 export const MEMORY_PREFIX = ":memory:";
 
-/** Grow in steps of at most this much, so a large segment does not double its footprint. */
-const MAX_GROWTH = 8 * 1024 * 1024;
+/**
+ * Files are kept in chunks of this size, so growing one never copies it; the
+ * first chunk of a file grows by doubling up to it, so small files stay small.
+ */
+const CHUNK = 1 << 20;
+/**
+ * Chunks of deleted files kept for new ones, up to this many: a log under
+ * retention reuses the pages it already touched instead of faulting in new
+ * ones (a page fault costs more than the copy on the VMs measured).
+ */
+const POOL_MAX = 32;
+const pool: Uint8Array[] = [];
+
+function takeChunk(): Uint8Array {
+  const c = pool.pop();
+  if (!c) return new Uint8Array(CHUNK);
+  c.fill(0);
+  return c;
+}
 
 export class MemoryInode {
-  /** Bytes [0, size) are the file; the rest is spare capacity. */
-  bytes = new Uint8Array(0);
+  private chunks: Uint8Array[] = [];
   size = 0;
   mtimeMs = Date.now();
+  /** Open DataFiles on it; an unlinked file's chunks are recycled once none is left. */
+  opens = 0;
+  unlinked = false;
 
   write(data: Uint8Array, position: number): void {
     const end = position + data.length;
-    if (end > this.bytes.length) this.grow(end);
-    this.bytes.set(data, position);
+    this.reserve(end);
+    let done = 0;
+    while (done < data.length) {
+      const at = position + done;
+      const chunk = this.chunks[Math.floor(at / CHUNK)]!;
+      const offset = at % CHUNK;
+      const n = Math.min(data.length - done, chunk.length - offset);
+      chunk.set(n === data.length ? data : data.subarray(done, done + n), offset);
+      done += n;
+    }
     if (end > this.size) this.size = end;
     this.mtimeMs = Date.now();
   }
 
   read(into: Uint8Array, position: number, length: number): number {
-    const n = Math.max(0, Math.min(length, this.size - position));
-    if (n > 0) into.set(this.bytes.subarray(position, position + n));
-    return n;
+    const total = Math.max(0, Math.min(length, this.size - position));
+    let done = 0;
+    while (done < total) {
+      const at = position + done;
+      const chunk = this.chunks[Math.floor(at / CHUNK)]!;
+      const offset = at % CHUNK;
+      const n = Math.min(total - done, chunk.length - offset);
+      into.set(chunk.subarray(offset, offset + n), done);
+      done += n;
+    }
+    return total;
   }
 
   truncate(size: number): void {
-    if (size > this.bytes.length) this.grow(size);
-    // Bytes past the new end must read as zeros if the file grows again.
-    else if (size < this.size) this.bytes.fill(0, size, this.size);
+    if (size > this.size) this.reserve(size);
+    else if (size < this.size) {
+      const keep = Math.ceil(size / CHUNK);
+      this.release(this.chunks.splice(keep));
+      // Bytes past the new end must read as zeros if the file grows again.
+      if (keep > 0) this.chunks[keep - 1]!.fill(0, size - (keep - 1) * CHUNK);
+    }
     this.size = size;
-    // A file cut well below its capacity gives the spare memory back.
-    if (this.bytes.length > 2 * size + MAX_GROWTH) this.bytes = this.bytes.slice(0, size);
     this.mtimeMs = Date.now();
   }
 
+  /** A copy of the whole file. */
   contents(): Uint8Array {
-    return this.bytes.subarray(0, this.size);
+    const out = new Uint8Array(this.size);
+    this.read(out, 0, this.size);
+    return out;
   }
 
-  private grow(needed: number): void {
-    const step = Math.min(Math.max(this.bytes.length, 4096), MAX_GROWTH);
-    const next = new Uint8Array(Math.max(needed, this.bytes.length + step));
-    next.set(this.bytes.subarray(0, this.size));
-    this.bytes = next;
+  /** Bytes held, spare capacity included. */
+  capacity(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+
+  /** Called when the file is unlinked or its last DataFile closes. */
+  maybeRecycle(): void {
+    if (!this.unlinked || this.opens > 0) return;
+    this.release(this.chunks);
+    this.chunks = [];
+  }
+
+  private release(chunks: Uint8Array[]): void {
+    for (const c of chunks) if (c.length === CHUNK && pool.length < POOL_MAX) pool.push(c);
+  }
+
+  private reserve(end: number): void {
+    if (end <= CHUNK) {
+      const first = this.chunks[0];
+      if (first && first.length >= end) return;
+      const grown = new Uint8Array(Math.min(CHUNK, Math.max(end, 2 * (first?.length ?? 0), 256)));
+      if (first) grown.set(first);
+      this.chunks[0] = grown;
+      return;
+    }
+    if (this.chunks.length > 0 && this.chunks[0]!.length < CHUNK) {
+      const full = takeChunk();
+      full.set(this.chunks[0]!);
+      this.chunks[0] = full;
+    }
+    while (this.chunks.length * CHUNK < end) this.chunks.push(takeChunk());
   }
 }
 
@@ -90,7 +159,9 @@ export class MemoryVolume {
   /** Puts a new file at `path`, replacing any (rename of a freshly written file). */
   replace(path: string, inode: MemoryInode): void {
     this.parentMustExist(path, "open");
+    const old = this.files.get(path);
     this.files.set(path, inode);
+    if (old && old !== inode) this.gone(old);
   }
 
   mkdir(path: string): void {
@@ -98,7 +169,16 @@ export class MemoryVolume {
   }
 
   unlink(path: string): void {
-    if (!this.files.delete(path)) throw notFound("unlink", path);
+    const f = this.files.get(path);
+    if (!f) throw notFound("unlink", path);
+    this.files.delete(path);
+    this.gone(f);
+  }
+
+  /** A file no name refers to any more: its memory goes back once no DataFile holds it. */
+  private gone(f: MemoryInode): void {
+    f.unlinked = true;
+    f.maybeRecycle();
   }
 
   /** Direct children of `dir`, files and directories. */
@@ -121,8 +201,8 @@ export class MemoryVolume {
   rename(from: string, to: string): void {
     const f = this.files.get(from);
     if (f) {
-      this.replace(to, f);
       this.files.delete(from);
+      this.replace(to, f);
       return;
     }
     if (!this.dirs.has(from)) throw notFound("rename", from);
@@ -141,15 +221,18 @@ export class MemoryVolume {
 
   /** rm -rf; nothing there is fine. */
   removeTree(path: string): void {
-    this.files.delete(path);
-    for (const p of [...this.files.keys()]) if (p.startsWith(path + "/")) this.files.delete(p);
+    for (const [p, f] of [...this.files]) {
+      if (p !== path && !p.startsWith(path + "/")) continue;
+      this.files.delete(p);
+      this.gone(f);
+    }
     for (const p of [...this.dirs]) if (p === path || p.startsWith(path + "/")) this.dirs.delete(p);
   }
 
   /** Bytes held by files (what `--memory` costs beside the broker's own heap). */
   bytes(): number {
     let n = 0;
-    for (const f of this.files.values()) n += f.bytes.length;
+    for (const f of this.files.values()) n += f.capacity();
     return n;
   }
 

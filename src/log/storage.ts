@@ -103,7 +103,7 @@ function memoryStorage(v: MemoryVolume): Storage {
       const f = v.inode(path);
       return { size: f.size, mtimeMs: f.mtimeMs, isDirectory: false };
     },
-    readFile: (path) => v.inode(path).contents().slice(),
+    readFile: (path) => v.inode(path).contents(),
     writeFile(path, data) {
       const f = new MemoryInode();
       f.write(data, 0);
@@ -118,6 +118,7 @@ function memoryStorage(v: MemoryVolume): Storage {
       v.inode(path).mtimeMs = ms;
     },
     sync: async () => {},
+    // A copy, not a view: the chunks of a file deleted later go back to the pool for reuse.
     map: (path, size) => v.inode(path).contents().subarray(0, size),
   };
 }
