@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { ROOT, spawnBroker, tempDir, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, kcat, missing, nodeClient, py } from "../helpers/clients.ts";
 import { runJson, runOk, waitFor } from "../helpers/run.ts";
+import { startBroker } from "../../src/start/bun.ts";
 
 /** Regular files (not sockets, pipes, devices, the runtime's own binary) the process holds open. */
 function openRegularFiles(pid: number): string[] {
@@ -150,4 +151,23 @@ describe.concurrent("--memory", () => {
       }),
     CLIENT_TEST_TIMEOUT,
   );
+});
+
+test("startBroker(): in memory by default; with dataDir the data is on disk and kept", async () => {
+  const inMemory = await startBroker({ topics: ["mem"] });
+  const dir = tempDir("klite-start-dir-");
+  const onDisk = await startBroker({ dataDir: dir, topics: ["disk"] });
+  try {
+    expect(inMemory.dataDir).toBe(":memory:");
+    expect(onDisk.dataDir).toBe(dir);
+    for (const [b, t] of [[inMemory, "mem"], [onDisk, "disk"]] as const) {
+      await runOk([process.execPath, join(ROOT, "src/main.ts"), "produce", t, "-b", b.bootstrap], { stdin: "a\nb\n" });
+    }
+  } finally {
+    await inMemory.stop();
+    await onDisk.stop();
+  }
+  expect(readdirSync(dir).sort()).toContain("disk-0");
+  expect(readdirSync(join(dir, "disk-0")).some((n) => n.endsWith(".log") && statSync(join(dir, "disk-0", n)).size > 0)).toBe(true);
+  rmSync(dir, { recursive: true, force: true });
 });
