@@ -2,12 +2,13 @@
 // served API versions) and startBroker(), which opens the data dir, recovers
 // the logs and starts listening.
 
-import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { apis } from "../generated/index.ts";
 import manifest from "../spec/apis.json";
-import { DEFAULT_OPTIONS, splitHostPort, type BrokerOptions } from "./config.ts";
+import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, splitHostPort, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
+import { mountMemoryVolume, unmountMemoryVolume } from "./log/memory-volume.ts";
+import { makeDir } from "./log/storage.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry, type Topic } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
@@ -97,7 +98,7 @@ export class Broker {
 
   constructor(readonly options: BrokerOptions) {
     this.log = new Logger(options.logLevel, options.logFormat);
-    mkdirSync(options.dataDir, { recursive: true });
+    makeDir(options.dataDir);
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;
     this.nodeId = identity.nodeId;
@@ -164,7 +165,9 @@ export class Broker {
   applyRetention(now = Date.now()): void {
     for (const t of this.topics.all()) {
       for (const p of t.partitions) {
-        p.log.applyRetention(now);
+        const deleted = p.log.applyRetention(now);
+        this.metrics.retentionSegmentsDeleted += deleted.segments;
+        this.metrics.retentionBytesDeleted += deleted.bytes;
         p.txn.producers.expire(now, PRODUCER_ID_EXPIRATION_MS);
       }
     }
@@ -193,8 +196,15 @@ export interface RunningBroker {
 
 export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise<RunningBroker> {
   const options: BrokerOptions = { ...DEFAULT_OPTIONS, ...partial };
-  options.dataDir = resolve(options.dataDir);
-  const broker = new Broker(options);
+  const volume = options.memory || options.dataDir === MEMORY_DATA_DIR ? mountMemoryVolume() : null;
+  options.dataDir = volume ? volume.root : resolve(options.dataDir);
+  let broker: Broker;
+  try {
+    broker = new Broker(options);
+  } catch (e) {
+    if (volume) unmountMemoryVolume(volume.root);
+    throw e;
+  }
   const { host, port } = splitHostPort(options.listen);
   let listening: Listening;
   try {
@@ -203,6 +213,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     listening = listen(broker, host, port);
   } catch (e) {
     await broker.close();
+    if (volume) unmountMemoryVolume(volume.root);
     throw e;
   }
   if (options.advertisedAddr) {
@@ -221,6 +232,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
       listening.stopAccepting();
       listening.closeAll();
       await broker.close();
+      if (volume) unmountMemoryVolume(volume.root);
       throw e;
     }
   }
@@ -241,6 +253,7 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
         while (Date.now() < deadline && [...listening.connections].some((c) => !c.idle)) await Bun.sleep(5);
         await broker.close();
         listening.closeAll();
+        if (volume) unmountMemoryVolume(volume.root);
       })();
       return closing;
     },

@@ -5,6 +5,8 @@ export interface BrokerOptions {
   listen: string;
   advertisedAddr: string | null;
   dataDir: string;
+  /** Keep everything in memory (also `--data-dir :memory:`): nothing touches the disk. */
+  memory: boolean;
   nodeId: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
@@ -41,7 +43,8 @@ interface OptionSpec {
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "listen", flag: "--listen", kind: "string", help: "address to listen on, HOST:PORT (default :9092: every interface, IPv4 and IPv6)" },
   { key: "advertisedAddr", flag: "--advertised-addr", kind: "string", help: "HOST:PORT that Metadata tells clients to connect to (default: derived from --listen)" },
-  { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data)" },
+  { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data; :memory: = --memory)" },
+  { key: "memory", flag: "--memory", kind: "bool", help: "keep all data in memory, nothing on disk; bounded by retention (default false)" },
   { key: "nodeId", flag: "--node-id", kind: "int", help: "this broker's node id (default 1)" },
   { key: "autoCreateTopics", flag: "--auto-create-topics", kind: "bool", help: "create unknown topics on Metadata/Produce (default true)" },
   { key: "defaultPartitions", flag: "--default-partitions", kind: "int", help: "partitions of auto-created topics and of CreateTopics without a count (default 1)" },
@@ -70,6 +73,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   listen: ":9092",
   advertisedAddr: null,
   dataDir: "./data",
+  memory: false,
   nodeId: 1,
   autoCreateTopics: true,
   defaultPartitions: 1,
@@ -94,6 +98,9 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   logRetentionCheckIntervalMs: 60000,
   httpListen: "",
 };
+
+/** `--data-dir :memory:`: the same as `--memory`. */
+export const MEMORY_DATA_DIR = ":memory:";
 
 export class OptionError extends Error {}
 

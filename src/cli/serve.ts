@@ -107,7 +107,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     running.broker.log.info(`${why}: shutting down`);
     running.close().then(
       () => {
-        if (argv.includes("--delete-data-dir-on-exit")) rmSync(running.broker.options.dataDir, { recursive: true, force: true });
+        if (argv.includes("--delete-data-dir-on-exit") && running.broker.options.dataDir.startsWith("/")) rmSync(running.broker.options.dataDir, { recursive: true, force: true });
         process.exit(0);
       },
       (e) => {

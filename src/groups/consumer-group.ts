@@ -92,6 +92,14 @@ export class ConsumerGroup implements Group {
   subscriptionFingerprint = "";
   /** Topic names the members subscribe to (names and regex matches), as of the last refresh. */
   subscribedTopics = new Set<string>();
+  /**
+   * Subscription regexes resolved to topic names, as Kafka keeps them per
+   * group: a regex counts for assignments only once resolved, which happens
+   * after the heartbeat that brought it (see ConsumerMembership.resolveRegexes).
+   */
+  resolvedRegexes = new Map<string, string[]>();
+  /** The topic names the regexes were last resolved against. */
+  regexTopicsSeen = "";
   /** The assignor the last target was computed with. */
   assignorName: string;
   emptySince: number;

@@ -67,6 +67,7 @@ export interface ConsumerMembershipHost {
 const SUBSCRIPTION_REGEX = { refuseNestedQuantifiers: false };
 
 const KEY_SEP = "\u0000";
+const regexKey = (g: string) => `cg-regex${KEY_SEP}${g}`;
 const sessionKey = (g: string, m: string) => `cg-session${KEY_SEP}${g}${KEY_SEP}${m}`;
 const rebalanceKey = (g: string, m: string) => `cg-rebalance${KEY_SEP}${g}${KEY_SEP}${m}`;
 
@@ -183,6 +184,8 @@ export class ConsumerMembership {
       }
     }
 
+    // A regex no one resolved yet adds nothing now: its topics come in a later group epoch, as in Kafka.
+    this.maybeResolveRegexes(g);
     const fingerprint = this.refreshSubscriptions(g);
     if (fingerprint !== g.subscriptionFingerprint) {
       g.subscriptionFingerprint = fingerprint;
@@ -296,12 +299,52 @@ export class ConsumerMembership {
     return r;
   }
 
-  /** The topic names each member subscribes to, by name or regex. */
-  private memberTopics(m: ConsumerMember, all: readonly string[]): Set<string> {
+  /** The topic names a member subscribes to: its names, and its regex's matches once the group resolved it. */
+  private memberTopics(g: ConsumerGroup, m: ConsumerMember): Set<string> {
     const names = new Set(m.subscribedTopicNames);
-    const re = m.subscribedTopicRegex === null ? null : this.compiled(m.subscribedTopicRegex);
-    if (re) for (const t of all) if (re.test(t)) names.add(t);
+    if (m.subscribedTopicRegex !== null) for (const t of g.resolvedRegexes.get(m.subscribedTopicRegex) ?? []) names.add(t);
     return names;
+  }
+
+  /** Topic names a regex may match (internal topics never). */
+  private topicNames(): string[] {
+    const all: string[] = [];
+    for (const t of this.host.topicView().all()) if (!t.internal) all.push(t.name);
+    return all;
+  }
+
+  /**
+   * Kafka resolves subscription regexes off the heartbeat path: a heartbeat
+   * that brings a new regex is answered with what the group had resolved so
+   * far, and the matches join in the group epoch the resolution bumps. So
+   * does klite, on a timer of 0 ms, once the response is out; likewise when
+   * topics were created or deleted since the last resolution.
+   */
+  private maybeResolveRegexes(g: ConsumerGroup): void {
+    const used = new Set<string>();
+    for (const m of g.members.values()) if (m.subscribedTopicRegex !== null) used.add(m.subscribedTopicRegex);
+    if (used.size === 0 && g.resolvedRegexes.size === 0) return;
+    const stale = [...used].some((r) => !g.resolvedRegexes.has(r)) || g.resolvedRegexes.size !== used.size || this.topicNames().join("\0") !== g.regexTopicsSeen;
+    if (stale) this.host.scheduler.schedule(regexKey(g.groupId), 0, () => this.resolveRegexes(g.groupId));
+  }
+
+  private resolveRegexes(groupId: string): void {
+    const g = this.liveGroup(groupId);
+    if (!g) return;
+    const all = this.topicNames();
+    const resolved = new Map<string, string[]>();
+    for (const m of g.members.values()) {
+      const pattern = m.subscribedTopicRegex;
+      if (pattern === null || resolved.has(pattern)) continue;
+      const re = this.compiled(pattern);
+      resolved.set(pattern, re ? all.filter((t) => re.test(t)) : []);
+    }
+    g.resolvedRegexes = resolved;
+    g.regexTopicsSeen = all.join("\0");
+    const fingerprint = this.refreshSubscriptions(g);
+    if (fingerprint === g.subscriptionFingerprint) return;
+    g.subscriptionFingerprint = fingerprint;
+    this.bumpGroupEpoch(g);
   }
 
   /**
@@ -311,10 +354,8 @@ export class ConsumerMembership {
    */
   refreshSubscriptions(g: ConsumerGroup): string {
     const view = this.host.topicView();
-    const all: string[] = [];
-    for (const t of view.all()) if (!t.internal) all.push(t.name);
     const subscribed = new Set<string>();
-    for (const m of g.members.values()) for (const t of this.memberTopics(m, all)) subscribed.add(t);
+    for (const m of g.members.values()) for (const t of this.memberTopics(g, m)) subscribed.add(t);
     g.subscribedTopics = subscribed;
     const parts: string[] = [];
     for (const name of [...subscribed].sort()) {
@@ -332,13 +373,11 @@ export class ConsumerMembership {
 
   private computeTargetAssignment(g: ConsumerGroup): void {
     const view = this.host.topicView();
-    const all: string[] = [];
-    for (const t of view.all()) if (!t.internal) all.push(t.name);
     const topics = new Map<string, number>();
     const members: AssignorMember[] = [];
     for (const m of g.members.values()) {
       const ids = new Set<string>();
-      for (const name of this.memberTopics(m, all)) {
+      for (const name of this.memberTopics(g, m)) {
         const t = view.byName(name);
         if (!t) continue;
         ids.add(t.id);
@@ -376,6 +415,7 @@ export class ConsumerMembership {
   }
 
   cancelAllTimers(g: ConsumerGroup): void {
+    this.host.scheduler.cancel(regexKey(g.groupId));
     for (const id of g.members.keys()) this.cancelTimers(g.groupId, id);
   }
 

@@ -3,6 +3,7 @@
 // data dir's filesystem, as Kafka reports its log dir's volume.
 
 import { statfsSync } from "node:fs";
+import { storageFor } from "../log/storage.ts";
 import type * as Req from "../../generated/DescribeLogDirsRequest.ts";
 import type * as Res from "../../generated/DescribeLogDirsResponse.ts";
 import type { Broker } from "../broker.ts";
@@ -37,12 +38,15 @@ export function handleDescribeLogDirs(broker: Broker, req: Req.DescribeLogDirsRe
   let totalBytes = -1n;
   let usableBytes = -1n;
   let errorCode: number = ErrorCode.NONE;
-  try {
-    const fs = statfsSync(dir);
-    totalBytes = BigInt(fs.blocks) * BigInt(fs.bsize);
-    usableBytes = BigInt(fs.bavail) * BigInt(fs.bsize);
-  } catch {
-    errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+  // A memory data dir has no file system to measure: both stay unknown (-1), as Kafka reports them when it cannot tell.
+  if (storageFor(dir).durable) {
+    try {
+      const fs = statfsSync(dir);
+      totalBytes = BigInt(fs.blocks) * BigInt(fs.bsize);
+      usableBytes = BigInt(fs.bavail) * BigInt(fs.bsize);
+    } catch {
+      errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+    }
   }
   const topics = [...wanted(broker, req.topics)].map(([name, parts]) => ({
     name,

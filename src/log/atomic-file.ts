@@ -6,6 +6,8 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { crashJournal } from "./crash-journal.ts";
+import { storageFor } from "./storage.ts";
+import { fsyncDone } from "./fsync-stats.ts";
 
 export const TEMP_SUFFIX = ".tmp";
 
@@ -15,11 +17,15 @@ export interface AtomicWriteOptions {
 }
 
 export function fsyncDir(dir: string): void {
+  const storage = storageFor(dir);
+  if (!storage.durable) return;
   const fault = crashJournal?.fault("dirsync", dir);
   if (fault instanceof Error) throw fault;
   const fd = openSync(dir, "r");
   try {
+    const started = performance.now();
     fsyncSync(fd);
+    fsyncDone("dir", started);
   } finally {
     closeSync(fd);
   }
@@ -28,11 +34,16 @@ export function fsyncDir(dir: string): void {
 
 /** fsync of a file just written from scratch, reported to the crash simulator when it runs. */
 function fsyncNew(fd: number, path: string, size: number): void {
-  if (!crashJournal) return fsyncSync(fd);
+  const started = performance.now();
+  if (!crashJournal) {
+    fsyncSync(fd);
+    return fsyncDone("file", started);
+  }
   const fault = crashJournal.fault("sync", path);
   if (fault instanceof Error) throw fault;
   const upto = crashJournal.position;
   fsyncSync(fd);
+  fsyncDone("file", started);
   if (fault !== "skip") crashJournal.synced(crashJournal.inode(fd), size, upto);
 }
 
@@ -56,6 +67,12 @@ export function writeFileAtomic(path: string, data: Uint8Array, options: AtomicW
 
 /** Replaces several files of one directory, each atomically, with one directory fsync for all. */
 export function writeFilesAtomic(dir: string, files: { name: string; data: Uint8Array }[], options: AtomicWriteOptions = {}): void {
+  const storage = storageFor(dir);
+  if (!storage.durable) {
+    // A memory volume's files are replaced whole in one step: atomic without a temporary.
+    for (const f of files) storage.writeFile(join(dir, f.name), f.data);
+    return;
+  }
   const fsync = options.fsync ?? true;
   for (const f of files) renameSync(writeTemp(join(dir, f.name), f.data, fsync), join(dir, f.name));
   if (fsync) fsyncDir(dir);

@@ -29,8 +29,12 @@ interface LogState {
 
 export interface CleanerTotals {
   cleans: number;
+  /** Cleans that failed (the partition is then left uncleaned until restart). */
+  failures: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Records read minus records kept: what compaction removed. */
+  recordsRemoved: number;
   /** Wall time spent inside cleans, slices and pauses included. */
   ms: number;
 }
@@ -40,7 +44,7 @@ export class LogCleaner {
   private loop: Promise<void> | null = null;
   private stopped = false;
   private wakeUp: (() => void) | null = null;
-  readonly totals: CleanerTotals = { cleans: 0, bytesRead: 0, bytesWritten: 0, ms: 0 };
+  readonly totals: CleanerTotals = { cleans: 0, failures: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, ms: 0 };
   /** Called after each successful clean (tests and benchmarks watch it). */
   onClean: ((target: CleanTarget, stats: CleanStats) => void) | null = null;
 
@@ -144,6 +148,7 @@ export class LogCleaner {
       this.totals.cleans++;
       this.totals.bytesRead += stats.bytesRead;
       this.totals.bytesWritten += stats.bytesWritten;
+      this.totals.recordsRemoved += stats.recordsRead - stats.recordsKept;
       const ms = performance.now() - started;
       this.totals.ms += ms;
       this.opts.logger.info(
@@ -158,6 +163,7 @@ export class LogCleaner {
         return false;
       }
       st.failed = true;
+      this.totals.failures++;
       this.opts.logger.error(`cleaning ${target.name} failed; it stays uncleaned until restart: ${(e as Error).stack ?? e}`);
       return false;
     }

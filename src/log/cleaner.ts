@@ -14,7 +14,7 @@
 // The work runs in slices of a few milliseconds with the event loop free in
 // between, so produce and fetch go on while a large log is cleaned.
 
-import { existsSync, utimesSync } from "node:fs";
+import { exists, storageFor } from "./storage.ts";
 import { join } from "node:path";
 import { Attr, batchRecordsBytes, iterateRecords, readBatchHeader, readControlRecord, RecordsError, type BatchHeader } from "../protocol/records.ts";
 import { failpoint } from "../util/failpoint.ts";
@@ -443,7 +443,7 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
       await out.finish();
       stats.bytesWritten += out.written;
       // Retention by time of compact,delete topics counts from the data's age, not the clean's.
-      if (newestModified > 0) utimesSync(out.segment.logPath, newestModified / 1000, newestModified / 1000);
+      if (newestModified > 0) storageFor(log.dir).setMtime(out.segment.logPath, newestModified);
       if (fsync) await syncCleaned(log.dir, out.segment.baseOffset);
       failpoint("cleaner-cleaned-written");
       const plan = log.swapPlan(group);
@@ -459,7 +459,7 @@ export async function cleanLog(target: CleanTarget, opts: CleanOptions): Promise
       stats.segmentsWritten++;
     } finally {
       // Once the swap is committed its record names these files: recovery must find them.
-      if (!swapped && !existsSync(join(log.dir, CLEANER_SWAP_FILE))) {
+      if (!swapped && !exists(join(log.dir, CLEANER_SWAP_FILE))) {
         await out.settle();
         out.segment.delete();
       }

@@ -4,6 +4,8 @@
 
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { crashJournal, type CrashJournal } from "./crash-journal.ts";
+import { memoryVolumeOf, type MemoryInode } from "./memory-volume.ts";
+import { fsyncDone } from "./fsync-stats.ts";
 
 export class DataFile {
   /** Written to since the last fsync was started. */
@@ -19,17 +21,27 @@ export class DataFile {
 
   /** Opens an existing file read-write. */
   static open(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) return new MemoryFile(path, volume.inode(path));
     const fd = openSync(path, "r+");
     return crashJournal ? new SimulatedFile(path, fd, crashJournal) : new DataFile(path, fd);
   }
 
   /** Opens an existing file for positional reads only (a sealed segment). */
   static openReadOnly(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) return new MemoryFile(path, volume.inode(path));
     return new DataFile(path, openSync(path, "r"));
   }
 
   /** Creates an empty file, replacing any leftover of that name. */
   static create(path: string): DataFile {
+    const volume = memoryVolumeOf(path);
+    if (volume) {
+      const inode = volume.inode(path, true);
+      inode.truncate(0);
+      return new MemoryFile(path, inode);
+    }
     if (!crashJournal) return new DataFile(path, openSync(path, "w+"));
     if (existsSync(path)) {
       // Emptying a file that may be durable: the simulator keeps what a power cut would bring back.
@@ -66,15 +78,19 @@ export class DataFile {
 
   syncNow(): void {
     this.dirty = false;
+    const started = performance.now();
     fdatasyncSync(this.fd);
+    fsyncDone("data", started);
   }
 
   /** Starts an fsync on the thread pool; the fd stays open until it finishes. */
   sync(): Promise<void> {
     this.dirty = false;
     this.holds++;
+    const started = performance.now();
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
+        fsyncDone("data", started);
         this.holds--;
         if (this.closeRequested && this.holds === 0) this.closeFd();
         if (err) {
@@ -145,5 +161,52 @@ class SimulatedFile extends DataFile {
     // A slow disk: the fsync counts as finished (journal, acks) only later; the fd is not used meanwhile.
     if (fault && fault !== "skip") await Bun.sleep(fault.delayMs);
     if (fault !== "skip") this.journal.synced(this.ino, size, upto);
+  }
+}
+
+/**
+ * A DataFile of a memory volume (`--memory`): the same calls on a byte array.
+ * Syncs have nothing to wait for. Disk files never see this class, so their
+ * calls stay monomorphic.
+ */
+class MemoryFile extends DataFile {
+  private released = false;
+
+  constructor(
+    path: string,
+    private readonly inode: MemoryInode,
+  ) {
+    super(path, -1);
+    inode.opens++;
+  }
+
+  override write(data: Uint8Array, position: number): void {
+    this.inode.write(data, position);
+    this.dirty = true;
+  }
+
+  override read(into: Uint8Array, position: number, length = into.length): number {
+    return this.inode.read(into, position, length);
+  }
+
+  override truncate(size: number): void {
+    this.inode.truncate(size);
+    this.dirty = true;
+  }
+
+  override syncNow(): void {
+    this.dirty = false;
+  }
+
+  override sync(): Promise<void> {
+    this.dirty = false;
+    return Promise.resolve();
+  }
+
+  override close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.inode.opens--;
+    this.inode.maybeRecycle();
   }
 }

@@ -6,7 +6,7 @@
 // unclean shutdown), so consumers that read past the surviving end can learn,
 // through OffsetForLeaderEpoch, where their epoch's records now end.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "./storage.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
 
@@ -35,8 +35,8 @@ export class LeaderEpochCache {
   /** Loads the checkpoint of `dir`; null when there is none or it does not parse (the caller rebuilds it). */
   static load(dir: string): LeaderEpochCache | null {
     const path = join(dir, LEADER_EPOCH_CHECKPOINT_FILE);
-    if (!existsSync(path)) return null;
-    const entries = parseCheckpoint(readFileSync(path, "utf8"));
+    if (!exists(path)) return null;
+    const entries = parseCheckpoint(readText(path));
     return entries ? new LeaderEpochCache(dir, entries) : null;
   }
 

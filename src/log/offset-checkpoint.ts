@@ -2,7 +2,7 @@
 // ...): a version line, a count line, then one "topic partition offset" line
 // per partition, replaced atomically.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "./storage.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 export const RECOVERY_POINT_CHECKPOINT_FILE = "recovery-point-offset-checkpoint";
@@ -11,8 +11,8 @@ const VERSION = 0;
 /** Offsets by `topic-partition` (the partition directory's name); empty when the file is missing or not a checkpoint. */
 export function readOffsetCheckpoint(path: string): Map<string, number> {
   const out = new Map<string, number>();
-  if (!existsSync(path)) return out;
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+  if (!exists(path)) return out;
+  const lines = readText(path).split("\n").filter((l) => l.trim() !== "");
   if (lines.length < 2 || Number(lines[0]) !== VERSION || Number(lines[1]) !== lines.length - 2) return out;
   for (const line of lines.slice(2)) {
     const parts = line.trim().split(/\s+/);

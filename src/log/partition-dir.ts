@@ -4,10 +4,10 @@
 // then removed; a crash in between leaves a name that only klite makes, so
 // startup can finish the job without ever touching a directory it did not create.
 
-import { renameSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { fsyncDir } from "./atomic-file.ts";
+import { removeTree, renamePath } from "./storage.ts";
 
 /** `<topic>-<partition>`: what a partition directory is named. */
 export const PARTITION_DIR = /^(.+)-(\d+)$/;
@@ -26,11 +26,11 @@ export function deletePartitionDir(dir: string, fsync: boolean): void {
   const kept = m && name.length + suffix.length > NAME_MAX ? `${m[1]!.slice(0, NAME_MAX - suffix.length - m[2]!.length - 1)}-${m[2]}` : name;
   const marked = join(dirname(dir), kept + suffix);
   try {
-    renameSync(dir, marked);
+    renamePath(dir, marked);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     throw e;
   }
   if (fsync) fsyncDir(dirname(dir));
-  rmSync(marked, { recursive: true, force: true });
+  removeTree(marked);
 }

@@ -4,7 +4,7 @@
 // bounded copies from the active one; recovery on open trims a torn tail and
 // rebuilds indexes; retention and DeleteRecords drop whole segments from the front.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { exists, listDir, makeDir, readText, statPath, unlinkPath } from "./storage.ts";
 import { dirname, join } from "node:path";
 import { fsyncDir, TEMP_SUFFIX, writeFileAtomic } from "./atomic-file.ts";
 import {
@@ -188,7 +188,7 @@ export class PartitionLog implements FlushTarget {
   // ---------------------------------------------------------------- recovery
 
   private recover(recoveryPoint: number | undefined): void {
-    const fresh = !existsSync(this.dir);
+    const fresh = !exists(this.dir);
     const { cleanStart } = this.recoverSegments(fresh, recoveryPoint);
     this.recoverEpochs(fresh, cleanStart);
     // fsync=never: what recovery found is not durable (nothing was fsynced), so the recovery point stays where it was.
@@ -196,7 +196,7 @@ export class PartitionLog implements FlushTarget {
   }
 
   private recoverSegments(fresh: boolean, recoveryPoint: number | undefined): { cleanStart: boolean } {
-    mkdirSync(this.dir, { recursive: true });
+    makeDir(this.dir);
     // Even with fsync=never the directory is made durable: its leader-epoch
     // checkpoint must survive a power loss, or the epoch would start over.
     if (fresh) fsyncDir(dirname(this.dir));
@@ -207,11 +207,11 @@ export class PartitionLog implements FlushTarget {
     const clean = this.readCleanShutdownMarker();
     /** The active segment holds nothing that may be unsynced (clean shutdown, or nothing past its recovery point). */
     let activeDurable = false;
-    const names = readdirSync(this.dir);
+    const names = listDir(this.dir);
     const bases: number[] = [];
     for (const name of names) {
       if (name.endsWith(TEMP_SUFFIX) || name.endsWith(SWAP_SUFFIX)) {
-        unlinkSync(join(this.dir, name));
+        unlinkPath(join(this.dir, name));
         this.noteRecovery(`removed ${name}, left by an unfinished write`);
       }
       const base = parseSegmentName(name);
@@ -231,7 +231,7 @@ export class PartitionLog implements FlushTarget {
     // The marker stays in place after a clean start (see readCleanShutdownMarker): only while the active
     // segment is still as the clean close left it was nothing written since, so nothing can be lost.
     const lastBase = bases.at(-1)!;
-    let cleanStart = clean !== null && clean.base === lastBase && statSync(segmentPath(this.dir, lastBase, LOG_SUFFIX)).size === clean.size;
+    let cleanStart = clean !== null && clean.base === lastBase && statPath(segmentPath(this.dir, lastBase, LOG_SUFFIX)).size === clean.size;
     // Without a recovery point, as before there was one: sealed segments are trusted, the active one is checked.
     const trustedBelow = recoveryPoint ?? lastBase;
     for (let i = 0; i < bases.length; i++) {
@@ -276,7 +276,7 @@ export class PartitionLog implements FlushTarget {
       if (outcome.problem && !last) {
         // A cut sealed segment ends the log (as in Kafka): later segments would follow a gap of lost records.
         for (const later of bases.slice(i + 1)) {
-          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) if (existsSync(segmentPath(this.dir, later, suffix))) unlinkSync(segmentPath(this.dir, later, suffix));
+          for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) if (exists(segmentPath(this.dir, later, suffix))) unlinkPath(segmentPath(this.dir, later, suffix));
           this.noteRecovery(`segment ${segmentName(later)} removed: it followed the cut at offset ${outcome.nextOffset}`);
         }
         if (this.syncing) fsyncDir(this.dir);
@@ -403,7 +403,7 @@ export class PartitionLog implements FlushTarget {
       if (!suffix) continue;
       const base = parseSegmentName(name.slice(0, -suffix.length) + ".log");
       if (base !== null && !bases.has(base)) {
-        unlinkSync(join(this.dir, name));
+        unlinkPath(join(this.dir, name));
         this.noteRecovery(`removed ${name}: its segment is gone`);
       }
     }
@@ -422,8 +422,8 @@ export class PartitionLog implements FlushTarget {
    */
   private readCleanShutdownMarker(): { base: number; size: number; nextOffset: number } | null {
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
-    if (!existsSync(path)) return null;
-    const [base, size, nextOffset] = readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
+    if (!exists(path)) return null;
+    const [base, size, nextOffset] = readText(path).trim().split(/\s+/).map(Number);
     const ok = [base, size, nextOffset].every((n) => Number.isSafeInteger(n) && n! >= 0);
     return ok ? { base: base!, size: size!, nextOffset: nextOffset! } : null;
   }
@@ -431,8 +431,8 @@ export class PartitionLog implements FlushTarget {
   private dropCleanShutdownMarker(durably = this.syncing): void {
     this.markerKept = false;
     const path = join(this.dir, CLEAN_SHUTDOWN_FILE);
-    if (!existsSync(path)) return;
-    unlinkSync(path);
+    if (!exists(path)) return;
+    unlinkPath(path);
     if (durably) fsyncDir(this.dir);
   }
 
@@ -442,8 +442,8 @@ export class PartitionLog implements FlushTarget {
 
   private readOffsetFile(name: string): number | null {
     const path = join(this.dir, name);
-    if (!existsSync(path)) return null;
-    const n = Number(readFileSync(path, "utf8").trim());
+    if (!exists(path)) return null;
+    const n = Number(readText(path).trim());
     return Number.isSafeInteger(n) && n >= 0 ? n : null;
   }
 
@@ -814,11 +814,13 @@ export class PartitionLog implements FlushTarget {
    * retention.ms / retention.bytes: deletes whole segments from the front.
    * When the active segment itself is due, a new empty one is rolled first
    * (as Kafka does), so the active segment is never the one deleted.
+   * Returns what it deleted.
    */
-  applyRetention(now: number): void {
-    if (this.closed) return;
+  applyRetention(now: number): { segments: number; bytes: number } {
+    const none = { segments: 0, bytes: 0 };
+    if (this.closed) return none;
     // A compact-only topic keeps every segment: the cleaner alone decides what goes.
-    if (this.config.cleanupPolicy && !this.config.cleanupPolicy.delete) return;
+    if (this.config.cleanupPolicy && !this.config.cleanupPolicy.delete) return none;
     const { retentionMs, retentionBytes } = this.config;
     let n = 0;
     if (retentionMs >= 0) {
@@ -838,9 +840,12 @@ export class PartitionLog implements FlushTarget {
         n = Math.max(n, i + 1);
       }
     }
-    if (n === 0) return;
+    if (n === 0) return none;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += this.segments[i]!.size;
     if (n === this.segments.length) this.roll();
     this.deleteFront(n);
+    return { segments: n, bytes };
   }
 
   /** Drops everything at or after `offset` (the whole batch containing it); the log end moves back. */

@@ -7,7 +7,7 @@
 // rewritten to the live state from time to time: temp file, fsync, rename,
 // fsync of the directory, so a crash leaves the old or the new file whole.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readFile } from "./storage.ts";
 import { crc32c } from "../codec/crc32c.ts";
 import { DecodeError } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
@@ -105,8 +105,8 @@ export class RecordLog<R> implements FlushTarget {
   /** Opens (or creates) the log, returning its records; a torn tail is truncated away. */
   static open<R>(path: string, codec: RecordCodec<R>, options: RecordLogOptions): LoadedLog<R> {
     const warn = options.warn ?? (() => {});
-    if (!existsSync(path)) writeFileAtomic(path, new Uint8Array(0), { fsync: options.fsync === "group" });
-    const buf = new Uint8Array(readFileSync(path));
+    if (!exists(path)) writeFileAtomic(path, new Uint8Array(0), { fsync: options.fsync === "group" });
+    const buf = readFile(path);
     const { records, valid } = decodeFrames(codec, buf, warn);
     const file = DataFile.open(path);
     let truncatedBytes = 0;

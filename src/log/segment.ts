@@ -15,8 +15,8 @@
 // only ever replaced whole (by rename), never shortened under a mapping.
 
 import { takeBuffer } from "../util/buffer-pool.ts";
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
 import { DataFile } from "./data-file.ts";
+import { exists, readFile, statPath, storageFor, unlinkIfExists } from "./storage.ts";
 import { writeFilesAtomic } from "./atomic-file.ts";
 import {
   HEADER_SIZE,
@@ -49,14 +49,6 @@ const scratch = new Uint8Array(INDEXED_PREFIX);
 const scratchView = viewOf(scratch);
 const EMPTY = new Uint8Array(0);
 
-function unlinkIfExists(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-  }
-}
-
 // Sealed segments being read keep a read-only fd open; the least recently
 // read are closed past this many, so thousands of segments need no more fds.
 const MAX_OPEN_SEALED = 128;
@@ -66,18 +58,17 @@ const sealedReaders = new Map<Segment, DataFile>();
 let lastReader: Segment | null = null;
 
 function mapFile(path: string, size: number): Uint8Array {
-  // mmap refuses empty files; an empty file is simply no bytes.
-  return size === 0 ? EMPTY : Bun.mmap(path, { size });
+  return storageFor(path).map(path, size);
 }
 
 /** Reads `length` bytes at `position` of a closed file, for checks at open. */
 function readAt(path: string, position: number, length: number): DataView {
   const buf = new Uint8Array(length);
-  const fd = openSync(path, "r");
+  const file = DataFile.openReadOnly(path);
   try {
-    if (readSync(fd, buf, 0, length, position) !== length) throw new Error(`short read of ${path}`);
+    if (file.read(buf, position, length) !== length) throw new Error(`short read of ${path}`);
   } finally {
-    closeSync(fd);
+    file.close();
   }
   return viewOf(buf);
 }
@@ -172,7 +163,7 @@ export class Segment {
    */
   static openForScan(dir: string, baseOffset: number, now: number): { segment: Segment; fileSize: number } {
     const file = DataFile.open(segmentPath(dir, baseOffset, LOG_SUFFIX));
-    const fileSize = statSync(file.path).size;
+    const fileSize = statPath(file.path).size;
     return { segment: new Segment(dir, baseOffset, 0, file, now), fileSize };
   }
 
@@ -184,12 +175,12 @@ export class Segment {
   static openCleanActive(dir: string, baseOffset: number, size: number, nextOffset: number): Segment | null {
     const indexPath = segmentPath(dir, baseOffset, INDEX_SUFFIX);
     const timePath = segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX);
-    if (!existsSync(indexPath) || !existsSync(timePath)) return null;
-    const index = new OffsetIndex(Uint8Array.from(readFileSync(indexPath)));
-    const times = new TimeIndex(Uint8Array.from(readFileSync(timePath)));
+    if (!exists(indexPath) || !exists(timePath)) return null;
+    const index = new OffsetIndex(readFile(indexPath));
+    const times = new TimeIndex(readFile(timePath));
     const entriesFit =
-      index.contents().length === statSync(indexPath).size &&
-      times.contents().length === statSync(timePath).size &&
+      index.contents().length === statPath(indexPath).size &&
+      times.contents().length === statPath(timePath).size &&
       (index.count === 0 || (index.relativeOffset(index.count - 1) < nextOffset - baseOffset && index.position(index.count - 1) < size)) &&
       (times.count === 0 || (times.relativeOffset(times.count - 1) < nextOffset - baseOffset && times.timestamp(times.count - 1) >= 0));
     if (!entriesFit) return null;
@@ -222,10 +213,10 @@ export class Segment {
     const logPath = segmentPath(dir, baseOffset, LOG_SUFFIX);
     const indexPath = segmentPath(dir, baseOffset, INDEX_SUFFIX);
     const timePath = segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX);
-    if (!existsSync(indexPath) || !existsSync(timePath)) return null;
-    const logStat = statSync(logPath);
-    const indexSize = statSync(indexPath).size;
-    const timeSize = statSync(timePath).size;
+    if (!exists(indexPath) || !exists(timePath)) return null;
+    const logStat = statPath(logPath);
+    const indexSize = statPath(indexPath).size;
+    const timeSize = statPath(timePath).size;
     if (indexSize % OffsetIndex.ENTRY !== 0 || timeSize % TimeIndex.ENTRY !== 0) return null;
     const maxRelative = Math.min(MAX_RELATIVE, limitOffset - baseOffset - 1);
     if (indexSize > 0) {
@@ -345,7 +336,7 @@ export class Segment {
 
   private offsets(): OffsetIndex {
     if (!this.offsetIndex) {
-      const size = existsSync(this.indexPath) ? statSync(this.indexPath).size : 0;
+      const size = exists(this.indexPath) ? statPath(this.indexPath).size : 0;
       this.offsetIndex = new OffsetIndex(mapFile(this.indexPath, size - (size % OffsetIndex.ENTRY)));
     }
     return this.offsetIndex;
@@ -353,7 +344,7 @@ export class Segment {
 
   private times(): TimeIndex {
     if (!this.timeIndex) {
-      const size = existsSync(this.timeIndexPath) ? statSync(this.timeIndexPath).size : 0;
+      const size = exists(this.timeIndexPath) ? statPath(this.timeIndexPath).size : 0;
       this.timeIndex = new TimeIndex(mapFile(this.timeIndexPath, size - (size % TimeIndex.ENTRY)));
     }
     return this.timeIndex;
@@ -494,7 +485,7 @@ export class Segment {
    */
   startTxnRebuild(): boolean {
     this.txn?.close();
-    const created = !existsSync(this.txnIndexPath);
+    const created = !exists(this.txnIndexPath);
     this.txn = TxnIndex.create(this.txnIndexPath);
     this.txnRebuilding = true;
     return created;

@@ -13,8 +13,7 @@
 // The fsyncs of a live swap run on the thread pool (the event loop keeps
 // serving produce and fetch); only recovery, before the broker serves, syncs in line.
 
-import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { exists, listDir, readText, renamePath, storageFor, unlinkIfExists, unlinkPath } from "./storage.ts";
 import { join } from "node:path";
 import { fsyncDir, TEMP_SUFFIX } from "./atomic-file.ts";
 import { failpoint } from "../util/failpoint.ts";
@@ -39,18 +38,9 @@ export interface SwapPlan {
 /** Index files first, the log last: a `.log.cleaned` still present means the swap is unfinished. */
 const SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, LOG_SUFFIX];
 
-function unlinkIfExists(path: string): void {
-  if (existsSync(path)) unlinkSync(path);
-}
-
 /** fsync of a file or directory on the thread pool. */
-export async function syncPath(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function syncPath(path: string): Promise<void> {
+  return storageFor(path).sync(path);
 }
 
 /** The cleaned segment's files made durable (its log was synced as it was written). */
@@ -64,14 +54,10 @@ export async function syncCleaned(dir: string, base: number): Promise<void> {
 /** The commit point: written atomically (and durably when `fsync`); from here on, recovery completes the swap. */
 export async function commitSwap(dir: string, plan: SwapPlan, fsync: boolean): Promise<void> {
   const path = join(dir, CLEANER_SWAP_FILE);
-  const fh = await open(path + TEMP_SUFFIX, "w");
-  try {
-    await fh.writeFile(`${plan.base} ${plan.end}\n`);
-    if (fsync) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(path + TEMP_SUFFIX, path);
+  const storage = storageFor(dir);
+  storage.writeFile(path + TEMP_SUFFIX, new TextEncoder().encode(`${plan.base} ${plan.end}\n`));
+  if (fsync) await storage.sync(path + TEMP_SUFFIX);
+  storage.rename(path + TEMP_SUFFIX, path);
   if (fsync) await syncPath(dir);
   failpoint("cleaner-swap-committed");
 }
@@ -86,10 +72,10 @@ export function abandonSwap(dir: string): void {
 export function applySwap(dir: string, plan: SwapPlan): void {
   for (const suffix of SUFFIXES) {
     const cleaned = segmentPath(dir, plan.base, suffix + CLEANED_SUFFIX);
-    if (existsSync(cleaned)) renameSync(cleaned, segmentPath(dir, plan.base, suffix));
+    if (exists(cleaned)) renamePath(cleaned, segmentPath(dir, plan.base, suffix));
   }
   failpoint("cleaner-swap-renamed");
-  for (const name of readdirSync(dir)) {
+  for (const name of listDir(dir)) {
     const base = parseSegmentName(name);
     if (base === null || base <= plan.base || base >= plan.end) continue;
     for (const suffix of SUFFIXES) unlinkIfExists(segmentPath(dir, base, suffix));
@@ -101,7 +87,7 @@ export function applySwap(dir: string, plan: SwapPlan): void {
 export async function endSwap(dir: string, fsync: boolean): Promise<void> {
   if (fsync) await syncPath(dir);
   failpoint("cleaner-swap-before-done");
-  await unlink(join(dir, CLEANER_SWAP_FILE));
+  unlinkPath(join(dir, CLEANER_SWAP_FILE));
   // A commit record that came back after a power loss would replay this swap over later state.
   if (fsync) await syncPath(dir);
 }
@@ -110,22 +96,22 @@ export async function endSwap(dir: string, fsync: boolean): Promise<void> {
 export function recoverSwap(dir: string): string | null {
   const record = join(dir, CLEANER_SWAP_FILE);
   let note: string | null = null;
-  if (existsSync(record)) {
-    const [base, end] = readFileSync(record, "utf8").trim().split(/\s+/).map(Number);
+  if (exists(record)) {
+    const [base, end] = readText(record).trim().split(/\s+/).map(Number);
     const valid = Number.isSafeInteger(base) && Number.isSafeInteger(end) && base! < end!;
     // Retention may have deleted the first replaced segment between the commit and the swap
     // (the swap was then abandoned): the cleaned copy must not bring it back.
-    const baseGone = valid && !existsSync(segmentPath(dir, base!, LOG_SUFFIX));
+    const baseGone = valid && !exists(segmentPath(dir, base!, LOG_SUFFIX));
     if (valid && !baseGone) {
       applySwap(dir, { base: base!, end: end! });
       fsyncDir(dir);
       note = `completed the cleaner's swap of segments [${base}, ${end})`;
     } else note = valid ? `discarded the cleaner's swap of segments [${base}, ${end}): they were deleted` : "removed an unreadable cleaner swap record";
-    unlinkSync(record);
+    unlinkPath(record);
     fsyncDir(dir);
   }
-  for (const name of readdirSync(dir)) {
-    if (name.endsWith(CLEANED_SUFFIX)) unlinkSync(join(dir, name));
+  for (const name of listDir(dir)) {
+    if (name.endsWith(CLEANED_SUFFIX)) unlinkPath(join(dir, name));
   }
   return note;
 }

@@ -7,9 +7,9 @@
 // markers are written and made durable in the same fsync rounds as its log;
 // recovery rebuilds it (and any missing or damaged one) from the log.
 
-import { existsSync, statSync, unlinkSync } from "node:fs";
 import { DataFile } from "./data-file.ts";
 import { readInt64, viewOf, writeInt64 } from "./batch-header.ts";
+import { exists, statPath, unlinkIfExists } from "./storage.ts";
 
 export interface AbortedTxn {
   producerId: number;
@@ -56,8 +56,8 @@ export class TxnIndex {
    * missing or damaged (then it must be rebuilt from the log).
    */
   static open(path: string, base: number, limit: number): TxnIndex | null {
-    if (!existsSync(path)) return null;
-    const size = statSync(path).size;
+    if (!exists(path)) return null;
+    const size = statPath(path).size;
     if (size % TXN_ENTRY !== 0) return null;
     const index = new TxnIndex(path, null, size / TXN_ENTRY);
     if (index.entries === 0) return index;
@@ -117,11 +117,7 @@ export class TxnIndex {
 
   delete(): void {
     this.close();
-    try {
-      unlinkSync(this.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    }
+    unlinkIfExists(this.path);
   }
 
   /**

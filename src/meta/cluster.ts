@@ -1,7 +1,7 @@
 // meta.properties in the data dir, as Kafka writes it: the cluster id is
 // created once and kept, so clients see the same cluster across restarts.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "../log/storage.ts";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../log/atomic-file.ts";
@@ -25,8 +25,8 @@ function parseProperties(text: string): Map<string, string> {
 /** Reads meta.properties, creating it on first start; refuses a data dir that belongs to another node id. */
 export function loadClusterIdentity(dataDir: string, nodeId: number): ClusterIdentity {
   const path = join(dataDir, "meta.properties");
-  if (existsSync(path)) {
-    const props = parseProperties(readFileSync(path, "utf8"));
+  if (exists(path)) {
+    const props = parseProperties(readText(path));
     const clusterId = props.get("cluster.id");
     const storedNode = Number(props.get("node.id"));
     if (!clusterId) throw new Error(`${path} has no cluster.id`);

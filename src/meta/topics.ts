@@ -2,7 +2,7 @@
 // persisted crash-safely in <data-dir>/topics.json (write-temp, fsync, rename)
 // before any change is acknowledged; each partition owns a PartitionLog.
 
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { exists, readText, removeTree, storageFor } from "../log/storage.ts";
 import { DELETED_DIR, PARTITION_DIR, deletePartitionDir } from "../log/partition-dir.ts";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -152,8 +152,8 @@ export class TopicRegistry {
     // Used by the partitions opened here only; partitions created later start with nothing to trust.
     this.recoveryPoints = readOffsetCheckpoint(join(this.options.dataDir, RECOVERY_POINT_CHECKPOINT_FILE));
     const path = join(this.options.dataDir, FILE);
-    if (existsSync(path)) {
-      const stored = JSON.parse(readFileSync(path, "utf8")) as { topics: StoredTopic[] };
+    if (exists(path)) {
+      const stored = JSON.parse(readText(path)) as { topics: StoredTopic[] };
       for (const s of stored.topics) {
         // Overrides live in prototype-less records, so a stored key can never shadow an object member.
         const topic: Topic = { name: s.name, id: s.id, partitions: [], configs: configRecord(Object.entries(s.configs)), internal: s.internal ?? false };
@@ -163,12 +163,12 @@ export class TopicRegistry {
       }
     }
     this.recoveryPoints.clear();
-    for (const entry of readdirSync(this.options.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+    for (const entry of storageFor(this.options.dataDir).list(this.options.dataDir)) {
+      if (!entry.isDirectory) continue;
       const dir = join(this.options.dataDir, entry.name);
       if (DELETED_DIR.test(entry.name)) {
         this.logger.warn(`removing ${dir}: a deleted partition whose removal a crash interrupted`);
-        rmSync(dir, { recursive: true, force: true });
+        removeTree(dir);
         continue;
       }
       const m = PARTITION_DIR.exec(entry.name);
@@ -184,7 +184,7 @@ export class TopicRegistry {
    */
   private clearPartitionDir(topic: string, index: number): void {
     const dir = this.partitionDir(topic, index);
-    if (!existsSync(dir)) return;
+    if (!exists(dir)) return;
     this.logger.warn(`removing ${dir} to create partition ${index} of topic ${topic} in its place`);
     deletePartitionDir(dir, this.options.fsync === "group");
   }

@@ -9,6 +9,8 @@ import { recordsLength } from "../protocol/generated-support.ts";
 import { HEADER_SIZE } from "../log/batch-header.ts";
 import { readBatchHeader } from "../protocol/records.ts";
 import type { Broker } from "../broker.ts";
+import { fsyncSeconds } from "../log/fsync-stats.ts";
+import { memoryVolumeOf } from "../log/memory-volume.ts";
 import { Counter, Histogram, renderCounter, renderGauge, type Labels } from "./prometheus.ts";
 
 export type CloseReason = "client" | "protocol_error" | "internal_error" | "shutdown";
@@ -26,6 +28,8 @@ export class BrokerMetrics {
   bytesOut = 0;
   openConnections = 0;
   connectionsOpened = 0;
+  retentionSegmentsDeleted = 0;
+  retentionBytesDeleted = 0;
 
   constructor(private readonly broker: Broker) {}
 
@@ -78,6 +82,18 @@ export class BrokerMetrics {
     renderCounter(out, "klite_network_sent_bytes_total", "Bytes of responses handed to client sockets.", this.bytesOut);
     renderGauge(out, "klite_connections", "Client connections open now.", [[{}, this.openConnections]]);
     const b = this.broker;
+    fsyncSeconds.render(out);
+    const c = b.cleaner.totals;
+    renderCounter(out, "klite_log_cleaner_runs_total", "Cleans of a compacted partition finished.", c.cleans);
+    renderCounter(out, "klite_log_cleaner_failures_total", "Cleans that failed (the partition is left uncleaned until restart).", c.failures);
+    renderCounter(out, "klite_log_cleaner_read_bytes_total", "Bytes of segments the cleaner read.", c.bytesRead);
+    renderCounter(out, "klite_log_cleaner_written_bytes_total", "Bytes of cleaned segments the cleaner wrote.", c.bytesWritten);
+    renderCounter(out, "klite_log_cleaner_removed_records_total", "Records compaction removed (superseded, tombstones past their horizon, aborted).", c.recordsRemoved);
+    renderCounter(out, "klite_log_cleaner_seconds_total", "Wall time spent cleaning, pauses between slices included.", c.ms / 1000);
+    renderCounter(out, "klite_log_retention_deleted_segments_total", "Segments deleted by retention.ms / retention.bytes.", this.retentionSegmentsDeleted);
+    renderCounter(out, "klite_log_retention_deleted_bytes_total", "Bytes of segments deleted by retention.ms / retention.bytes.", this.retentionBytesDeleted);
+    const volume = memoryVolumeOf(b.options.dataDir);
+    if (volume) renderGauge(out, "klite_memory_storage_bytes", "Bytes the in-memory data dir (--memory) holds, spare capacity included.", [[{}, volume.bytes()]]);
     const partitions: [Labels, number][] = [];
     const sizes: [Labels, number][] = [];
     const segments: [Labels, number][] = [];

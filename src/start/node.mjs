@@ -1,14 +1,12 @@
 // startBroker() under Node (Jest, Vitest, node:test): the broker runs as a
 // child process on the Bun binary, `klite serve` on a free port, and this
-// resolves once it prints its listening line (topics already created). The
-// child shuts down when its stdin closes, and removes its temporary data dir,
-// so neither outlives the test process even when that one is killed; stop()
-// and process exit stop it too.
+// resolves once it prints its listening line (topics already created). It
+// keeps its data in memory unless given a data dir, so nothing touches the
+// disk. The child shuts down when its stdin closes, so it never outlives the
+// test process even when that one is killed; stop() and process exit stop it too.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findBun } from "./find-bun.mjs";
 import { brokerFlags } from "./flags.mjs";
@@ -16,13 +14,10 @@ import { brokerFlags } from "./flags.mjs";
 const MAIN = resolve(fileURLToPath(import.meta.url), "../../main.ts");
 const LISTENING = /listening on (\S+):(\d+)/;
 
-/** @type {Set<{ child: import("node:child_process").ChildProcess, dir: string | null }>} */
+/** @type {Set<import("node:child_process").ChildProcess>} */
 const live = new Set();
 process.on("exit", () => {
-  for (const b of live) {
-    b.child.kill("SIGKILL");
-    if (b.dir) rmSync(b.dir, { recursive: true, force: true });
-  }
+  for (const child of live) child.kill("SIGKILL");
 });
 
 /**
@@ -30,13 +25,9 @@ process.on("exit", () => {
  * @returns {Promise<import("./types.d.ts").KliteBroker>}
  */
 export async function startBroker(options = {}) {
-  const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "klite-"));
-  // The child removes a temporary data dir itself, so that it goes even when this process is killed.
-  const own = ownDir ? ["--delete-data-dir-on-exit"] : [];
-  const child = spawn(findBun(), [MAIN, "serve", ...brokerFlags(options, dataDir), "--stop-with-stdin", ...own], { stdio: ["pipe", "pipe", "inherit"] });
-  const entry = { child, dir: ownDir ? dataDir : null };
-  live.add(entry);
+  const dataDir = options.dataDir ?? ":memory:";
+  const child = spawn(findBun(), [MAIN, "serve", ...brokerFlags(options, dataDir), "--stop-with-stdin"], { stdio: ["pipe", "pipe", "inherit"] });
+  live.add(child);
   const exited = new Promise((res) => child.once("exit", (code, signal) => res(code ?? signal)));
   let out = "";
   const port = await new Promise((res, rej) => {
@@ -48,8 +39,7 @@ export async function startBroker(options = {}) {
     });
     exited.then((code) => rej(new Error(`klite exited (${code}) before listening: ${out.trim()}`)));
   }).catch((e) => {
-    live.delete(entry);
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    live.delete(child);
     throw e;
   });
   // Once it runs, the broker does not keep this process alive: a test runner exits when its tests are done.
@@ -71,8 +61,7 @@ export async function startBroker(options = {}) {
         child.ref();
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         await exited;
-        live.delete(entry);
-        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+        live.delete(child);
       })();
       return stopping;
     },

@@ -21,7 +21,7 @@ export interface StartOptions {
   host?: string;
   /** Default 0: a free port. */
   port?: number;
-  /** Where partitions live. Default: a fresh temporary directory, removed by stop() and at exit. A directory given here is kept. */
+  /** Where partitions live, kept after stop(). Default: in memory (`":memory:"`), nothing on disk. */
   dataDir?: string;
   /** Broker log on stderr (default "warn"). */
   logLevel?: "error" | "warn" | "info" | "debug";
@@ -37,12 +37,13 @@ export interface KliteBroker {
   bootstrap: string;
   host: string;
   port: number;
+  /** The data dir, or `":memory:"`. */
   dataDir: string;
   /** "in-process" under Bun, "child-process" under Node. */
   mode: "in-process" | "child-process";
   /** The process the broker runs in. */
   pid: number;
-  /** Stops accepting, finishes in-flight requests, closes the log; removes a temporary data dir. Idempotent. */
+  /** Stops accepting, finishes in-flight requests, closes the log; an in-memory broker's data is gone. Idempotent. */
   stop(): Promise<void>;
 }
 

@@ -9,7 +9,7 @@
 // Aborted transactions are in the segments' transaction indexes instead
 // (format 0 also held them: such a snapshot is ignored, the log replayed).
 
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { exists, readFile, unlinkPath } from "../log/storage.ts";
 import { join } from "node:path";
 import { crc32c } from "../codec/crc32c.ts";
 import { writeFileAtomic } from "../log/atomic-file.ts";
@@ -86,8 +86,8 @@ export function writeTxnSnapshot(dir: string, state: PartitionTxnState, endOffse
 /** Reads and removes the snapshot; returns it only if it matches the log's end. */
 export function takeTxnSnapshot(dir: string, endOffset: number): TxnSnapshot | null {
   const path = join(dir, TXN_SNAPSHOT_FILE);
-  if (!existsSync(path)) return null;
-  const snapshot = decodeTxnSnapshot(new Uint8Array(readFileSync(path)), endOffset);
-  unlinkSync(path);
+  if (!exists(path)) return null;
+  const snapshot = decodeTxnSnapshot(readFile(path), endOffset);
+  unlinkPath(path);
   return snapshot;
 }

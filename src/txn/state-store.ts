@@ -6,7 +6,7 @@
 // the live state when dead records outweigh it. Data dirs from before this log
 // (transactions.json, producer-ids.json) are converted on first start.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { exists, readText, removeTree } from "../log/storage.ts";
 import { join } from "node:path";
 import { RecordLog, type RecordLogOptions } from "../log/record-log.ts";
 import { TXN_RECORDS, type TxnLogRecord } from "./state-records.ts";
@@ -29,25 +29,25 @@ export class TxnStateStore {
 
   constructor(dataDir: string, options: RecordLogOptions) {
     const path = join(dataDir, TXN_LOG_FILE);
-    const fresh = !existsSync(path);
+    const fresh = !exists(path);
     const { log, records } = RecordLog.open(path, TXN_RECORDS, options);
     this.log = log;
     for (const r of records) this.apply(r);
     const legacyTxns = join(dataDir, LEGACY_TXNS);
     const legacyIds = join(dataDir, LEGACY_IDS);
-    if (fresh && (existsSync(legacyTxns) || existsSync(legacyIds))) {
-      if (existsSync(legacyTxns)) {
-        const stored = JSON.parse(readFileSync(legacyTxns, "utf8")) as { txns: TxnMeta[] };
+    if (fresh && (exists(legacyTxns) || exists(legacyIds))) {
+      if (exists(legacyTxns)) {
+        const stored = JSON.parse(readText(legacyTxns)) as { txns: TxnMeta[] };
         for (const t of stored.txns) this.txns.set(t.transactionalId, { ...t, version: t.version ?? 1, bumpAtEnd: false });
       }
-      if (existsSync(legacyIds)) this.block = (JSON.parse(readFileSync(legacyIds, "utf8")) as { nextBlockStart: number }).nextBlockStart;
+      if (exists(legacyIds)) this.block = (JSON.parse(readText(legacyIds)) as { nextBlockStart: number }).nextBlockStart;
       this.log.rewrite(this.live());
       options.warn?.(`converted ${LEGACY_TXNS} and ${LEGACY_IDS} to ${TXN_LOG_FILE}`);
     }
     for (const t of this.txns.values()) this.setLiveSize(t.transactionalId, TXN_RECORDS.size({ kind: "txn", txn: t }));
     // Left over when a conversion was interrupted after the log was written.
-    rmSync(legacyTxns, { force: true });
-    rmSync(legacyIds, { force: true });
+    removeTree(legacyTxns);
+    removeTree(legacyIds);
   }
 
   private apply(r: TxnLogRecord): void {

@@ -27,6 +27,10 @@ export interface SpawnOptions {
   args?: string[];
   /** Reuse this data dir; it is then the caller's and never removed. */
   dataDir?: string;
+  /** `--memory` instead of a data dir: nothing on disk (dataDir is then ":memory:"). */
+  memory?: boolean;
+  /** The broker's working directory (default: the checkout). */
+  cwd?: string;
   /** Added to the inherited environment. */
   env?: Record<string, string>;
   /** 0 (default) = any free port. */
@@ -73,15 +77,15 @@ function collect(stream: ReadableStream<Uint8Array>, onText: (s: string) => void
 }
 
 export async function spawnBroker(opts: SpawnOptions = {}): Promise<SpawnedBroker> {
-  return spawnInternal(opts, opts.dataDir === undefined);
+  return spawnInternal(opts, opts.dataDir === undefined && !opts.memory);
 }
 
 async function spawnInternal(opts: SpawnOptions, ownsDir: boolean): Promise<SpawnedBroker> {
-  const dataDir = opts.dataDir ?? tempDir();
+  const dataDir = opts.memory ? ":memory:" : (opts.dataDir ?? tempDir());
   const args = opts.args ?? [];
   const root = opts.root ?? ROOT;
   const proc = Bun.spawn([BUN, join(root, "src/main.ts"), "--listen", `127.0.0.1:${opts.port ?? 0}`, "--data-dir", dataDir, ...args], {
-    cwd: root,
+    cwd: opts.cwd ?? root,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -136,6 +136,26 @@ describe("librdkafka with group.protocol=consumer", () => {
   );
 });
 
+describe("librdkafka with group.protocol=consumer: a regex resolved as Kafka resolves it", () => {
+  test.skipIf(missing("ckjs"))(
+    "subscribing to a topic and a regex at once: the first assignment holds the topic alone, the regex's matches come in a later one",
+    async () => {
+      const b = await inProcessBroker();
+      try {
+        const r = await nodeClient<{ events: { assigned: boolean; topics: string[] }[]; final: string[] }>("ckjs", "groups-consumer.mjs", b.bootstrap, ["mixed", "mx-lit", "mxr", "mxg"]);
+        // Kafka 4.3 answers the heartbeat that brings a new regex with what the group has resolved so far.
+        expect(r.events).toEqual([
+          { assigned: true, topics: ["mx-lit"] },
+          { assigned: true, topics: ["mxr-a"] },
+        ]);
+      } finally {
+        await b.cleanup();
+      }
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+});
+
 // ------------------------------------------------------------ the wire
 
 class Conn {
@@ -220,6 +240,47 @@ class Conn {
 }
 
 describe("consumer group protocol on the wire", () => {
+  test("a new regex is resolved after the heartbeat that brings it; a changed subscription revokes what only the old one matched", async () => {
+    await withSpawnedBroker({}, async (b) => {
+      const c = await Conn.open(b.port);
+      const lit = await c.createTopic("wl", 2);
+      const rx = await c.createTopic("wrx-a", 2);
+      await c.createTopic("other", 1);
+      type Owned = { topicId: string; partitions: number[] }[];
+      let epoch = 0;
+      let owned: Owned = [];
+      const beat = async (extra: Partial<ConsumerGroupHeartbeatRequest.ConsumerGroupHeartbeatRequestInit> = {}) => {
+        const r = await c.heartbeat(1, { groupId: "wrg", memberId: "wm", memberEpoch: epoch, topicPartitions: owned, ...extra });
+        expect(r.errorCode).toBe(0);
+        epoch = r.memberEpoch;
+        if (r.assignment) owned = r.assignment.topicPartitions.map((t) => ({ topicId: t.topicId, partitions: [...t.partitions].sort() }));
+        return r;
+      };
+      const ownedTopics = () => owned.filter((t) => t.partitions.length > 0).map((t) => t.topicId).sort();
+      // Names and a regex in the first heartbeat: answered with the named topic's partitions only, at epoch 1.
+      const first = await beat({ memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: ["wl"], subscribedTopicRegex: "wrx-.*", topicPartitions: [] });
+      expect(first.memberEpoch).toBe(1);
+      expect(first.assignment!.topicPartitions).toEqual([{ topicId: lit, partitions: [0, 1] }]);
+      // The regex is resolved once that answer is out: a later heartbeat gets epoch 2 with its matches.
+      await waitFor(async () => (await beat()).memberEpoch === 2, 10_000, "the regex's epoch");
+      expect(ownedTopics()).toEqual([lit, rx].sort());
+      let d = (await c.describe(1, ["wrg"])).groups[0]!;
+      expect([d.groupEpoch, d.members[0]!.subscribedTopicNames, d.members[0]!.subscribedTopicRegex]).toEqual([2, ["wl"], "wrx-.*"]);
+      // Dropping the named topic: it is revoked in the same answer, the regex's topic stays.
+      const dropped = await beat({ subscribedTopicNames: [] });
+      expect(dropped.assignment!.topicPartitions.filter((t) => t.partitions.length > 0).map((t) => t.topicId)).toEqual([rx]);
+      await waitFor(async () => (await beat()).memberEpoch === 3, 10_000, "epoch 3");
+      expect(ownedTopics()).toEqual([rx]);
+      // Dropping the regex: its topics are revoked too; the member owns nothing.
+      await beat({ subscribedTopicRegex: "" });
+      await waitFor(async () => (await beat()).memberEpoch === 4, 10_000, "epoch 4");
+      expect(ownedTopics()).toEqual([]);
+      d = (await c.describe(1, ["wrg"])).groups[0]!;
+      expect([d.groupEpoch, d.assignmentEpoch, d.members[0]!.assignment.topicPartitions.filter((t) => t.partitions.length > 0)]).toEqual([4, 4, []]);
+      c.close();
+    });
+  });
+
   test("heartbeats v0/v1, describe, list by type, member-epoch commits, and the group across kill -9", async () => {
     await withSpawnedBroker({}, async (b) => {
       let c = await Conn.open(b.port);

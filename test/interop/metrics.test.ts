@@ -118,3 +118,57 @@ test("--log-format json: a bad frame is one JSON line with the peer address, no 
     expect(sb.stderr()).not.toContain("    at ");
   });
 });
+
+test.skipIf(missing("kcat"))(
+  "fsync count and latency, log cleaner and retention activity move with traffic",
+  async () => {
+    const sb = await inProcessBroker({ httpListen: "127.0.0.1:0", logCleanerBackoffMs: 50, logRetentionCheckIntervalMs: 100 });
+    try {
+      const url = `http://127.0.0.1:${sb.httpPort}/metrics`;
+      const scrapeIt = async () => parse(await (await fetch(url)).text());
+      const cli = (...args: string[]) => runOk([process.execPath, join(ROOT, "src/main.ts"), ...args, "-b", sb.bootstrap]);
+      const before = await scrapeIt();
+      expect(before.get("klite_log_cleaner_runs_total")).toBe(0);
+      expect(before.get("klite_log_retention_deleted_segments_total")).toBe(0);
+      const small = ["--config", "internal.segment.bytes=4096"];
+      await cli("topic", "create", "mc", ...small, "--config", "cleanup.policy=compact", "--config", "min.cleanable.dirty.ratio=0.01");
+      await cli("topic", "create", "mr", ...small, "--config", "retention.bytes=8192");
+      // 2000 updates of 10 keys in small batches: many 4 KiB segments, most of their records superseded.
+      const BATCHES = ["-X", "batch.num.messages=20", "-X", "linger.ms=0"];
+      const updates = Array.from({ length: 2000 }, (_, i) => `k${i % 10}:value-${i}-${"x".repeat(40)}`).join("\n") + "\n";
+      await kcat(["-b", sb.bootstrap, "-P", "-t", "mc", "-K:", "-p", "0", ...BATCHES], { stdin: updates });
+      await kcat(["-b", sb.bootstrap, "-P", "-t", "mr", "-K:", "-p", "0", ...BATCHES], { stdin: updates });
+      await waitFor(
+        async () => {
+          const s = await scrapeIt();
+          return s.get("klite_log_cleaner_runs_total")! >= 1 && s.get("klite_log_retention_deleted_segments_total")! >= 1;
+        },
+        60_000,
+        "a clean of mc and a retention pass over mr",
+      );
+      const after = await scrapeIt();
+      expect(after.get("klite_log_cleaner_read_bytes_total")).toBeGreaterThan(4096);
+      expect(after.get("klite_log_cleaner_written_bytes_total")).toBeGreaterThan(0);
+      expect(after.get("klite_log_cleaner_written_bytes_total")).toBeLessThan(after.get("klite_log_cleaner_read_bytes_total")!);
+      expect(after.get("klite_log_cleaner_removed_records_total")).toBeGreaterThan(100);
+      expect(after.get("klite_log_cleaner_seconds_total")).toBeGreaterThan(0);
+      expect(after.get("klite_log_cleaner_failures_total")).toBe(0);
+      // mr keeps 8 KiB plus at most the segment being filled: the rest went, in whole segments of about 4 KiB.
+      const deleted = after.get("klite_log_retention_deleted_bytes_total")!;
+      const kept = after.get('klite_log_size_bytes{topic="mr",partition="0"}')!;
+      expect(kept).toBeLessThan(8192 + 2 * 4096);
+      expect(deleted + kept).toBe(after.get('klite_produce_bytes_total{topic="mr"}')!);
+      expect(after.get("klite_log_retention_deleted_segments_total")).toBeGreaterThanOrEqual(Math.floor(deleted / 8192));
+      // --fsync group (the default): the produces were fdatasynced, topic creation synced files and directories.
+      const delta = (k: string) => after.get(k)! - (before.get(k) ?? 0);
+      expect(delta('klite_fsync_duration_seconds_count{kind="data"}')).toBeGreaterThanOrEqual(2);
+      expect(delta('klite_fsync_duration_seconds_count{kind="dir"}')).toBeGreaterThanOrEqual(2);
+      expect(delta('klite_fsync_duration_seconds_count{kind="file"}')).toBeGreaterThanOrEqual(2);
+      expect(after.get('klite_fsync_duration_seconds_bucket{kind="data",le="+Inf"}')).toBe(after.get('klite_fsync_duration_seconds_count{kind="data"}'));
+      expect(after.get('klite_fsync_duration_seconds_sum{kind="data"}')).toBeGreaterThan(0);
+    } finally {
+      await sb.cleanup();
+    }
+  },
+  CLIENT_TEST_TIMEOUT,
+);

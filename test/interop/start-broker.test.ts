@@ -2,10 +2,12 @@
 // project whose node_modules holds klite (a link to this checkout, resolved
 // through package.json `exports`) and the client libraries; its test scripts
 // run under node (broker in a child process on the Bun binary) and under bun
-// (broker in process). After stop() no broker process and no data dir remain.
+// (broker in process). The broker keeps its data in memory: each script runs
+// in an empty working directory with an empty TMPDIR, both checked to stay
+// empty. After stop() no broker process remains.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, tempDir } from "../helpers/broker.ts";
 import { CLIENTS, CLIENT_TEST_TIMEOUT, missing } from "../helpers/clients.ts";
@@ -45,25 +47,36 @@ interface Summary {
 
 const TEN = Array.from({ length: 10 }, (_, i) => `v${i}`).sort();
 
-async function expectGone(s: Summary, runnerPid?: number): Promise<void> {
+/** An empty working directory and TMPDIR for a script; `gone` checks the broker left nothing there. */
+function scratch(): { cwd: string; env: Record<string, string>; dirs: string[] } {
+  const cwd = tempDir("klite-user-cwd-");
+  const tmp = tempDir("klite-user-tmp-");
+  // Bun's transpiler cache would otherwise write to the cache directory, which is not the broker's doing.
+  return { cwd, env: { TMPDIR: tmp, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }, dirs: [cwd, tmp] };
+}
+
+async function expectGone(s: Summary, where: { dirs: string[] }, runnerPid?: number): Promise<void> {
   if (s.mode === "child-process") {
     expect(s.pid).not.toBe(runnerPid);
     await waitFor(() => !alive(s.pid), 10_000, `broker process ${s.pid} to be gone`);
   }
-  expect(existsSync(s.dataDir)).toBe(false);
+  expect(s.dataDir).toBe(":memory:");
+  expect(where.dirs.map((d) => readdirSync(d))).toEqual(where.dirs.map(() => []));
+  for (const d of where.dirs) rmSync(d, { recursive: true, force: true });
 }
 
 describe("startBroker from a user's project", () => {
   test.skipIf(missing("kafkajs"))(
     "node + KafkaJS: child process on the Bun binary, topics up front, group consume, stop",
     async () => {
-      const s = await runJson<Summary>(["node", join(project, "kafkajs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      const where = scratch();
+      const s = await runJson<Summary>(["node", join(project, "kafkajs.mjs")], { ...where, timeoutMs: 120_000 });
       expect(s.mode).toBe("child-process");
       expect(s.bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
       expect(s.retention).toBe("3600000");
       expect(s.seen).toEqual(TEN);
-      await expectGone(s);
+      await expectGone(s, where);
     },
     CLIENT_TEST_TIMEOUT,
   );
@@ -71,12 +84,13 @@ describe("startBroker from a user's project", () => {
   test.skipIf(missing("kafkajs"))(
     "bun + KafkaJS: the broker runs in the same process",
     async () => {
-      const s = await runJson<Summary>([process.execPath, join(project, "kafkajs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      const where = scratch();
+      const s = await runJson<Summary>([process.execPath, join(project, "kafkajs.mjs")], { ...where, timeoutMs: 120_000 });
       expect(s.mode).toBe("in-process");
       expect(s.topics).toEqual([{ name: "orders", partitions: 2 }]);
       expect(s.retention).toBe("3600000");
       expect(s.seen).toEqual(TEN);
-      await expectGone(s);
+      await expectGone(s, where);
     },
     CLIENT_TEST_TIMEOUT,
   );
@@ -84,23 +98,26 @@ describe("startBroker from a user's project", () => {
   test.skipIf(missing("ckjs"))(
     "node + @confluentinc/kafka-javascript (librdkafka 2.15): produce, group consume, stop",
     async () => {
-      const s = await runJson<Summary>(["node", join(project, "ckjs.mjs")], { cwd: project, timeoutMs: 120_000 });
+      const where = scratch();
+      const s = await runJson<Summary>(["node", join(project, "ckjs.mjs")], { ...where, timeoutMs: 120_000 });
       expect(s.mode).toBe("child-process");
       expect(s.seen).toEqual(TEN);
-      await expectGone(s);
+      await expectGone(s, where);
     },
     CLIENT_TEST_TIMEOUT,
   );
 
   test("node: a broker never stopped does not keep the process alive, and goes with it", async () => {
-    const r = await run(["node", join(project, "orphan.mjs")], { cwd: project, timeoutMs: 60_000 });
+    const where = scratch();
+    const r = await run(["node", join(project, "orphan.mjs")], { ...where, timeoutMs: 60_000 });
     expect(r.timedOut).toBe(false);
     expect(r.code).toBe(0);
-    await expectGone(JSON.parse(r.stdout));
+    await expectGone(JSON.parse(r.stdout), where);
   });
 
-  test("node killed with SIGKILL: the broker notices its stdin close, exits and removes its data dir", async () => {
-    const p = Bun.spawn(["node", join(project, "orphan.mjs"), "wait"], { cwd: project, stdout: "pipe", stderr: "pipe" });
+  test("node killed with SIGKILL: the broker notices its stdin close and exits, leaving nothing on disk", async () => {
+    const where = scratch();
+    const p = Bun.spawn(["node", join(project, "orphan.mjs"), "wait"], { cwd: where.cwd, env: { ...process.env, ...where.env }, stdout: "pipe", stderr: "pipe" });
     const reader = p.stdout.getReader();
     const { value } = await reader.read();
     const s = JSON.parse(new TextDecoder().decode(value)) as Summary;
@@ -108,6 +125,6 @@ describe("startBroker from a user's project", () => {
     p.kill(9);
     await p.exited;
     await waitFor(() => !alive(s.pid), 15_000, "the orphaned broker to exit");
-    expect(existsSync(s.dataDir)).toBe(false);
+    await expectGone(s, where);
   });
 });

@@ -436,25 +436,67 @@ describe("consumer group heartbeat", () => {
     expect(u.c.describeConsumerGroups(["g"])[0]!.assignorName).toBe("uniform");
   });
 
-  test("regex subscriptions pick up topics created later; an empty regex means none", () => {
-    const { c, topics } = setup();
+  test("regex subscriptions are resolved after the heartbeat, in a later group epoch; topics created later join; an empty regex means none", () => {
+    const { c, topics, s } = setup();
+    const lit = topics.add("literal", 1);
     const p1 = topics.add("prefix-1", 2);
     topics.add("other", 2);
     topics.add("__internal-prefix", 1, true);
-    const a = new Member(c, "A", { subscribedTopicNames: [], subscribedTopicRegex: "prefix.*" });
+    const a = new Member(c, "A", { subscribedTopicNames: ["literal"], subscribedTopicRegex: "prefix.*" });
     a.join();
-    expect([...a.owned.keys()]).toEqual([p1]);
-    const epoch = a.epoch;
-    const p2 = topics.add("prefix-2", 3);
+    // As in Kafka: the first answer holds the literal topic only; the regex is resolved afterwards.
+    expect([a.epoch, [...a.owned.keys()]]).toEqual([1, [lit]]);
+    s.advance(0);
     settle(a);
-    expect(a.epoch).toBe(epoch + 1);
+    expect(a.epoch).toBe(2);
+    expect([...a.owned.keys()].sort()).toEqual([lit, p1].sort());
+    const p2 = topics.add("prefix-2", 3);
+    settle(a); // notices the new topic and asks for a resolution
+    s.advance(0);
+    settle(a);
+    expect(a.epoch).toBe(3);
     expect(a.partitions(p2)).toEqual([0, 1, 2]);
     expect(group(c).isSubscribedToTopic("prefix-2")).toBe(true);
     expect(group(c).isSubscribedToTopic("other")).toBe(false);
     const e = new Member(c, "E", { groupId: "g2", subscribedTopicNames: [], subscribedTopicRegex: "" });
     e.join();
+    s.advance(0);
     expect(e.owned.size).toBe(0);
     expect(group(c, "g2").subscribedTopics.size).toBe(0);
+  });
+
+  test("a subscription change takes full effect: what only the old subscription matched is revoked at once, a new regex's topics follow later", () => {
+    const { c, topics, s } = setup();
+    const [a, b, rx, ry] = [topics.add("a", 2), topics.add("b", 2), topics.add("rx-1", 1), topics.add("ry-1", 1)];
+    const m = new Member(c, "M");
+    m.join({ subscribedTopicNames: ["a", "b"] });
+    expect([...m.owned.keys()].sort()).toEqual([a, b].sort());
+    // Dropping b: the answer already leaves it out (revocation); once acknowledged the member moves on without it.
+    const r = m.beat({ subscribedTopicNames: ["a"] });
+    expect(r.assignment!.map((t) => t.topicId)).toEqual([a]);
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()]]).toEqual([2, [a]]);
+    // A regex: the subscription changed, so the epoch moves (as in Kafka), but the regex is not resolved yet:
+    // the answer holds a alone; the resolution bumps the epoch again and brings rx-1.
+    const brought = m.beat({ subscribedTopicRegex: "rx.*" });
+    expect([brought.memberEpoch, m.owned.get(rx)]).toEqual([3, undefined]);
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()]]).toEqual([3, [a]]);
+    s.advance(0);
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()].sort()]).toEqual([4, [a, rx].sort()]);
+    // Another regex: the old one's topics go at once, the new one's come with the next resolution.
+    const swap = m.beat({ subscribedTopicRegex: "ry.*" });
+    expect(swap.assignment!.map((t) => t.topicId)).toEqual([a]);
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()]]).toEqual([5, [a]]);
+    s.advance(0);
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()].sort()]).toEqual([6, [a, ry].sort()]);
+    // No regex any more: its topics are revoked.
+    m.beat({ subscribedTopicRegex: "" });
+    settle(m);
+    expect([m.epoch, [...m.owned.keys()]]).toEqual([7, [a]]);
   });
 
   test("topic changes bump the group epoch: partitions added, topic deleted", () => {

@@ -10,6 +10,10 @@
 //     two static members (group.instance.id) split a 4-partition topic; one
 //     closes (a temporary leave) and a new consumer with its instance id gets
 //     the same partitions back while the other member's never change.
+//   node groups-consumer.mjs BOOTSTRAP mixed LITERAL PREFIX GROUP
+//     subscribes to LITERAL and ^PREFIX.* at once; reports every assignment
+//     the rebalance callback saw (topics per event), in order, until both
+//     LITERAL and PREFIX-a are assigned.
 //   node groups-consumer.mjs BOOTSTRAP regex PREFIX GROUP
 //     subscribes to ^PREFIX.*; a matching topic created later is picked up,
 //     a non-matching one never is; then the empty group is described and deleted.
@@ -176,7 +180,29 @@ async function staticMembers(topic, groupId) {
   return { first, whileAway, back, bAssignments: [...bSeen] };
 }
 
-const commands = { takeover, regex, static: staticMembers };
+async function mixed(literal, prefix, groupId) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: literal, numPartitions: 2 }, { topic: `${prefix}-a`, numPartitions: 2 }] });
+  await admin.disconnect();
+  const events = [];
+  const c = kafka.consumer({
+    kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
+    "group.protocol": "consumer",
+    rebalance_cb: (err, assignment) => {
+      events.push({ assigned: err.code === -175, topics: [...new Set(assignment.map((tp) => tp.topic))].sort() });
+    },
+  });
+  await c.connect();
+  await c.subscribe({ topics: [literal, new RegExp(`^${prefix}.*`)] });
+  await c.run({ eachMessage: async () => {} });
+  const topics = () => [...new Set(c.assignment().map((tp) => tp.topic))].sort();
+  await waitFor(() => topics().length === 2, "both topics to be assigned");
+  await c.disconnect();
+  return { events: events.filter((e) => e.assigned), final: [literal, `${prefix}-a`] };
+}
+
+const commands = { takeover, regex, static: staticMembers, mixed };
 try {
   const out = await commands[cmd](...args);
   process.stdout.write(JSON.stringify(out) + "\n");
