@@ -16,6 +16,7 @@ import type { Broker } from "../broker.ts";
 import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
+import { applyQuotas } from "../quota/throttle.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -27,6 +28,8 @@ export interface ConnectionInfo {
   remoteAddress: string;
   /** Kafka's principal string for the authenticated peer, "User:ANONYMOUS" when none. */
   principal?: string;
+  /** Told the throttle time of a request over a client quota: the connection stops reading that long (KIP-219). */
+  onThrottle?(ms: number): void;
 }
 
 /** A response frame as ordered chunks: large record sections are referenced, not copied. */
@@ -50,6 +53,7 @@ export function handleFrameChunks(
   frame: Uint8Array,
   gather: boolean,
 ): FrameChunks | null | Promise<FrameChunks | null> {
+  const started = performance.now();
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -85,12 +89,22 @@ export function handleFrameChunks(
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
   if (apiKey === PRODUCE_KEY) broker.metrics.produced(body as ProduceRequest.ProduceRequest);
   const result = entry.handle(broker, body, ctx);
-  const encode = (res: object): FrameChunks => {
+  const busyMs = performance.now() - started;
+  const encode = (res: object | null): FrameChunks | null | Promise<FrameChunks | null> => {
+    let delayMs = 0;
+    if (!broker.quotas.empty) {
+      const t = applyQuotas(broker.quotas, ctx, frame.length, res, busyMs, performance.now());
+      res = t.res;
+      if (t.throttleMs > 0) conn.onThrottle?.(t.throttleMs);
+      if (t.delay) delayMs = t.throttleMs;
+    }
+    if (res === null) return null;
     if (apiKey === FETCH_KEY) broker.metrics.fetched(res as FetchResponse.FetchResponseInit);
-    return encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+    const chunks = encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+    return delayMs > 0 ? Bun.sleep(delayMs).then(() => chunks) : chunks;
   };
-  if (result instanceof Promise) return result.then((res) => (res === null ? null : encode(res)));
-  return result === null ? null : encode(result);
+  if (result instanceof Promise) return result.then(encode);
+  return encode(result);
 }
 
 const PRODUCE_KEY = 0;

@@ -1,0 +1,56 @@
+// Where a response meets the quotas: the request's bytes (Produce), the
+// response's bytes (Fetch) and the time the broker spent on it (every API)
+// are recorded for the client, and the largest throttle time that comes
+// out is written into the response's throttle_time_ms. Clients of the
+// versions Kafka counts on to throttle themselves (KIP-219) get their
+// response at once while the broker stops reading from them; older ones get
+// their response late instead, as Kafka delays it.
+
+import { apis } from "../../generated/index.ts";
+import type { RequestContext } from "../handlers/registry.ts";
+import { MAX_REQUEST_THROTTLE_MS, principalUser, type ClientQuotaManager } from "./manager.ts";
+import { CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE } from "./store.ts";
+
+const PRODUCE = 0;
+const FETCH = 1;
+
+/** First version of each API whose clients throttle themselves (Kafka's shouldClientThrottle); absent: never. */
+const CLIENT_THROTTLES_FROM = new Map<number, number>([
+  [0, 6], [1, 8], [2, 3], [3, 6], [8, 4], [9, 4], [10, 2], [11, 3], [12, 2], [13, 2], [14, 2], [15, 2], [16, 2],
+  [18, 2], [19, 3], [20, 2], [21, 1], [22, 1], [24, 1], [25, 1], [26, 1], [28, 1], [29, 1], [30, 1], [31, 1],
+  [32, 2], [33, 1], [35, 1], [37, 1], [42, 1], [43, 0], [44, 0], [47, 0], [50, 0], [51, 0], [75, 0],
+]);
+
+export interface Throttled {
+  /** The response to send (a throttled fetch's is emptied). */
+  res: object | null;
+  throttleMs: number;
+  /** The client will not hold back by itself: send the response only after throttleMs. */
+  delay: boolean;
+}
+
+/**
+ * `requestBytes`: the request frame's size; `busyMs`: the broker's time on
+ * it. Returns the response with its throttle time set.
+ */
+export function applyQuotas(quotas: ClientQuotaManager, ctx: RequestContext, requestBytes: number, res: object | null, busyMs: number, now: number): Throttled {
+  const user = principalUser(ctx.principal);
+  const clientId = ctx.clientId ?? "";
+  let bandwidth = 0;
+  if (ctx.apiKey === PRODUCE) bandwidth = quotas.record(PRODUCER_BYTE_RATE, user, clientId, requestBytes, now);
+  else if (ctx.apiKey === FETCH && res && quotas.resolve(CONSUMER_BYTE_RATE, user, clientId)) {
+    const bytes = apis.get(FETCH)!.response.size(res as never, ctx.apiVersion);
+    bandwidth = quotas.record(CONSUMER_BYTE_RATE, user, clientId, bytes, now);
+    if (bandwidth > 0) {
+      // Kafka sends a throttled fetch back empty and counts none of it.
+      quotas.unrecord(CONSUMER_BYTE_RATE, user, clientId, bytes, now);
+      res = { ...res, responses: [] };
+    }
+  }
+  // Kafka's request-time unit: percent of one thread over a second.
+  const request = quotas.record(REQUEST_PERCENTAGE, user, clientId, busyMs / 10, now, MAX_REQUEST_THROTTLE_MS);
+  const throttleMs = Math.max(bandwidth, request);
+  if (throttleMs > 0 && res && "throttleTimeMs" in res) (res as { throttleTimeMs: number }).throttleTimeMs = throttleMs;
+  const from = CLIENT_THROTTLES_FROM.get(ctx.apiKey);
+  return { res, throttleMs, delay: throttleMs > 0 && res !== null && (from === undefined || ctx.apiVersion < from) };
+}
