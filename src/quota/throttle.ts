@@ -30,15 +30,23 @@ export interface Throttled {
 }
 
 /**
- * `requestBytes`: the request frame's size; `busyMs`: the broker's time on
- * it. Returns the response with its throttle time set.
+ * `produceThrottleMs`: what recordProduce said; `busyMs`: the broker's time
+ * on the request. Returns the response with its throttle time set.
  */
-export function applyQuotas(quotas: ClientQuotaManager, ctx: RequestContext, requestBytes: number, res: object | null, busyMs: number, now: number): Throttled {
+/**
+ * Produce bytes count as the request is taken, before it is handled, so the
+ * connection is muted before it can hand us the next one (Kafka handles one
+ * request of a connection at a time and mutes it from the response on).
+ */
+export function recordProduce(quotas: ClientQuotaManager, ctx: RequestContext, requestBytes: number, now: number): number {
+  return quotas.record(PRODUCER_BYTE_RATE, principalUser(ctx.principal), ctx.clientId ?? "", requestBytes, now);
+}
+
+export function applyQuotas(quotas: ClientQuotaManager, ctx: RequestContext, produceThrottleMs: number, res: object | null, busyMs: number, now: number): Throttled {
   const user = principalUser(ctx.principal);
   const clientId = ctx.clientId ?? "";
-  let bandwidth = 0;
-  if (ctx.apiKey === PRODUCE) bandwidth = quotas.record(PRODUCER_BYTE_RATE, user, clientId, requestBytes, now);
-  else if (ctx.apiKey === FETCH && res && quotas.resolve(CONSUMER_BYTE_RATE, user, clientId)) {
+  let bandwidth = produceThrottleMs;
+  if (ctx.apiKey === FETCH && res && quotas.resolve(CONSUMER_BYTE_RATE, user, clientId)) {
     const bytes = apis.get(FETCH)!.response.size(res as never, ctx.apiVersion);
     bandwidth = quotas.record(CONSUMER_BYTE_RATE, user, clientId, bytes, now);
     if (bandwidth > 0) {

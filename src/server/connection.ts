@@ -68,6 +68,8 @@ export class Connection implements LimitedConnection {
   /** performance.now() until which reading is muted by a quota (KIP-219). */
   private mutedUntil = 0;
   private muteTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Frames read before a mute began, handled when it ends (Kafka reads nothing more from a muted channel). */
+  private readonly deferred: [Uint8Array, number][] = [];
   lastActivity = performance.now();
   frameStartedAt = 0;
   /** Since when reading is held for reasons of this connection's own (its responses, a quota), 0 when not. */
@@ -115,6 +117,7 @@ export class Connection implements LimitedConnection {
     }
     for (let i = 0; i < this.frames.length; i++) {
       if (this.closed) this.broker.requestMemory.release(this.held[i]!);
+      else if (this.mutedUntil > 0 || this.deferred.length > 0) this.deferred.push([this.frames[i]!, this.held[i]!]);
       else this.dispatch(this.frames[i]!, this.held[i]!);
     }
     this.frames.length = 0;
@@ -145,6 +148,10 @@ export class Connection implements LimitedConnection {
     this.muteTimer = setTimeout(() => {
       this.muteTimer = null;
       this.mutedUntil = 0;
+      while (this.deferred.length > 0 && this.mutedUntil === 0 && !this.closed) {
+        const [frame, held] = this.deferred.shift()!;
+        this.dispatch(frame, held);
+      }
       this.updateFlowControl();
     }, ms);
     this.updateFlowControl();
@@ -254,7 +261,7 @@ export class Connection implements LimitedConnection {
 
   private updateFlowControl(): void {
     if (this.closed) return;
-    const held = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT || this.requestBytes > MAX_REQUEST_BYTES_IN_FLIGHT || this.mutedUntil > 0;
+    const held = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT || this.requestBytes > MAX_REQUEST_BYTES_IN_FLIGHT || this.mutedUntil > 0 || this.deferred.length > 0;
     // The read timeout stops while we hold reading for the client's own sake,
     // not while it waits for request memory: a peer that is gone is noticed
     // only by reading, so a stalled connection must still time out.
@@ -280,7 +287,7 @@ export class Connection implements LimitedConnection {
 
   /** In-flight requests and unsent output: what a graceful shutdown waits for. */
   get idle(): boolean {
-    return this.slots.length === 0 && this.output.length === 0;
+    return this.slots.length === 0 && this.output.length === 0 && this.deferred.length === 0;
   }
 
   abort(reason: string, kind: CloseReason = "protocol_error"): void {
@@ -311,6 +318,7 @@ export class Connection implements LimitedConnection {
   private releaseReading(): void {
     this.splitter.dispose();
     this.stalled = null;
+    for (const [, held] of this.deferred.splice(0)) this.broker.requestMemory.release(held);
     if (this.muteTimer) clearTimeout(this.muteTimer);
     this.muteTimer = null;
     if (this.admitted) this.broker.connectionLimits.leave(this);

@@ -16,7 +16,7 @@ import type { Broker } from "../broker.ts";
 import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
-import { applyQuotas } from "../quota/throttle.ts";
+import { applyQuotas, recordProduce } from "../quota/throttle.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -88,12 +88,15 @@ export function handleFrameChunks(
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
   if (apiKey === PRODUCE_KEY) broker.metrics.produced(body as ProduceRequest.ProduceRequest);
+  const quotas = broker.quotas.empty ? null : broker.quotas;
+  const produceThrottleMs = quotas && apiKey === PRODUCE_KEY ? recordProduce(quotas, ctx, frame.length, performance.now()) : 0;
+  if (produceThrottleMs > 0) conn.onThrottle?.(produceThrottleMs);
   const result = entry.handle(broker, body, ctx);
   const busyMs = performance.now() - started;
   const encode = (res: object | null): FrameChunks | null | Promise<FrameChunks | null> => {
     let delayMs = 0;
-    if (!broker.quotas.empty) {
-      const t = applyQuotas(broker.quotas, ctx, frame.length, res, busyMs, performance.now());
+    if (quotas) {
+      const t = applyQuotas(quotas, ctx, produceThrottleMs, res, busyMs, performance.now());
       res = t.res;
       if (t.throttleMs > 0) conn.onThrottle?.(t.throttleMs);
       if (t.delay) delayMs = t.throttleMs;
