@@ -1,0 +1,113 @@
+// Client quotas: DescribeClientQuotas / AlterClientQuotas over the wire (no
+// client we test with has an admin API for them: librdkafka, KafkaJS and
+// confluent-kafka-python 2.0 lack one), their persistence across a restart,
+// and a produce quota holding the current librdkafka's producer.
+
+import { describe, expect, test } from "bun:test";
+import { spawnBroker } from "../helpers/broker.ts";
+import { connectWire, type WireClient } from "../helpers/wire-client.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient } from "../helpers/clients.ts";
+import { ErrorCode } from "../../src/protocol/errors.ts";
+
+type Entity = { entityType: string; entityName: string | null }[];
+type AlterRes = { entries: { errorCode: number; errorMessage: string | null; entity: Entity }[] };
+type DescribeRes = { errorCode: number; errorMessage: string | null; entries: { entity: Entity; values: { key: string; value: number }[] }[] | null };
+
+function alter(w: WireClient, v: number, entries: { entity: Entity; ops: { key: string; value?: number; remove?: boolean }[] }[], validateOnly = false) {
+  return w.call<AlterRes>(49, v, { entries: entries.map((e) => ({ entity: e.entity, ops: e.ops.map((o) => ({ key: o.key, value: o.value ?? 0, remove: o.remove ?? false })) })), validateOnly });
+}
+function describeQuotas(w: WireClient, v: number, components: { entityType: string; matchType: number; match: string | null }[], strict = false) {
+  return w.call<DescribeRes>(48, v, { components, strict });
+}
+const names = (r: DescribeRes) => (r.entries ?? []).map((e) => e.entity.map((x) => `${x.entityType}=${x.entityName ?? "<default>"}`).sort().join(",")).sort();
+
+describe("client quota admin", () => {
+  for (const v of [0, 1]) {
+    test(`AlterClientQuotas / DescribeClientQuotas v${v}: entities, defaults, filters, Kafka's validation, kept across a restart`, async () => {
+      let broker = await spawnBroker();
+      let w = await connectWire(broker.port);
+      try {
+        const ok = await alter(w, v, [
+          { entity: [{ entityType: "user", entityName: "alice" }], ops: [{ key: "producer_byte_rate", value: 1024 }] },
+          { entity: [{ entityType: "user", entityName: "alice" }, { entityType: "client-id", entityName: "app" }], ops: [{ key: "consumer_byte_rate", value: 2048 }] },
+          { entity: [{ entityType: "user", entityName: null }], ops: [{ key: "request_percentage", value: 12.5 }] },
+          { entity: [{ entityType: "client-id", entityName: null }], ops: [{ key: "producer_byte_rate", value: 4096 }] },
+        ]);
+        expect(ok.entries.map((e) => e.errorCode)).toEqual([0, 0, 0, 0]);
+        const bad = await alter(w, v, [
+          { entity: [{ entityType: "user", entityName: "bob" }], ops: [{ key: "no_such_quota", value: 1 }] },
+          { entity: [{ entityType: "user", entityName: "bob2" }], ops: [{ key: "producer_byte_rate", value: 10.5 }] },
+          { entity: [{ entityType: "user", entityName: "bob3" }], ops: [{ key: "producer_byte_rate", value: 0 }] },
+          { entity: [{ entityType: "group", entityName: "g" }], ops: [{ key: "producer_byte_rate", value: 1 }] },
+          { entity: [], ops: [{ key: "producer_byte_rate", value: 1 }] },
+          { entity: [{ entityType: "user", entityName: "" }], ops: [{ key: "producer_byte_rate", value: 1 }] },
+          { entity: [{ entityType: "user", entityName: "bob4" }], ops: [{ key: "producer_byte_rate", value: 1 }, { key: "producer_byte_rate", value: 2 }] },
+        ]);
+        expect(bad.entries.map((e) => e.errorCode)).toEqual(Array(7).fill(ErrorCode.INVALID_REQUEST));
+        expect(bad.entries[0]!.errorMessage).toBe("Invalid configuration key no_such_quota");
+        expect(bad.entries[1]!.errorMessage).toBe("producer_byte_rate cannot be a fractional value.");
+        expect(bad.entries[2]!.errorMessage).toBe("Quota producer_byte_rate must be greater than 0");
+        expect(bad.entries[3]!.errorMessage).toBe("Unhandled client quota entity type: group");
+        // validate_only changes nothing.
+        expect((await alter(w, v, [{ entity: [{ entityType: "user", entityName: "carol" }], ops: [{ key: "producer_byte_rate", value: 1 }] }], true)).entries[0]!.errorCode).toBe(0);
+
+        expect(names(await describeQuotas(w, v, []))).toEqual(["client-id=<default>", "client-id=app,user=alice", "user=<default>", "user=alice"]);
+        // Exact name, non-strict: alice alone and alice with a client id.
+        expect(names(await describeQuotas(w, v, [{ entityType: "user", matchType: 0, match: "alice" }]))).toEqual(["client-id=app,user=alice", "user=alice"]);
+        expect(names(await describeQuotas(w, v, [{ entityType: "user", matchType: 0, match: "alice" }], true))).toEqual(["user=alice"]);
+        // Default name; any specified name (defaults included, as Kafka matches the type).
+        expect(names(await describeQuotas(w, v, [{ entityType: "user", matchType: 1, match: null }]))).toEqual(["user=<default>"]);
+        expect(names(await describeQuotas(w, v, [{ entityType: "client-id", matchType: 2, match: null }]))).toEqual(["client-id=<default>", "client-id=app,user=alice"]);
+        const values = (await describeQuotas(w, v, [{ entityType: "user", matchType: 1, match: null }])).entries![0]!.values;
+        expect(values).toEqual([{ key: "request_percentage", value: 12.5 }]);
+        // Filter errors are the response's.
+        const dup = await describeQuotas(w, v, [{ entityType: "user", matchType: 2, match: null }, { entityType: "user", matchType: 1, match: null }]);
+        expect(dup.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+        expect((await describeQuotas(w, v, [{ entityType: "topic", matchType: 2, match: null }])).errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
+
+        // Removal drops the key; an entity left without keys is gone.
+        expect((await alter(w, v, [{ entity: [{ entityType: "client-id", entityName: null }], ops: [{ key: "producer_byte_rate", remove: true }] }])).entries[0]!.errorCode).toBe(0);
+        w.close();
+        await broker.kill9();
+        broker = await broker.restart();
+        w = await connectWire(broker.port);
+        expect(names(await describeQuotas(w, v, []))).toEqual(["client-id=app,user=alice", "user=<default>", "user=alice"]);
+      } finally {
+        w.close();
+        await broker.cleanup();
+      }
+    }, 60_000);
+  }
+});
+
+describe("produce quota", () => {
+  test.skipIf(missing("ckjs"))("1 MB/s on a client id holds librdkafka 2.15's producer to it, with throttle times reported", async () => {
+    const broker = await spawnBroker({ args: ["--fsync", "never"] });
+    const w = await connectWire(broker.port);
+    try {
+      const quota = 1_000_000;
+      const set = await alter(w, 1, [{ entity: [{ entityType: "client-id", entityName: "quota-client" }], ops: [{ key: "producer_byte_rate", value: quota }] }]);
+      expect(set.entries[0]!.errorCode).toBe(0);
+      // Kafka's rate is measured over 11 one-second samples and lets a client
+      // burst up to ~10 s of quota before the first throttle; the rate then
+      // holds over whole windows. Measured over two of them (22 s).
+      const seconds = 22;
+      const r = await nodeClient<{ result: { ms: number; deliveredInTime: number; perSecond: (number | null)[]; throttleMax: number; throttleEvents: number } }>(
+        "ckjs",
+        "quota.mjs",
+        broker.bootstrap,
+        ["rate", "quota-topic", String(seconds), "10000", "quota-client"],
+        { timeoutMs: 90_000 },
+      );
+      const rate = r.result.deliveredInTime / (r.result.ms / 1000);
+      console.log(`produce quota ${quota} B/s: librdkafka delivered ${rate.toFixed(0)} B/s over ${seconds} s (${((rate / quota - 1) * 100).toFixed(1)}%), max throttle ${r.result.throttleMax} ms, ${r.result.throttleEvents} throttle events; per second ${JSON.stringify(r.result.perSecond)}`);
+      expect(rate).toBeGreaterThan(quota * 0.8);
+      expect(rate).toBeLessThan(quota * 1.2);
+      expect(r.result.throttleMax).toBeGreaterThan(0);
+      expect(r.result.throttleEvents).toBeGreaterThan(0);
+    } finally {
+      w.close();
+      await broker.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+});
