@@ -115,7 +115,7 @@ export class FrameSplitter {
   }
 
   private reserve(bytes: number): boolean {
-    if (this.memory && !this.memory.tryReserve(bytes, this.need)) return false;
+    if (this.memory && !this.memory.tryReserve(bytes, this.need, this.held)) return false;
     this.held += bytes;
     return true;
   }
@@ -150,7 +150,8 @@ export class FrameSplitter {
   /** Moves the gathered pieces into one buffer of the frame's size. */
   private takeFullBuffer(): boolean {
     const gathered = this.chunks.length * CHUNK;
-    if (!this.reserve(this.need)) return false;
+    // The pieces go back as the buffer is filled from them: only the difference is new.
+    if (!this.reserve(Math.max(0, this.need - gathered))) return false;
     const frame = takeBuffer(this.need);
     let off = 0;
     for (const c of this.chunks) {
@@ -160,8 +161,10 @@ export class FrameSplitter {
       giveBack(c);
     }
     this.chunks = [];
-    this.held -= gathered;
-    this.memory?.release(gathered);
+    if (gathered > this.need) {
+      this.held -= gathered - this.need;
+      this.memory?.release(gathered - this.need);
+    }
     this.frame = frame;
     return true;
   }

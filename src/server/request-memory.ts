@@ -33,12 +33,15 @@ export class RequestMemory {
     return this.used;
   }
 
-  /** Takes `bytes` for a frame of `frameSize` if the budget allows; false leaves nothing taken. */
-  tryReserve(bytes: number, frameSize: number): boolean {
+  /**
+   * Takes `bytes` more for a frame of `frameSize` that already holds
+   * `holding`, if the budget allows; false leaves nothing taken.
+   */
+  tryReserve(bytes: number, frameSize: number, holding = 0): boolean {
     const cap = frameSize <= SMALL_FRAME ? this.limit : this.limit - (this.limit >> 2);
     // A frame that cannot fit even into an empty budget must still make
     // progress when nothing else is held, or it would wait for ever.
-    if (this.used + bytes > cap && this.used > 0) return false;
+    if (this.used + bytes > cap && this.used > holding) return false;
     this.used += bytes;
     return true;
   }
