@@ -59,9 +59,15 @@ function checkValue(key: string, value: number): void {
   }
 }
 
+interface AlterResult {
+  entity: readonly AlterReq.EntityData[];
+  error: QuotaRequestError | null;
+  change: { entity: QuotaEntity; ops: Map<string, number | null> } | null;
+}
+
 export function handleAlterClientQuotas(broker: Broker, req: AlterReq.AlterClientQuotasRequest, _ctx: RequestContext): AlterRes.AlterClientQuotasResponseInit {
   // One result per entity, in the order entities first appear (Kafka keys its results by entity).
-  const results = new Map<string, { entity: readonly AlterReq.EntityData[]; error: QuotaRequestError | null; change: { entity: QuotaEntity; ops: Map<string, number | null> } | null }>();
+  const results = new Map<string, AlterResult>();
   for (const entry of req.entries) {
     const key = entityKey(new Map(entry.entity.map((e) => [e.entityType, e.entityName])));
     const earlier = results.get(key);
@@ -70,7 +76,7 @@ export function handleAlterClientQuotas(broker: Broker, req: AlterReq.AlterClien
       earlier.change = null;
       continue;
     }
-    const result: (typeof results extends Map<string, infer V> ? V : never) = { entity: entry.entity, error: null, change: null };
+    const result: AlterResult = { entity: entry.entity, error: null, change: null };
     results.set(key, result);
     try {
       const ops = new Map<string, number | null>();

@@ -8,7 +8,9 @@
 
 import { apis } from "../../generated/index.ts";
 import type { RequestContext } from "../handlers/registry.ts";
+import type * as FetchRequest from "../../generated/FetchRequest.ts";
 import { MAX_REQUEST_THROTTLE_MS, principalUser, type ClientQuotaManager } from "./manager.ts";
+import { QUOTA_SAMPLES, QUOTA_WINDOW_MS } from "./rate.ts";
 import { CONSUMER_BYTE_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE } from "./store.ts";
 
 const PRODUCE = 0;
@@ -40,6 +42,19 @@ export interface Throttled {
  */
 export function recordProduce(quotas: ClientQuotaManager, ctx: RequestContext, requestBytes: number, now: number): number {
   return quotas.record(PRODUCER_BYTE_RATE, principalUser(ctx.principal), ctx.clientId ?? "", requestBytes, now);
+}
+
+/**
+ * A fetch under a consumer quota asks for no more than the quota allows over
+ * the measured window (Kafka's maxValueInQuotaWindow); otherwise one large
+ * response would put the client over its quota for good, every later fetch
+ * being answered empty.
+ */
+export function clampFetch(quotas: ClientQuotaManager, ctx: RequestContext, req: FetchRequest.FetchRequest): void {
+  const q = quotas.resolve(CONSUMER_BYTE_RATE, principalUser(ctx.principal), ctx.clientId ?? "");
+  if (!q) return;
+  const windowBytes = Math.floor((q.bound * (QUOTA_SAMPLES - 1) * QUOTA_WINDOW_MS) / 1000);
+  req.maxBytes = Math.max(1, Math.min(req.maxBytes, windowBytes));
 }
 
 export function applyQuotas(quotas: ClientQuotaManager, ctx: RequestContext, produceThrottleMs: number, res: object | null, busyMs: number, now: number): Throttled {

@@ -10,13 +10,14 @@ import { Writer } from "../protocol/writer.ts";
 import { GatherWriter, gatheredBytes } from "../protocol/gather-writer.ts";
 import type { RecordsInit } from "../protocol/generated-support.ts";
 import type * as FetchResponse from "../../generated/FetchResponse.ts";
+import type * as FetchRequest from "../../generated/FetchRequest.ts";
 import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
-import { applyQuotas, recordProduce } from "../quota/throttle.ts";
+import { applyQuotas, clampFetch, recordProduce } from "../quota/throttle.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -91,6 +92,7 @@ export function handleFrameChunks(
   const quotas = broker.quotas.empty ? null : broker.quotas;
   const produceThrottleMs = quotas && apiKey === PRODUCE_KEY ? recordProduce(quotas, ctx, frame.length, performance.now()) : 0;
   if (produceThrottleMs > 0) conn.onThrottle?.(produceThrottleMs);
+  if (quotas && apiKey === FETCH_KEY) clampFetch(quotas, ctx, body as FetchRequest.FetchRequest);
   const result = entry.handle(broker, body, ctx);
   const busyMs = performance.now() - started;
   const encode = (res: object | null): FrameChunks | null | Promise<FrameChunks | null> => {

@@ -8,6 +8,7 @@ import { spawnBroker } from "../helpers/broker.ts";
 import { connectWire, type WireClient } from "../helpers/wire-client.ts";
 import { CLIENT_TEST_TIMEOUT, missing, nodeClient } from "../helpers/clients.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
+import { buildBatch } from "../../src/protocol/records.ts";
 
 type Entity = { entityType: string; entityName: string | null }[];
 type AlterRes = { entries: { errorCode: number; errorMessage: string | null; entity: Entity }[] };
@@ -110,4 +111,82 @@ describe("produce quota", () => {
       await broker.cleanup();
     }
   }, CLIENT_TEST_TIMEOUT);
+});
+
+describe("throttling over the wire", () => {
+  test("request_percentage: throttle_time_ms (bounded by one window), KIP-219 versions muted, older ones answered late", async () => {
+    const broker = await spawnBroker();
+    const admin = await connectWire(broker.port);
+    const busy = await connectWire(broker.port, "busy");
+    const old = await connectWire(broker.port, "busy-old");
+    try {
+      for (const client of ["busy", "busy-old"]) {
+        const set = await alter(admin, 1, [{ entity: [{ entityType: "client-id", entityName: client }], ops: [{ key: "request_percentage", value: 0.01 }] }]);
+        expect(set.entries[0]!.errorCode).toBe(0);
+      }
+      const metadata = (w: WireClient, v: number) => w.call<{ throttleTimeMs: number }>(3, v, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      // Metadata v12 (clients throttle themselves): answered at once, then nothing is read for the throttle time.
+      let throttle = 0;
+      for (let i = 0; i < 2000 && throttle === 0; i++) throttle = (await metadata(busy, 12)).throttleTimeMs;
+      expect(throttle).toBeGreaterThan(0);
+      expect(throttle).toBeLessThanOrEqual(1000);
+      const t0 = performance.now();
+      await metadata(busy, 12);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(throttle - 5);
+      // Metadata v4 (before KIP-219): the throttled response itself comes late.
+      let late = 0;
+      let took = 0;
+      for (let i = 0; i < 2000 && late === 0; i++) {
+        const t = performance.now();
+        late = (await metadata(old, 4)).throttleTimeMs;
+        took = performance.now() - t;
+      }
+      expect(late).toBeGreaterThan(0);
+      expect(took).toBeGreaterThanOrEqual(late - 5);
+      // Another client id is not throttled.
+      expect((await metadata(admin, 12)).throttleTimeMs).toBe(0);
+    } finally {
+      for (const w of [admin, busy, old]) w.close();
+      await broker.cleanup();
+    }
+  }, 60_000);
+
+  test("consumer_byte_rate: a fetch asks no more than the quota's window allows, and one over it is answered empty with its throttle time", async () => {
+    const broker = await spawnBroker();
+    const admin = await connectWire(broker.port);
+    const consumer = await connectWire(broker.port, "slow-consumer");
+    try {
+      const value = "v".repeat(10_000);
+      for (let i = 0; i < 3; i++) {
+        const r = await admin.call<{ responses: { partitionResponses: { errorCode: number }[] }[] }>(0, 9, {
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: "metered", partitionData: [{ index: 0, records: buildBatch({ records: [{ value }] }) }] }],
+        });
+        expect(r.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+      }
+      // 2,000 B/s: at most 20,000 bytes in a fetch, so one batch of about 10 KB (two would not fit).
+      await alter(admin, 1, [{ entity: [{ entityType: "client-id", entityName: "slow-consumer" }], ops: [{ key: "consumer_byte_rate", value: 2000 }] }]);
+      type FetchRes = { throttleTimeMs: number; responses: { partitions: { records: Uint8Array | null }[] }[] };
+      const fetch = (offset: bigint) =>
+        consumer.call<FetchRes>(1, 12, {
+          replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 10 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+          topics: [{ topic: "metered", partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 10 << 20, currentLeaderEpoch: -1, logStartOffset: -1n, lastFetchedEpoch: -1 }] }],
+          forgottenTopicsData: [], rackId: "",
+        });
+      const first = await fetch(0n);
+      expect(first.throttleTimeMs).toBe(0);
+      const got = first.responses[0]!.partitions[0]!.records!.length;
+      expect(got).toBeGreaterThan(10_000);
+      expect(got).toBeLessThan(20_000);
+      // The next ~10 KB takes the client over 2,000 B/s measured over 10 s: empty, throttled.
+      const second = await fetch(1n);
+      expect(second.throttleTimeMs).toBeGreaterThan(0);
+      expect(second.responses).toEqual([]);
+    } finally {
+      admin.close();
+      consumer.close();
+      await broker.cleanup();
+    }
+  }, 60_000);
 });
