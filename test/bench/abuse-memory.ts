@@ -6,7 +6,7 @@
 //   bun test/bench/abuse-memory.ts [--root OTHER-CHECKOUT] [--conns 100] [--frame-mb 50]
 
 import { spawnBroker } from "../helpers/broker.ts";
-import { halfSentFrames, probeProducer, rssMb } from "../helpers/abuse.ts";
+import { halfSentFrames, rssMb, spawnProbe } from "../helpers/abuse.ts";
 import { waitFor } from "../helpers/run.ts";
 
 const args = process.argv.slice(2);
@@ -23,7 +23,7 @@ const timeout = root ? [] : ["--request-read-timeout-ms", "5000"];
 const broker = await spawnBroker({ root, args: ["--max-request-bytes", String(200 * 1024 * 1024), "--log-level", "warn", ...timeout] });
 const pid = broker.proc.pid;
 try {
-  const probe = await probeProducer(broker.port, "probe");
+  const probe = await spawnProbe(broker.port, "probe");
   await Bun.sleep(1000);
   const idle = rssMb(pid);
   const peers = await halfSentFrames(broker.port, conns, frameMb * 1024 * 1024, (frameMb * 1024 * 1024) / 2);

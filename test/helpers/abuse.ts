@@ -127,13 +127,23 @@ export interface ProbeResult {
   p99: number;
   max: number;
   errors: number;
+  /** Produces slower than 200 ms: [ms since the probe started, latency ms]. */
+  slow: [number, number][];
+}
+
+export interface Probe {
+  /** Produces answered so far. */
+  requests(): number;
+  stop(): Promise<ProbeResult>;
 }
 
 /** A well-behaved producer: sequential acks=1 produces of 1 KiB until stopped; latencies in ms. */
-export async function probeProducer(port: number, topic: string): Promise<{ stop(): Promise<ProbeResult> }> {
+export async function probeProducer(port: number, topic: string): Promise<Probe> {
   const client: WireClient = await connectWire(port, "probe");
   const value = "x".repeat(1024);
   const times: number[] = [];
+  const slow: [number, number][] = [];
+  const began = performance.now();
   let errors = 0;
   let running = true;
   const loop = (async () => {
@@ -150,17 +160,67 @@ export async function probeProducer(port: number, topic: string): Promise<{ stop
         errors++;
         return;
       }
-      times.push(performance.now() - t0);
+      const took = performance.now() - t0;
+      times.push(took);
+      if (took > 200) slow.push([Math.round(t0 - began), Math.round(took)]);
     }
   })();
   return {
+    requests: () => times.length,
     async stop() {
       running = false;
       await loop;
       client.close();
       const s = [...times].sort((a, b) => a - b);
       const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-      return { requests: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? NaN, errors };
+      return { requests: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? NaN, errors, slow };
     },
   };
+}
+
+/**
+ * probeProducer in a process of its own, so that its latencies are the
+ * broker's and not those of a test process busy being the abusers.
+ */
+export async function spawnProbe(port: number, topic: string): Promise<Probe> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, "probe", String(port), topic], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let count = 0;
+  let final: ProbeResult | null = null;
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) return;
+      buf += value;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const msg = JSON.parse(line) as { count?: number; result?: ProbeResult };
+        if (msg.count !== undefined) count = msg.count;
+        if (msg.result) final = msg.result;
+      }
+    }
+  })();
+  return {
+    requests: () => count,
+    async stop() {
+      proc.stdin.write("stop\n");
+      proc.stdin.end();
+      await reading;
+      await proc.exited;
+      if (!final) throw new Error("probe process gave no result");
+      return final;
+    },
+  };
+}
+
+if (import.meta.main && process.argv[2] === "probe") {
+  const probe = await probeProducer(Number(process.argv[3]), process.argv[4]!);
+  const ticker = setInterval(() => console.log(JSON.stringify({ count: probe.requests() })), 200);
+  for await (const _ of console) break;
+  clearInterval(ticker);
+  console.log(JSON.stringify({ result: await probe.stop() }));
+  process.exit(0);
 }

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { execSync } from "node:child_process";
 import { spawnBroker } from "../helpers/broker.ts";
-import { halfSentFrames, idleConnections, probeProducer, rssMb, tricklingClient } from "../helpers/abuse.ts";
+import { halfSentFrames, idleConnections, rssMb, spawnProbe, tricklingClient } from "../helpers/abuse.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 import { waitFor } from "../helpers/run.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
@@ -27,10 +27,16 @@ describe("abuse", () => {
     });
     try {
       const pid = broker.proc.pid;
-      const probe = await probeProducer(broker.port, "probe");
+      const probe = await spawnProbe(broker.port, "probe");
+      const began = performance.now();
+      const phase: string[] = [];
+      const mark = (what: string) => phase.push(`${what} at ${Math.round(performance.now() - began)} ms`);
+      await waitFor(() => probe.requests() > 0, 10_000, "the producer's first answer");
       const idle = await idleConnections(broker.port, IDLE);
       const trickle = await tricklingClient(broker.port, 1000);
+      mark("idle and trickler connected");
       const half = await halfSentFrames(broker.port, 100, 50 << 20, 25 << 20);
+      mark("half frames connected");
       let peak = 0;
       // The frames are never finished: the read timeout closes every one of them, and the trickler.
       await waitFor(
@@ -41,6 +47,7 @@ describe("abuse", () => {
         30_000,
         "half-sent frames and trickler closed by the read timeout",
       );
+      mark("half frames closed");
       // Then the idle ones, by the idle timeout.
       await waitFor(
         () => {
@@ -50,11 +57,13 @@ describe("abuse", () => {
         30_000,
         "idle connections closed",
       );
+      mark("idle closed");
+      await waitFor(() => probe.requests() >= 100, 20_000, "the producer got answers");
       const result = await probe.stop();
       // Memory for requests goes back once they are gone (a GC follows large releases).
       let after = rssMb(pid);
       await waitFor(() => (after = rssMb(pid)) < 250, 15_000, `RSS back under 250 MB (now ${after})`);
-      console.log(`abuse: well-behaved producer ${result.requests} produces, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms; broker RSS peak ${peak.toFixed(0)} MB, after ${after.toFixed(0)} MB; ${(half.sent() / 1048576).toFixed(0)} MB of half frames sent`);
+      console.log(`abuse: well-behaved producer ${result.requests} produces, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms; broker RSS peak ${peak.toFixed(0)} MB, after ${after.toFixed(0)} MB; ${(half.sent() / 1048576).toFixed(0)} MB of half frames sent; produces over 200 ms (start, latency) ${JSON.stringify(result.slow)}; ${phase.join(", ")}`);
       expect(result.errors).toBe(0);
       expect(result.requests).toBeGreaterThan(50);
       expect(peak).toBeLessThan(RSS_BOUND_MB);
@@ -67,16 +76,30 @@ describe("abuse", () => {
     }
   }, 120_000);
 
-  test("--max-connections-per-ip and --max-connections refuse connections beyond them; the rest keep working", async () => {
-    const broker = await spawnBroker({ args: ["--max-connections-per-ip", "5", "--max-connections", "8"] });
+  test("--max-connections-per-ip and --max-connections refuse connections beyond them; a well-behaved client keeps producing; slots free up again", async () => {
+    const broker = await spawnBroker({ args: ["--max-connections-per-ip", "5", "--log-level", "warn"] });
+    const other = await spawnBroker({ args: ["--max-connections", "3", "--log-level", "warn"] });
     try {
-      const five = await idleConnections(broker.port, 5);
-      const sixth = await idleConnections(broker.port, 1);
-      await waitFor(() => sixth.open() === 0, 10_000, "sixth connection from 127.0.0.1 closed");
-      expect(five.open()).toBe(5);
-      five.close();
+      const probe = await spawnProbe(broker.port, "probe");
+      await waitFor(() => probe.requests() > 0, 10_000, "the producer's first answer");
+      // The probe holds one of the five; four more fit, then every further one is closed.
+      const four = await idleConnections(broker.port, 4);
+      const refused = await idleConnections(broker.port, 300);
+      await waitFor(() => refused.open() === 0, 20_000, "connections over the per-ip limit closed");
+      const again = await idleConnections(broker.port, 300);
+      await waitFor(() => again.open() === 0 && probe.requests() >= 100, 20_000, "more connections refused while the producer goes on");
+      expect(four.open()).toBe(4);
+      const result = await probe.stop();
+      console.log(`limits: well-behaved producer while 600 connections were refused: ${result.requests} produces, p99 ${result.p99.toFixed(1)} ms`);
+      expect(result.errors).toBe(0);
+      four.close();
+      // The broker-wide limit, and a slot coming back once a connection leaves.
+      const three = await idleConnections(other.port, 3);
+      const fourth = await idleConnections(other.port, 1);
+      await waitFor(() => fourth.open() === 0, 10_000, "fourth connection closed by --max-connections");
+      three.close();
       await waitFor(async () => {
-        const w = await connectWire(broker.port);
+        const w = await connectWire(other.port);
         try {
           await w.call(18, 3, { clientSoftwareName: "t", clientSoftwareVersion: "1" });
           return true;
@@ -88,6 +111,7 @@ describe("abuse", () => {
       }, 10_000, "a connection is accepted again once the others are gone");
     } finally {
       await broker.cleanup();
+      await other.cleanup();
     }
   }, 60_000);
 });
