@@ -1,12 +1,13 @@
-// Client quotas: DescribeClientQuotas / AlterClientQuotas over the wire (no
-// client we test with has an admin API for them: librdkafka, KafkaJS and
-// confluent-kafka-python 2.0 lack one), their persistence across a restart,
-// and a produce quota holding the current librdkafka's producer.
+// Client quotas: DescribeClientQuotas / AlterClientQuotas over the wire (every
+// version, Kafka's validation and filters, persistence across kill -9) and
+// through @platformatic/kafka's admin API (librdkafka, KafkaJS and
+// confluent-kafka-python have none); a produce quota holding the producers of
+// the current librdkafka and of 2.0.2; request and fetch throttling.
 
 import { describe, expect, test } from "bun:test";
 import { spawnBroker } from "../helpers/broker.ts";
 import { connectWire, type WireClient } from "../helpers/wire-client.ts";
-import { CLIENT_TEST_TIMEOUT, missing, nodeClient } from "../helpers/clients.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient, platformatic, py } from "../helpers/clients.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { buildBatch } from "../../src/protocol/records.ts";
 
@@ -82,35 +83,41 @@ describe("client quota admin", () => {
 });
 
 describe("produce quota", () => {
-  test.skipIf(missing("ckjs"))("1 MB/s on a client id holds librdkafka 2.15's producer to it, with throttle times reported", async () => {
+  type Rate = { ms: number; deliveredInTime: number; perSecond: unknown; throttleMax: number; throttleEvents: number };
+  const QUOTA = 1_000_000;
+  // Kafka's rate is measured over 11 one-second samples and lets a client
+  // burst up to ~10 s of quota before the first throttle; the rate then holds
+  // over whole windows. Measured over two of them.
+  const SECONDS = 22;
+
+  /** Sets the quota through @platformatic/kafka's admin API (and reads it back), runs `producer`, checks the rate. */
+  async function holds(name: string, clientId: string, producer: (bootstrap: string) => Promise<Rate>) {
     const broker = await spawnBroker({ args: ["--fsync", "never"] });
-    const w = await connectWire(broker.port);
     try {
-      const quota = 1_000_000;
-      const set = await alter(w, 1, [{ entity: [{ entityType: "client-id", entityName: "quota-client" }], ops: [{ key: "producer_byte_rate", value: quota }] }]);
-      expect(set.entries[0]!.errorCode).toBe(0);
-      // Kafka's rate is measured over 11 one-second samples and lets a client
-      // burst up to ~10 s of quota before the first throttle; the rate then
-      // holds over whole windows. Measured over two of them (22 s).
-      const seconds = 22;
-      const r = await nodeClient<{ result: { ms: number; deliveredInTime: number; perSecond: (number | null)[]; throttleMax: number; throttleEvents: number } }>(
-        "ckjs",
-        "quota.mjs",
-        broker.bootstrap,
-        ["rate", "quota-topic", String(seconds), "10000", "quota-client"],
-        { timeoutMs: 90_000 },
-      );
-      const rate = r.result.deliveredInTime / (r.result.ms / 1000);
-      console.log(`produce quota ${quota} B/s: librdkafka delivered ${rate.toFixed(0)} B/s over ${seconds} s (${((rate / quota - 1) * 100).toFixed(1)}%), max throttle ${r.result.throttleMax} ms, ${r.result.throttleEvents} throttle events; per second ${JSON.stringify(r.result.perSecond)}`);
-      expect(rate).toBeGreaterThan(quota * 0.8);
-      expect(rate).toBeLessThan(quota * 1.2);
-      expect(r.result.throttleMax).toBeGreaterThan(0);
-      expect(r.result.throttleEvents).toBeGreaterThan(0);
+      const set = await platformatic<{ altered: number[]; refused: unknown; described: { entity: Entity; values: { key: string; value: number }[] }[] }>("admin.mjs", broker.bootstrap, ["quota", clientId, "producer_byte_rate", String(QUOTA)]);
+      expect(set.altered).toEqual([0]);
+      expect(set.refused).toEqual([[ErrorCode.INVALID_REQUEST, "Invalid configuration key no_such_quota"]]);
+      expect(set.described).toEqual([{ entity: [{ entityType: "client-id", entityName: clientId }], values: [{ key: "producer_byte_rate", value: QUOTA }] }]);
+      const r = await producer(broker.bootstrap);
+      const rate = r.deliveredInTime / (r.ms / 1000);
+      console.log(`produce quota ${QUOTA} B/s, ${name}: delivered ${rate.toFixed(0)} B/s over ${SECONDS} s (${((rate / QUOTA - 1) * 100).toFixed(1)}%), max throttle ${r.throttleMax} ms, ${r.throttleEvents} throttle events; per second ${JSON.stringify(r.perSecond)}`);
+      expect(rate).toBeGreaterThan(QUOTA * 0.8);
+      expect(rate).toBeLessThan(QUOTA * 1.2);
+      expect(r.throttleMax).toBeGreaterThan(0);
+      expect(r.throttleEvents).toBeGreaterThan(0);
     } finally {
-      w.close();
       await broker.cleanup();
     }
-  }, CLIENT_TEST_TIMEOUT);
+  }
+
+  test.concurrent.skipIf(missing("ckjs"))("1 MB/s on a client id holds librdkafka 2.15's producer to it, with throttle times reported", () =>
+    holds("librdkafka 2.15", "quota-ckjs", async (bootstrap) =>
+      (await nodeClient<{ result: Rate }>("ckjs", "quota.mjs", bootstrap, ["rate", "quota-topic", String(SECONDS), "10000", "quota-ckjs"], { timeoutMs: 90_000 })).result,
+    ), CLIENT_TEST_TIMEOUT);
+
+  test.concurrent.skipIf(missing("python"))("1 MB/s on a client id holds librdkafka 2.0.2's producer (confluent-kafka-python) to it, with throttle times reported", () =>
+    holds("librdkafka 2.0.2", "quota-py", (bootstrap) => py<Rate>("quota.py", bootstrap, ["rate", "quota-topic", String(SECONDS), "10000", "quota-py"], { timeoutMs: 90_000 })),
+    CLIENT_TEST_TIMEOUT);
 });
 
 describe("throttling over the wire", () => {
