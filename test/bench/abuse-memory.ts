@@ -19,7 +19,7 @@ const conns = Number(opt("--conns", "100"));
 const frameMb = Number(opt("--frame-mb", "50"));
 
 // The peers vanish while the broker holds their reading paused: it notices at the read timeout (not in an old tree).
-const timeout = root ? [] : ["--request-read-timeout-ms", "5000"];
+const timeout = root ? [] : ["--request-read-timeout-ms", "15000"];
 const broker = await spawnBroker({ root, args: ["--max-request-bytes", String(200 * 1024 * 1024), "--log-level", "warn", ...timeout] });
 const pid = broker.proc.pid;
 try {
@@ -40,7 +40,8 @@ try {
   const during = await probe.stop();
   peers.close();
   await waitFor(() => peers.open() === 0, 30_000, "peers closed");
-  await Bun.sleep(8000);
+  // Past the read timeout (15 s from the frames' start) and the GC that follows.
+  await Bun.sleep(root ? 8000 : 12000);
   const after = rssMb(pid);
   console.log(
     JSON.stringify({
