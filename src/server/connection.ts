@@ -2,7 +2,9 @@
 // Requests are handled as they arrive (so pipelined produces share one fsync),
 // but each response waits for those before it. Reading pauses while too much
 // output or too many requests are outstanding, so a slow reader cannot make
-// us buffer without bound.
+// us buffer without bound; while the broker-wide request memory is spent
+// (request-memory.ts); and while a client quota mutes the connection. The
+// connection limits (limits.ts) count it in and may close it.
 
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
@@ -71,7 +73,8 @@ export class Connection implements LimitedConnection {
   /** Frames read before a mute began, handled when it ends (Kafka reads nothing more from a muted channel). */
   private readonly deferred: [Uint8Array, number][] = [];
   lastActivity = performance.now();
-  frameStartedAt = 0;
+  /** performance.now() when the frame being read began (moved on by holds of ours), 0 between frames. */
+  private frameStartedAt = 0;
   /** Since when reading is held for reasons of this connection's own (its responses, a quota), 0 when not. */
   private heldSince = 0;
   private readonly admitted: boolean;
