@@ -27,6 +27,10 @@ const RECOVERY_POINT_INTERVAL_MS = 5000;
 /** Longest stretch of cleaning between two turns of the event loop: produce and fetch wait at most about this long for it. */
 const CLEANER_SLICE_MS = 2;
 import { BrokerMetrics } from "./metrics/broker-metrics.ts";
+import { RequestMemory } from "./server/request-memory.ts";
+import { ConnectionLimits } from "./server/limits.ts";
+import { QuotaStore } from "./quota/store.ts";
+import { ClientQuotaManager } from "./quota/manager.ts";
 import { serveHttp, type HttpEndpoint } from "./metrics/http.ts";
 
 /** Kafka's producer.id.expiration.ms default: idle idempotent producers are forgotten after a day. */
@@ -90,6 +94,10 @@ export class Broker {
   readonly groups: GroupCoordinator;
   readonly cleaner: LogCleaner;
   readonly metrics = new BrokerMetrics(this);
+  readonly requestMemory: RequestMemory;
+  readonly connectionLimits: ConnectionLimits;
+  readonly quotaStore: QuotaStore;
+  readonly quotas: ClientQuotaManager;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -102,6 +110,11 @@ export class Broker {
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;
     this.nodeId = identity.nodeId;
+    this.requestMemory = new RequestMemory(options.queuedMaxRequestBytes);
+    this.connectionLimits = new ConnectionLimits(options);
+    this.quotaStore = new QuotaStore(options.dataDir);
+    this.quotaStore.load();
+    this.quotas = new ClientQuotaManager(this.quotaStore);
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
     const warn = (msg: string) => this.log.warn(msg);
@@ -175,6 +188,7 @@ export class Broker {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.connectionLimits.stop();
     await this.cleaner.stop();
     await this.groups.close();
     await this.txnStore.close();

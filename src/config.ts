@@ -29,6 +29,14 @@ export interface BrokerOptions {
   logCleanerDedupeBufferSize: number;
   logRetentionCheckIntervalMs: number;
   httpListen: string;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  connectionsMaxIdleMs: number;
+  requestReadTimeoutMs: number;
+  queuedMaxRequestBytes: number;
+  maxPartitionsPerTopic: number;
+  maxTopicsPerRequest: number;
+  maxPartitionsPerRequest: number;
 }
 
 type Kind = "string" | "int" | "bool" | "enum";
@@ -67,6 +75,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "logCleanerBackoffMs", flag: "--log-cleaner-backoff-ms", kind: "int", help: "wait of the log cleaner when no compacted log needs cleaning (default 15000)" },
   { key: "logCleanerDedupeBufferSize", flag: "--log-cleaner-dedupe-buffer-size", kind: "int", help: "memory for the key map of one clean, bytes (default 134217728)" },
   { key: "logRetentionCheckIntervalMs", flag: "--log-retention-check-interval-ms", kind: "int", help: "how often retention deletes old segments (default 60000)" },
+  { key: "maxConnections", flag: "--max-connections", kind: "int", help: "connections accepted at once; more are closed at once (default 2147483647)" },
+  { key: "maxConnectionsPerIp", flag: "--max-connections-per-ip", kind: "int", help: "connections accepted at once from one address (default 2147483647)" },
+  { key: "connectionsMaxIdleMs", flag: "--connections-max-idle-ms", kind: "int", help: "close connections idle this long (default 600000)" },
+  { key: "requestReadTimeoutMs", flag: "--request-read-timeout-ms", kind: "int", help: "close a connection whose request frame is not complete this long after it began (default 30000)" },
+  { key: "queuedMaxRequestBytes", flag: "--queued-max-request-bytes", kind: "int", help: "memory for requests being read or handled, all connections; reading pauses beyond it (default 268435456)" },
+  { key: "maxPartitionsPerTopic", flag: "--max-partitions-per-topic", kind: "int", help: "most partitions a topic may have (CreateTopics, CreatePartitions; default 10000)" },
+  { key: "maxTopicsPerRequest", flag: "--max-topics-per-request", kind: "int", help: "most topics one CreateTopics request may create (default 1000)" },
+  { key: "maxPartitionsPerRequest", flag: "--max-partitions-per-request", kind: "int", help: "most partitions one CreateTopics or CreatePartitions request may create in all (default 10000)" },
 ];
 
 export const DEFAULT_OPTIONS: BrokerOptions = {
@@ -97,6 +113,14 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   logCleanerDedupeBufferSize: 128 * 1024 * 1024,
   logRetentionCheckIntervalMs: 60000,
   httpListen: "",
+  maxConnections: 2147483647,
+  maxConnectionsPerIp: 2147483647,
+  connectionsMaxIdleMs: 600000,
+  requestReadTimeoutMs: 30000,
+  queuedMaxRequestBytes: 256 * 1024 * 1024,
+  maxPartitionsPerTopic: 10000,
+  maxTopicsPerRequest: 1000,
+  maxPartitionsPerRequest: 10000,
 };
 
 /** `--data-dir :memory:`: the same as `--memory`. */
@@ -156,6 +180,11 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   const o = opts as unknown as BrokerOptions;
   if (o.defaultPartitions < 1) throw new OptionError("--default-partitions must be at least 1");
   if (o.maxRequestBytes < 1024) throw new OptionError("--max-request-bytes must be at least 1024");
+  if (o.maxConnections < 1 || o.maxConnectionsPerIp < 1) throw new OptionError("--max-connections and --max-connections-per-ip must be at least 1");
+  if (o.connectionsMaxIdleMs < 1 || o.requestReadTimeoutMs < 1) throw new OptionError("--connections-max-idle-ms and --request-read-timeout-ms must be at least 1");
+  if (o.queuedMaxRequestBytes < 1024 * 1024) throw new OptionError("--queued-max-request-bytes must be at least 1048576");
+  if (o.maxPartitionsPerTopic < 1 || o.maxTopicsPerRequest < 1 || o.maxPartitionsPerRequest < 1) throw new OptionError("--max-partitions-per-topic, --max-topics-per-request and --max-partitions-per-request must be at least 1");
+  if (o.defaultPartitions > o.maxPartitionsPerTopic) throw new OptionError("--default-partitions must not exceed --max-partitions-per-topic");
   if (o.logCleanerBackoffMs < 1 || o.logRetentionCheckIntervalMs < 1) throw new OptionError("--log-cleaner-backoff-ms and --log-retention-check-interval-ms must be at least 1");
   if (o.groupConsumerHeartbeatIntervalMs < 1 || o.groupConsumerSessionTimeoutMs <= o.groupConsumerHeartbeatIntervalMs) {
     throw new OptionError("--group-consumer-session-timeout-ms must be longer than --group-consumer-heartbeat-interval-ms (at least 1)");

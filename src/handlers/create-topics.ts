@@ -7,7 +7,7 @@ import type * as Res from "../../generated/CreateTopicsResponse.ts";
 import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/generated-support.ts";
-import { checkNewTopic } from "../meta/topic-create.ts";
+import { checkNewTopic, requestCapError } from "../meta/topic-create.ts";
 import { describeTopicConfigs } from "../meta/config-describe.ts";
 import { configRecord } from "../meta/topic-config.ts";
 import type { RequestContext } from "./registry.ts";
@@ -76,6 +76,9 @@ function createOne(broker: Broker, t: Req.CreatableTopic, validateOnly: boolean)
 export function handleCreateTopics(broker: Broker, req: Req.CreateTopicsRequest, _ctx: RequestContext): Res.CreateTopicsResponseInit {
   const counts = new Map<string, number>();
   for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+  const partitions = req.topics.reduce((n, t) => n + (t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? broker.options.defaultPartitions : Math.max(0, t.numPartitions)), 0);
+  const tooLarge = requestCapError(broker, counts.size, partitions);
+  if (tooLarge) return { throttleTimeMs: 0, topics: [...counts.keys()].map((name) => fail(name, tooLarge.errorCode, tooLarge.message)) };
   const topics = req.topics.map((t) =>
     counts.get(t.name)! > 1
       ? fail(t.name, ErrorCode.INVALID_REQUEST, "Create topics request contains multiple entries for this topic.")

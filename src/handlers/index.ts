@@ -33,6 +33,7 @@ import { handleElectLeaders } from "./elect-leaders.ts";
 import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
+import { handleAlterClientQuotas, handleDescribeClientQuotas } from "./client-quotas.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -74,5 +75,7 @@ register(35, handleDescribeLogDirs);
 register(43, handleElectLeaders);
 register(74, handleListConfigResources);
 register(75, handleDescribeTopicPartitions);
+register(48, handleDescribeClientQuotas);
+register(49, handleAlterClientQuotas);
 
 export { handlers };

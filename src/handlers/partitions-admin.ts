@@ -9,16 +9,19 @@ import type * as DcReq from "../../generated/DescribeClusterRequest.ts";
 import type * as DcRes from "../../generated/DescribeClusterResponse.ts";
 import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { MAX_PARTITIONS } from "../meta/topic-create.ts";
+import { partitionCapError, requestCapError } from "../meta/topic-create.ts";
 import { listItems } from "../meta/topic-config.ts";
 import { ALL_CLUSTER_OPERATIONS } from "./metadata.ts";
 import type { RequestContext } from "./registry.ts";
 
 export function handleCreatePartitions(broker: Broker, req: CpReq.CreatePartitionsRequest, _ctx: RequestContext): CpRes.CreatePartitionsResponseInit {
   const seen = new Set<string>();
+  const adding = req.topics.reduce((n, t) => n + Math.max(0, t.count - (broker.topics.get(t.name)?.partitions.length ?? t.count)), 0);
+  const tooLarge = requestCapError(broker, 0, adding);
   return {
     throttleTimeMs: 0,
     results: req.topics.map((t) => {
+      if (tooLarge) return { name: t.name, errorCode: tooLarge.errorCode, errorMessage: tooLarge.message };
       const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, errorCode, errorMessage });
       if (seen.has(t.name)) return fail(ErrorCode.INVALID_REQUEST, "Duplicate topic in request.");
       seen.add(t.name);
@@ -26,7 +29,8 @@ export function handleCreatePartitions(broker: Broker, req: CpReq.CreatePartitio
       if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`);
       const have = topic.partitions.length;
       if (t.count <= have) return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${have} partitions, which is higher than the requested ${t.count}.`);
-      if (t.count > MAX_PARTITIONS) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
+      const capped = partitionCapError(broker, t.count);
+      if (capped) return fail(capped.errorCode, capped.message);
       if (t.assignments !== null) {
         if (t.assignments.length !== t.count - have) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - have} but ${t.assignments.length} assignments provided.`);
         if (t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId)) {

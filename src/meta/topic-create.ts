@@ -8,13 +8,34 @@ import type { Topic } from "./topics.ts";
 
 export type CreateResult = { topic: Topic } | { errorCode: number; message: string };
 
-export const MAX_PARTITIONS = 100_000;
+/** What Kafka answers for a request over an operator's limit (a policy, as its 10,000-record batch bound is). */
+export function policyViolation(message: string): { errorCode: number; message: string } {
+  return { errorCode: ErrorCode.POLICY_VIOLATION, message };
+}
+
+/** --max-partitions-per-topic: null when `partitions` is within it. */
+export function partitionCapError(broker: Broker, partitions: number): { errorCode: number; message: string } | null {
+  const cap = broker.options.maxPartitionsPerTopic;
+  return partitions > cap ? policyViolation(`A topic may have at most ${cap} partitions (--max-partitions-per-topic); ${partitions} requested.`) : null;
+}
+
+/** --max-topics-per-request and --max-partitions-per-request, for a whole CreateTopics or CreatePartitions request. */
+export function requestCapError(broker: Broker, topics: number, partitions: number): { errorCode: number; message: string } | null {
+  const o = broker.options;
+  if (topics > o.maxTopicsPerRequest) return policyViolation(`A request may create at most ${o.maxTopicsPerRequest} topics (--max-topics-per-request); ${topics} requested.`);
+  if (partitions > o.maxPartitionsPerRequest) {
+    return policyViolation(`A request may create at most ${o.maxPartitionsPerRequest} partitions in all (--max-partitions-per-request); ${partitions} requested.`);
+  }
+  return null;
+}
 
 export function checkNewTopic(broker: Broker, name: string, partitions: number, configs: Record<string, string>): { errorCode: number; message: string } | null {
   const bad = invalidTopicName(name);
   if (bad) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: bad };
   if (broker.topics.get(name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${name}' already exists.` };
-  if (partitions < 1 || partitions > MAX_PARTITIONS) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: `Number of partitions must be between 1 and ${MAX_PARTITIONS}.` };
+  if (partitions < 1) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: "Number of partitions must be larger than 0." };
+  const capped = partitionCapError(broker, partitions);
+  if (capped) return capped;
   const badConfig = validateTopicConfigs(configs, broker.options);
   if (badConfig) return { errorCode: ErrorCode.INVALID_CONFIG, message: badConfig };
   // '.' and '_' collide in metric names; Kafka refuses such a pair.

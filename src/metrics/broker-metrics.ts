@@ -13,7 +13,7 @@ import { fsyncSeconds } from "../log/fsync-stats.ts";
 import { memoryVolumeOf } from "../log/memory-volume.ts";
 import { Counter, Histogram, renderCounter, renderGauge, type Labels } from "./prometheus.ts";
 
-export type CloseReason = "client" | "protocol_error" | "internal_error" | "shutdown";
+export type CloseReason = "client" | "protocol_error" | "internal_error" | "shutdown" | "limit" | "idle";
 
 export class BrokerMetrics {
   readonly requests = new Counter("klite_requests_total", "Requests answered, by API and version.");

@@ -2,7 +2,9 @@
 // Requests are handled as they arrive (so pipelined produces share one fsync),
 // but each response waits for those before it. Reading pauses while too much
 // output or too many requests are outstanding, so a slow reader cannot make
-// us buffer without bound.
+// us buffer without bound; while the broker-wide request memory is spent
+// (request-memory.ts); and while a client quota mutes the connection. The
+// connection limits (limits.ts) count it in and may close it.
 
 import type { Socket } from "bun";
 import type { Broker } from "../broker.ts";
@@ -11,6 +13,7 @@ import { FrameError, FrameSplitter } from "./frames.ts";
 import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 import type { CloseReason } from "../metrics/broker-metrics.ts";
+import type { LimitedConnection } from "./limits.ts";
 
 const MAX_IN_FLIGHT = 64;
 const PRODUCE_KEY = 0;
@@ -44,7 +47,7 @@ export interface ConnectionData {
 
 let nextConnectionId = 1;
 
-export class Connection {
+export class Connection implements LimitedConnection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   /** Set by authentication (SASL or a TLS client certificate). */
@@ -60,15 +63,33 @@ export class Connection {
   private closeReason: CloseReason | null = null;
   private counted = false;
   private readonly frames: Uint8Array[] = [];
+  /** Budget bytes each of `frames` holds (request-memory.ts). */
+  private readonly held: number[] = [];
+  /** The unread rest of a read, kept while the request-memory budget is spent. */
+  private stalled: Uint8Array | null = null;
+  /** performance.now() until which reading is muted by a quota (KIP-219). */
+  private mutedUntil = 0;
+  private muteTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Frames read before a mute began, handled when it ends (Kafka reads nothing more from a muted channel). */
+  private readonly deferred: [Uint8Array, number][] = [];
+  lastActivity = performance.now();
+  /** performance.now() when the frame being read began (moved on by holds of ours), 0 between frames. */
+  private frameStartedAt = 0;
+  /** Since when reading is held for reasons of this connection's own (its responses, a quota), 0 when not. */
+  private heldSince = 0;
+  private readonly admitted: boolean;
 
   constructor(
     private readonly broker: Broker,
     private readonly socket: Socket<ConnectionData>,
   ) {
     this.remoteAddress = `${socket.remoteAddress}`;
-    this.splitter = new FrameSplitter(broker.options.maxRequestBytes);
+    this.splitter = new FrameSplitter(broker.options.maxRequestBytes, undefined, broker.requestMemory);
     socket.setNoDelay(true);
     broker.metrics.opened();
+    const refused = broker.connectionLimits.admit(this);
+    this.admitted = refused === null;
+    if (refused) this.abort(refused, "limit");
   }
 
   onData(data: Uint8Array): void {
@@ -76,21 +97,70 @@ export class Connection {
     // client that keeps producing would otherwise never let the last fsync round end.
     if (this.closed || this.broker.closing) return;
     this.broker.metrics.bytesIn += data.length;
+    this.lastActivity = performance.now();
+    if (this.stalled) {
+      // A read that was under way when we paused: it waits behind the stalled one.
+      const joined = new Uint8Array(this.stalled.length + data.length);
+      joined.set(this.stalled);
+      joined.set(data, this.stalled.length);
+      this.stalled = joined;
+      return;
+    }
+    this.consume(data);
+  }
+
+  /** Splits and dispatches; what the memory budget does not let in waits in `stalled`. */
+  private consume(data: Uint8Array): void {
+    let taken: number;
     try {
-      this.splitter.push(data, this.frames);
+      taken = this.splitter.push(data, this.frames, this.held);
     } catch (e) {
       if (e instanceof FrameError) return this.abort(e.message);
       throw e;
     }
-    for (const frame of this.frames) {
-      if (this.closed) break;
-      this.dispatch(frame);
+    for (let i = 0; i < this.frames.length; i++) {
+      if (this.closed) this.broker.requestMemory.release(this.held[i]!);
+      else if (this.mutedUntil > 0 || this.deferred.length > 0) this.deferred.push([this.frames[i]!, this.held[i]!]);
+      else this.dispatch(this.frames[i]!, this.held[i]!);
     }
     this.frames.length = 0;
+    this.held.length = 0;
+    if (taken < data.length && !this.closed) {
+      this.stalled = data.subarray(taken);
+      this.broker.requestMemory.wait(() => this.unstall());
+    }
+    if (!this.splitter.midFrame) this.frameStartedAt = 0;
+    else if (this.frameStartedAt === 0) this.frameStartedAt = performance.now();
     this.updateFlowControl();
   }
 
-  private dispatch(frame: Uint8Array): void {
+  private unstall(): void {
+    const data = this.stalled;
+    if (!data || this.closed) return;
+    this.stalled = null;
+    this.consume(data);
+  }
+
+  /** Stops reading for `ms` (a quota's throttle time, KIP-219). */
+  mute(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    const until = performance.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.mutedUntil = 0;
+      while (this.deferred.length > 0 && this.mutedUntil === 0 && !this.closed) {
+        const [frame, held] = this.deferred.shift()!;
+        this.dispatch(frame, held);
+      }
+      this.updateFlowControl();
+    }, ms);
+    this.updateFlowControl();
+  }
+
+  private dispatch(frame: Uint8Array, held: number): void {
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
     // A produce frame is done with once the handler returns: it appends before
@@ -103,20 +173,36 @@ export class Connection {
     // The frame is at least 10 bytes (FrameSplitter): api key and version are there.
     const apiKey = (frame[0]! << 8) | frame[1]!;
     const apiVersion = (frame[2]! << 8) | frame[3]!;
+    const memory = this.broker.requestMemory;
     const failed = (e: unknown) => {
+      if (!early) memory.release(held);
       this.broker.metrics.failure(apiKey, apiVersion);
       this.fail(e);
     };
     let result: FrameChunks | null | Promise<FrameChunks | null>;
     try {
-      result = handleFrameChunks(this.broker, { connectionId: this.id, remoteAddress: this.remoteAddress, principal: this.principal }, frame, true);
+      result = handleFrameChunks(
+        this.broker,
+        { connectionId: this.id, remoteAddress: this.remoteAddress, principal: this.principal, onThrottle: (ms) => this.mute(ms) },
+        frame,
+        true,
+      );
     } catch (e) {
-      if (early) giveBack(frame);
+      if (early) {
+        giveBack(frame);
+        memory.release(held);
+      }
       return failed(e);
     }
-    if (early) giveBack(frame);
+    if (early) {
+      giveBack(frame);
+      memory.release(held);
+    }
     const settle = (data: FrameChunks | null) => {
-      if (!early) this.requestBytes -= frame.length;
+      if (!early) {
+        this.requestBytes -= frame.length;
+        memory.release(held);
+      }
       this.broker.metrics.request(apiKey, apiVersion, (performance.now() - started) / 1000);
       this.complete(slot, data);
     };
@@ -150,6 +236,7 @@ export class Connection {
 
   /** Queues one chunk; pooled buffers (active-segment reads) go back once the socket has all their bytes. */
   private write(data: Uint8Array): void {
+    this.lastActivity = performance.now();
     if (this.output.length === 0) {
       const n = this.socket.write(data);
       if (n === data.length) return giveBack(data);
@@ -177,7 +264,16 @@ export class Connection {
 
   private updateFlowControl(): void {
     if (this.closed) return;
-    const busy = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT || this.requestBytes > MAX_REQUEST_BYTES_IN_FLIGHT;
+    const held = this.outputBytes > MAX_PENDING_OUTPUT || this.slots.length >= MAX_IN_FLIGHT || this.requestBytes > MAX_REQUEST_BYTES_IN_FLIGHT || this.mutedUntil > 0 || this.deferred.length > 0;
+    // The read timeout stops while we hold reading for the client's own sake,
+    // not while it waits for request memory: a peer that is gone is noticed
+    // only by reading, so a stalled connection must still time out.
+    if (held && this.heldSince === 0) this.heldSince = performance.now();
+    else if (!held && this.heldSince > 0) {
+      if (this.frameStartedAt > 0) this.frameStartedAt += performance.now() - this.heldSince;
+      this.heldSince = 0;
+    }
+    const busy = held || this.stalled !== null;
     if (busy && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -187,12 +283,17 @@ export class Connection {
     }
   }
 
-  /** In-flight requests and unsent output: what a graceful shutdown waits for. */
-  get idle(): boolean {
-    return this.slots.length === 0 && this.output.length === 0;
+  /** How long the frame being read has taken so far, not counting holds of ours; 0 between frames. */
+  frameReadMs(now: number): number {
+    return this.frameStartedAt === 0 ? 0 : (this.heldSince || now) - this.frameStartedAt;
   }
 
-  private abort(reason: string, kind: CloseReason = "protocol_error"): void {
+  /** In-flight requests and unsent output: what a graceful shutdown waits for. */
+  get idle(): boolean {
+    return this.slots.length === 0 && this.output.length === 0 && this.deferred.length === 0;
+  }
+
+  abort(reason: string, kind: CloseReason = "protocol_error"): void {
     if (this.closed) return;
     this.closeReason = kind;
     // One line per connection-level problem, with the peer; a client's bad input never gets a stack trace.
@@ -200,6 +301,7 @@ export class Connection {
     this.closed = true;
     this.slots.length = 0;
     this.output.length = 0;
+    this.releaseReading();
     this.socket.end();
   }
 
@@ -212,5 +314,16 @@ export class Connection {
     this.slots.length = 0;
     this.output.length = 0;
     this.outputBytes = 0;
+    this.releaseReading();
+  }
+
+  /** What reading holds goes back: the partial frame's memory, the stalled read, the mute timer, the limits' count. */
+  private releaseReading(): void {
+    this.splitter.dispose();
+    this.stalled = null;
+    for (const [, held] of this.deferred.splice(0)) this.broker.requestMemory.release(held);
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = null;
+    if (this.admitted) this.broker.connectionLimits.leave(this);
   }
 }

@@ -10,12 +10,14 @@ import { Writer } from "../protocol/writer.ts";
 import { GatherWriter, gatheredBytes } from "../protocol/gather-writer.ts";
 import type { RecordsInit } from "../protocol/generated-support.ts";
 import type * as FetchResponse from "../../generated/FetchResponse.ts";
+import type * as FetchRequest from "../../generated/FetchRequest.ts";
 import type * as ProduceRequest from "../../generated/ProduceRequest.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
+import { applyQuotas, clampFetch, recordProduce } from "../quota/throttle.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -27,6 +29,8 @@ export interface ConnectionInfo {
   remoteAddress: string;
   /** Kafka's principal string for the authenticated peer, "User:ANONYMOUS" when none. */
   principal?: string;
+  /** Told the throttle time of a request over a client quota: the connection stops reading that long (KIP-219). */
+  onThrottle?(ms: number): void;
 }
 
 /** A response frame as ordered chunks: large record sections are referenced, not copied. */
@@ -50,6 +54,7 @@ export function handleFrameChunks(
   frame: Uint8Array,
   gather: boolean,
 ): FrameChunks | null | Promise<FrameChunks | null> {
+  const started = performance.now();
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -84,13 +89,27 @@ export function handleFrameChunks(
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
   if (apiKey === PRODUCE_KEY) broker.metrics.produced(body as ProduceRequest.ProduceRequest);
+  const quotas = broker.quotas.empty ? null : broker.quotas;
+  const produceThrottleMs = quotas && apiKey === PRODUCE_KEY ? recordProduce(quotas, ctx, frame.length, performance.now()) : 0;
+  if (produceThrottleMs > 0) conn.onThrottle?.(produceThrottleMs);
+  if (quotas && apiKey === FETCH_KEY) clampFetch(quotas, ctx, body as FetchRequest.FetchRequest);
   const result = entry.handle(broker, body, ctx);
-  const encode = (res: object): FrameChunks => {
+  const busyMs = performance.now() - started;
+  const encode = (res: object | null): FrameChunks | null | Promise<FrameChunks | null> => {
+    let delayMs = 0;
+    if (quotas) {
+      const t = applyQuotas(quotas, ctx, produceThrottleMs, res, busyMs, performance.now());
+      res = t.res;
+      if (t.throttleMs > 0) conn.onThrottle?.(t.throttleMs);
+      if (t.delay) delayMs = t.throttleMs;
+    }
+    if (res === null) return null;
     if (apiKey === FETCH_KEY) broker.metrics.fetched(res as FetchResponse.FetchResponseInit);
-    return encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+    const chunks = encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
+    return delayMs > 0 ? Bun.sleep(delayMs).then(() => chunks) : chunks;
   };
-  if (result instanceof Promise) return result.then((res) => (res === null ? null : encode(res)));
-  return result === null ? null : encode(result);
+  if (result instanceof Promise) return result.then(encode);
+  return encode(result);
 }
 
 const PRODUCE_KEY = 0;

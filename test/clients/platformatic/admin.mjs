@@ -7,6 +7,7 @@
 //   paging PREFIX     DescribeTopicPartitions page by page over three topics, unknown names, a bad cursor
 //   resources         ListConfigResources v0 and v1 (all types, topics, an unknown type)
 //   incremental TOPIC IncrementalAlterConfigs SET/APPEND/SUBTRACT/DELETE and refusals, DescribeConfigs
+//   quota CLIENT_ID KEY VALUE   AlterClientQuotas on the client id, an invalid key refused, DescribeClientQuotas
 import { join } from "node:path";
 import { Admin, Connection, Producer, stringSerializers, describeTopicPartitionsV0, listClientMetricsResourcesV0 } from "@platformatic/kafka";
 
@@ -139,6 +140,14 @@ const commands = {
     };
     const final = await describe();
     return { steps, afterSet, afterSubtract, afterDelete, refused, final };
+  },
+
+  async quota(clientId, key, value) {
+    const entities = [{ entityType: "client-id", entityName: clientId }];
+    const altered = await admin.alterClientQuotas({ entries: [{ entities, ops: [{ key, value: Number(value), remove: false }] }] });
+    const refused = await outcome(admin.alterClientQuotas({ entries: [{ entities, ops: [{ key: "no_such_quota", value: 1, remove: false }] }] }));
+    const described = await admin.describeClientQuotas({ components: [{ entityType: "client-id", matchType: 0, match: clientId }] });
+    return { altered: altered.map((e) => e.errorCode), refused, described };
   },
 };
 
