@@ -421,9 +421,11 @@ export class PartitionLog implements FlushTarget {
    * Appends one or more v2 batches (concatenated, as in a Produce request),
    * assigning offsets from the log end. Patches baseOffset and
    * partitionLeaderEpoch in `batches` in place (both outside the CRC), then
-   * writes them; the caller may reuse the buffer afterwards.
+   * writes them; the caller may reuse the buffer afterwards. `placeAt` (at or
+   * past the log end) starts them there instead, leaving a gap of offsets
+   * (klite mirror copying a source log's compaction and marker gaps).
    */
-  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch): { baseOffset: number; lastOffset: number; position: number } {
+  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch, placeAt?: number): { baseOffset: number; lastOffset: number; position: number } {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
     if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
@@ -436,8 +438,9 @@ export class PartitionLog implements FlushTarget {
         throw this.fail(e, "removing the clean-shutdown marker");
       }
     }
+    if (placeAt !== undefined && !(Number.isSafeInteger(placeAt) && placeAt >= this.endOffset)) throw new LogAppendError(`cannot place batches at ${placeAt}, below the log end ${this.endOffset}`);
     const view = viewOf(batches);
-    const baseOffset = this.endOffset;
+    const baseOffset = placeAt ?? this.endOffset;
     let next = baseOffset;
     let maxTimestamp = -1;
     for (let pos = 0; pos < batches.length; pos += batchSize(view, pos)) {
