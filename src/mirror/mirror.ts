@@ -125,7 +125,7 @@ export class MirrorSession {
     for (;;) {
       if (this.writer.error) throw this.writer.error;
       if (Date.now() - this.lastRefresh >= this.o.refreshMs) await this.refresh();
-      if (this.o.once && this.caughtUp() && this.parts.size > 0 || this.stopping) {
+      if ((this.o.once && this.caughtUp()) || this.stopping) {
         await Promise.all(fetching.values());
         await this.drain();
         if (this.o.syncGroupOffsets) await this.syncGroups();

@@ -16,7 +16,9 @@ import { ROOT, spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, py } from "../helpers/clients.ts";
 import { run, waitFor } from "../helpers/run.ts";
 import { KafkaClient, LATEST } from "../../src/client/client.ts";
-import { Fetch } from "../../src/client/apis.ts";
+import { Fetch, Produce } from "../../src/client/apis.ts";
+import { buildBatch } from "../../src/protocol/records.ts";
+import { ErrorCode } from "../../src/protocol/errors.ts";
 import { fetchedBatches } from "../../src/client/fetched.ts";
 import { HEADER_SIZE } from "../../src/log/batch-header.ts";
 
@@ -226,6 +228,67 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
         m.kill("SIGTERM");
       }
       expect(await m.exited).toBe(0);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test(
+    "onto a partition that already has records: offsets translated, compacted batches renumbered, group offsets translated",
+    async () => {
+      const compact = { "cleanup.policy": "compact", "internal.segment.bytes": "4096", "min.cleanable.dirty.ratio": "0.01" };
+      await core(src.bootstrap, "create_configured", "cmap", JSON.stringify(compact));
+      await core(src.bootstrap, "updates", "cmap", "0", "600", "10", "lz4", "0");
+      const fillers = await core<[number, string, string][]>(src.bootstrap, "updates", "cmap", "1000000", "300", "100000000", "none", "0");
+      await waitFor(() => cleanedUpTo("cmap") >= fillers[0]![0], 60_000, "cmap cleaned");
+      await core(dst.bootstrap, "create_configured", "cmap", JSON.stringify({ "cleanup.policy": "compact" }));
+      await core(dst.bootstrap, "produce_values", "cmap", "0", "already-here");
+      // The group stopped at the first record of a batch well into the partition.
+      const batches = (await batchesOf(src.bootstrap, "cmap", 0)).filter((b) => b.copied);
+      expect(batches.some((b) => b.count < b.lastDelta + 1)).toBe(true);
+      const source = await consumeCommitted(src.bootstrap, "cmap");
+      const stopAt = source.find(([, o]) => o >= batches[4]!.base)![1];
+      expect(await core(src.bootstrap, "commit", "cmap-app", "cmap", "0", String(stopAt))).toBe("ok");
+
+      const r = await klite(mirrorArgs("cmap", "--once", "--sync-group-offsets", "--groups", "cmap-app", "--format", "json"));
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout.trim()).mode).toBe("map");
+      const target = await consumeCommitted(dst.bootstrap, "cmap");
+      expect(target[0]![3]).toBe("already-here");
+      // Same records in the same order, one after the other from offset 1.
+      expect(target.slice(1).map(([, , k, v]) => [k, v])).toEqual(source.map(([, , k, v]) => [k, v]));
+      expect(target.slice(1).map(([, o]) => o)).toEqual(source.map((_, i) => i + 1));
+      const index = source.findIndex(([, o]) => o === stopAt);
+      expect(await core(dst.bootstrap, "committed", "cmap-app", "cmap", "0")).toBe(index + 1);
+      const resumed = await core<{ key: string | null; value: string | null }[]>(dst.bootstrap, "resume", "cmap-app", "cmap", "0", "3");
+      expect(resumed.map((m) => [m.key, m.value])).toEqual(source.slice(index, index + 3).map(([, , k, v]) => [k, v]));
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test(
+    "placed batches over the wire: at or past the log end, holes kept, only with klite.mirror.preserve.offsets; plain producers unaffected",
+    async () => {
+      await ok(["topic", "create", "placed", "-p", "1", "-c", "klite.mirror.preserve.offsets=true", "-b", dst.bootstrap]);
+      await ok(["topic", "create", "unplaced", "-p", "1", "-b", dst.bootstrap]);
+      const c = new KafkaClient(dst.bootstrap);
+      try {
+        const conn = await c.anyBroker();
+        const send = async (topic: string, batch: Uint8Array) =>
+          (await conn.send(Produce, null, { acks: -1, timeoutMs: 10_000, transactionalId: null, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] })).responses[0]!.partitionResponses[0]!;
+        const rec = (k: string) => ({ key: k, value: `v-${k}`, timestamp: Date.now() });
+        const holed = () => buildBatch({ records: [{ ...rec("a"), offsetDelta: 0 }, { ...rec("b"), offsetDelta: 3 }], lastOffsetDelta: 3, baseOffset: 10 });
+        expect(await send("placed", holed())).toMatchObject({ errorCode: 0, baseOffset: 10n });
+        // Sent again it would land below the log end (14): refused, nothing written.
+        expect((await send("placed", holed())).errorCode).toBe(ErrorCode.INVALID_RECORD);
+        // A plain producer's batch (base offset 0) goes to the log end.
+        expect(await send("placed", buildBatch({ records: [rec("c")] }))).toMatchObject({ errorCode: 0, baseOffset: 14n });
+        // Without the config a base offset or holes are refused as Kafka refuses them.
+        expect((await send("unplaced", holed())).errorCode).toBe(ErrorCode.INVALID_RECORD);
+      } finally {
+        c.close();
+      }
+      const seen = await consumeCommitted(dst.bootstrap, "placed");
+      expect(seen.map(([, o, k]) => [o, k])).toEqual([[10, "a"], [13, "b"], [14, "c"]]);
     },
     CLIENT_TEST_TIMEOUT,
   );
