@@ -32,10 +32,11 @@ export function targetSpan(h: BatchHeader, placed: boolean): number {
   return placed ? h.lastOffsetDelta + 1 : h.recordCount;
 }
 
+/** The batch to produce; `b.bytes` (the caller's own copy of the Fetch answer) may be rewritten in place. */
 export function batchForTarget(b: FetchedBatch, placed: boolean, p: ProducerFields): Uint8Array {
   const h = b.header;
   const holes = h.recordCount !== h.lastOffsetDelta + 1;
-  const out = h.logAppendTime || (holes && !placed) ? reencode(b, placed) : b.bytes.slice();
+  const out = h.logAppendTime || (holes && !placed) ? reencode(b, placed) : b.bytes;
   const v = viewOf(out);
   writeInt64(v, 0, placed ? h.baseOffset : 0);
   v.setInt32(PARTITION_LEADER_EPOCH, -1);

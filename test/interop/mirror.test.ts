@@ -213,7 +213,11 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
   test(
     "a topic created on the source after the start is mirrored, and so is a partition added to it",
     async () => {
-      const m = spawnMirror(mirrorArgs("late.*", "--refresh-ms", "200"));
+      const m = spawnMirror(mirrorArgs("late.*", "--refresh-ms", "200", "--metrics-listen", "127.0.0.1:0"));
+      let stderr = "";
+      void (async () => {
+        for await (const chunk of m.stderr) stderr += new TextDecoder().decode(chunk);
+      })();
       try {
         await ok(["topic", "create", "late1", "-p", "1", "-b", src.bootstrap]);
         await core(src.bootstrap, "produce", "late1", "10", "none", "1");
@@ -224,6 +228,13 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
         const d = JSON.parse(await ok(["topic", "describe", "late1", "--format", "json", "-b", dst.bootstrap]));
         expect(d.partitionCount).toBe(3);
         expect(await consumeCommitted(dst.bootstrap, "late1")).toEqual(await consumeCommitted(src.bootstrap, "late1"));
+        // /metrics: lag per partition, zero once caught up.
+        await waitFor(() => /metrics on (http:\S+)/.test(stderr), 10_000, "the metrics line");
+        const url = /metrics on (http:\S+)/.exec(stderr)![1]!;
+        await waitFor(async () => {
+          const text = await (await fetch(url)).text();
+          return [0, 1, 2].every((p) => text.includes(`klite_mirror_lag_offsets{topic="late1",partition="${p}"} 0\n`)) && /klite_mirror_records_total 19\n/.test(text);
+        }, 30_000, "lag 0 on /metrics");
       } finally {
         m.kill("SIGTERM");
       }
@@ -261,6 +272,21 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
       expect(await core(dst.bootstrap, "committed", "cmap-app", "cmap", "0")).toBe(index + 1);
       const resumed = await core<{ key: string | null; value: string | null }[]>(dst.bootstrap, "resume", "cmap-app", "cmap", "0", "3");
       expect(resumed.map((m) => [m.key, m.value])).toEqual(source.slice(index, index + 3).map(([, , k, v]) => [k, v]));
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test(
+    "LogAppendTime on the source: each record keeps the time the source stamped, as its CreateTime on the target",
+    async () => {
+      await core(src.bootstrap, "create_configured", "appended", JSON.stringify({ "message.timestamp.type": "LogAppendTime" }));
+      await core(src.bootstrap, "produce", "appended", "20", "gzip", "1");
+      expect((await klite(mirrorArgs("appended", "--once"))).code).toBe(0);
+      const [s, t] = await Promise.all([core<{ timestamp: number }[]>(src.bootstrap, "consume", "appended", "0", "0", "20"), core<{ timestamp: number }[]>(dst.bootstrap, "consume", "appended", "0", "0", "20")]);
+      expect(s.length).toBe(20);
+      // The producer set 1_700_000_000_000 + i s; the source replaced that with its clock.
+      expect(s[0]!.timestamp).toBeGreaterThan(1_750_000_000_000);
+      expect(t).toEqual(s);
     },
     CLIENT_TEST_TIMEOUT,
   );
