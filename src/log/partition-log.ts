@@ -27,6 +27,7 @@ import {
   CLEANER_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   INDEX_SUFFIX,
+  PLACED_GAPS_FILE,
   LOG_START_OFFSET_FILE,
   LOG_SUFFIX,
   SWAP_SUFFIX,
@@ -117,6 +118,8 @@ export class PartitionLog implements FlushTarget {
   private unsyncedRecoveryPoint = 0;
   /** The clean-shutdown marker was left in place at start (see readCleanShutdownMarker). */
   private markerKept = false;
+  /** A placed batch left a gap in this log (PLACED_GAPS_FILE is on disk). */
+  private placedGaps = false;
   /** Which leader epoch started where; the latest is stamped on appended batches. */
   private epochs!: LeaderEpochCache;
   /** What recovery did (each also logged at WARN); empty when it had nothing to do. */
@@ -255,7 +258,8 @@ export class PartitionLog implements FlushTarget {
       // The active segment after a crash, and any segment whose indexes cannot be trusted: scan it.
       const { segment, fileSize } = Segment.openForScan(this.dir, base, Date.now());
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
-        contiguous: last,
+        // Placed batches (klite mirror) may leave gaps in the active segment too.
+        contiguous: last && !existsSync(join(this.dir, PLACED_GAPS_FILE)),
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
         trustedBelow,
       });
@@ -452,7 +456,22 @@ export class PartitionLog implements FlushTarget {
     const lastOffset = next - 1;
     if (!Number.isSafeInteger(lastOffset)) throw new LogAppendError("offsets exhausted");
     const now = Date.now();
+    if (placeAt !== undefined && placeAt > this.endOffset && !this.placedGaps) {
+      // Recovery checks that the active segment has no gaps unless told otherwise, durably, before the first gap is written.
+      try {
+        if (!existsSync(join(this.dir, PLACED_GAPS_FILE))) writeFileAtomic(join(this.dir, PLACED_GAPS_FILE), new TextEncoder().encode("placed batches leave gaps in this log\n"), { fsync: this.syncing });
+        this.placedGaps = true;
+      } catch (e) {
+        throw this.fail(e, "marking the log as holding placed gaps");
+      }
+    }
     try {
+      // A placed batch far past the log end (a mirrored partition whose source log starts beyond 2^31)
+      // would not fit the active segment's relative offsets even when that segment is empty: it gets one of its own.
+      if (placeAt !== undefined && lastOffset - this.active.baseOffset > MAX_RELATIVE) {
+        this.endOffset = placeAt;
+        this.roll(now);
+      }
       this.maybeRoll(batches.length, lastOffset, maxTimestamp, now);
     } catch (e) {
       throw this.fail(e, "rolling a segment");

@@ -319,6 +319,35 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
     CLIENT_TEST_TIMEOUT,
   );
 
+  test(
+    "a batch placed beyond 2^31 past the log end gets a segment of its own; kill -9 and restart keep it",
+    async () => {
+      const b = await spawnBroker();
+      try {
+        await ok(["topic", "create", "far", "-p", "1", "-c", "klite.mirror.preserve.offsets=true", "-b", b.bootstrap]);
+        const produce = async (batch: Uint8Array) => {
+          const c = new KafkaClient(b.bootstrap);
+          try {
+            return (await (await c.anyBroker()).send(Produce, null, { acks: -1, timeoutMs: 10_000, transactionalId: null, topicData: [{ name: "far", partitionData: [{ index: 0, records: batch }] }] })).responses[0]!.partitionResponses[0]!;
+          } finally {
+            c.close();
+          }
+        };
+        const far = 5_000_000_000;
+        expect(await produce(buildBatch({ records: [{ key: "x", value: "first" }], baseOffset: far }))).toMatchObject({ errorCode: 0, baseOffset: BigInt(far) });
+        expect(await produce(buildBatch({ records: [{ key: "y", value: "second" }], baseOffset: far + 10 }))).toMatchObject({ errorCode: 0, baseOffset: BigInt(far + 10) });
+        await b.kill9();
+        const again = await b.restart();
+        expect(await produce(buildBatch({ records: [{ key: "z", value: "third" }] }))).toMatchObject({ errorCode: 0, baseOffset: BigInt(far + 11) });
+        const seen = await consumeCommitted(again.bootstrap, "far");
+        expect(seen.map(([, o, k]) => [o, k])).toEqual([[far, "x"], [far + 10, "y"], [far + 11, "z"]]);
+      } finally {
+        await b.cleanup();
+      }
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
   test("security settings and unknown settings are usage errors", async () => {
     const r = await klite(mirrorArgs(".*", "--source-config", "security.protocol=SASL_SSL"));
     expect(r.code).toBe(2);
