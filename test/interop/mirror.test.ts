@@ -16,7 +16,7 @@ import { ROOT, spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, py } from "../helpers/clients.ts";
 import { run, waitFor } from "../helpers/run.ts";
 import { KafkaClient, LATEST } from "../../src/client/client.ts";
-import { Fetch, Produce } from "../../src/client/apis.ts";
+import { DescribeGroups, Fetch, Produce } from "../../src/client/apis.ts";
 import { buildBatch } from "../../src/protocol/records.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { fetchedBatches } from "../../src/client/fetched.ts";
@@ -173,6 +173,28 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
       expect(resumed.length).toBe(23);
       expect(resumed[0]!.offset).toBe(37);
       expect(resumed).toEqual(fromSource);
+
+      // A group with a member on the target owns its offsets there: the mirror leaves them alone.
+      expect(await core(src.bootstrap, "commit", "busy", "orders", "0", "50")).toBe("ok");
+      // Its member reads another topic, so it never commits offsets of this one itself.
+      await ok(["topic", "create", "other", "-p", "1", "-b", dst.bootstrap]);
+      const member = Bun.spawn([process.execPath, MAIN, "consume", "other", "--group", "busy", "--follow", "-b", dst.bootstrap], { stdout: "pipe", stderr: "pipe" });
+      try {
+        const c = new KafkaClient(dst.bootstrap);
+        try {
+          await waitFor(async () => {
+            const g = await (await c.coordinator("busy")).send(DescribeGroups, null, { groups: ["busy"], includeAuthorizedOperations: false });
+            return g.groups[0]?.groupState === "Stable";
+          }, 30_000, "the target group's member");
+        } finally {
+          c.close();
+        }
+        expect((await klite(mirrorArgs("orders", "--once", "--sync-group-offsets", "--groups", "busy"))).code).toBe(0);
+        expect(await core(dst.bootstrap, "committed", "busy", "orders", "0")).toBe(-1001);
+      } finally {
+        member.kill(9);
+        await member.exited;
+      }
     },
     CLIENT_TEST_TIMEOUT,
   );
