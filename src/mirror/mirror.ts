@@ -288,6 +288,10 @@ export class MirrorSession {
         const h = b.header;
         const last = BigInt(h.baseOffset + h.lastOffsetDelta);
         if (last < s.next) continue;
+        if (placed && copied(b) && BigInt(h.baseOffset) < s.next) {
+          // The target's log end fell inside a source batch: something else wrote to the target partition.
+          throw new Error(`${s.topic}-${s.partition}: the target log end (${s.next}) lies inside source batch ${h.baseOffset}-${last}: records the mirror did not write are on the target, so offsets cannot be preserved there`);
+        }
         s.next = last + 1n;
         if (!copied(b)) continue;
         const bytes = batchForTarget(b, placed, { ...this.producer, baseSequence: s.seq });
