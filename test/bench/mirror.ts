@@ -1,7 +1,8 @@
 // klite mirror throughput: two klite brokers (subprocesses, default
 // durability), `klite bench produce` fills a topic on the source, then
-// `klite mirror --once` copies it to the target. Prints the produce figure
-// and the mirror's MB/s (record batch bytes, wall clock of the mirror process
+// `klite mirror --once` copies it to the target. Prints the produce and
+// consume figures (one consumer plus one producer can copy no faster than
+// the slower of the two) and the mirror's MB/s (record batch bytes, wall clock of the mirror process
 // including its start and topic creation) side by side. No thresholds.
 //
 //   bun test/bench/mirror.ts [--records N] [--record-size BYTES] [--partitions P]
@@ -42,6 +43,7 @@ const [src, dst] = await Promise.all([spawnBroker(), spawnBroker()]);
 try {
   klite(["topic", "create", "bench", "-p", opts.partitions!, "-b", src.bootstrap]);
   const produced = JSON.parse(klite(["bench", "produce", "bench", "-n", opts.records!, "-s", opts["record-size"]!, "--format", "json", "-b", src.bootstrap]));
+  const consumed = JSON.parse(klite(["bench", "consume", "bench", "--format", "json", "-b", src.bootstrap]));
   const started = performance.now();
   klite(["mirror", "--source", src.bootstrap, "--target", dst.bootstrap, "--topics", "bench", "--once"]);
   const seconds = (performance.now() - started) / 1000;
@@ -49,6 +51,7 @@ try {
   const bytes = Number(copied.records) * Number(opts["record-size"]);
   console.log(`records ${opts.records} x ${opts["record-size"]} B, ${opts.partitions} partitions, two local klite brokers (fsync batch)`);
   console.log(`klite bench produce (source):  ${produced.mbPerSec?.toFixed?.(1) ?? JSON.stringify(produced)} MB/s`);
+  console.log(`klite bench consume (source):  ${consumed.mbPerSec?.toFixed?.(1) ?? JSON.stringify(consumed)} MB/s`);
   console.log(`klite mirror --once:           ${(bytes / MB / seconds).toFixed(1)} MB/s of record values (${copied.records} records in ${seconds.toFixed(2)} s)`);
 } finally {
   await Promise.all([src.cleanup(), dst.cleanup()]);
