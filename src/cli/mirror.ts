@@ -105,6 +105,7 @@ async function run(p: Parsed, out: Output): Promise<number> {
         if (o.once) printLags(out, s.lags(), json);
         return 0;
       } catch (e) {
+        await s.settle();
         if (stopping) return 0;
         failures++;
         log(`${(e as Error).message}; starting over from what the target holds`);

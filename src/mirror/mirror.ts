@@ -96,6 +96,11 @@ export class MirrorSession {
     this.stopping = true;
   }
 
+  /** After a failure: lets produce requests already sent get their answers before the next session reads the target. */
+  settle(ms = 30_000): Promise<void> {
+    return this.writer.settle(ms);
+  }
+
   close(): void {
     this.source.close();
     this.target.close();
@@ -122,7 +127,9 @@ export class MirrorSession {
     this.producer = { producerId: Number(pid.producerId), producerEpoch: pid.producerEpoch };
     await this.refresh();
     const fetching = new Map<number, Promise<void>>();
+    let fetchError: Error | null = null;
     for (;;) {
+      if (fetchError) throw fetchError;
       if (this.writer.error) throw this.writer.error;
       if (Date.now() - this.lastRefresh >= this.o.refreshMs) await this.refresh();
       if ((this.o.once && this.caughtUp()) || this.stopping) {
@@ -137,7 +144,13 @@ export class MirrorSession {
         continue;
       }
       const leaders = new Set([...this.parts.values()].map((p) => p.sourceLeader));
-      for (const l of leaders) if (!fetching.has(l)) fetching.set(l, this.fetchRound(l).finally(() => fetching.delete(l)));
+      for (const l of leaders) {
+        if (fetching.has(l)) continue;
+        const round = this.fetchRound(l)
+          .catch((e: Error) => void (fetchError ??= e))
+          .finally(() => fetching.delete(l));
+        fetching.set(l, round);
+      }
       if (fetching.size === 0) {
         await Bun.sleep(Math.min(this.o.refreshMs, 200));
         continue;

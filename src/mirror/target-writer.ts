@@ -118,6 +118,24 @@ export class TargetWriter {
     }
   }
 
+  /** Produce requests sent and not answered yet. */
+  get requestsInFlight(): number {
+    let n = 0;
+    for (const v of this.inFlight.values()) n += v;
+    return n;
+  }
+
+  /**
+   * Waits (at most `ms`) until every request sent has its answer, failed or
+   * not, so that a new session reading the target's log end sees their effect.
+   */
+  async settle(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.requestsInFlight > 0 && Date.now() < deadline) {
+      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), Bun.sleep(Math.max(1, deadline - Date.now()))]);
+    }
+  }
+
   /** Resolves when a request completes (or the writer failed). */
   changed(): Promise<void> {
     if (this.failure) return Promise.resolve();
