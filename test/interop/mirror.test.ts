@@ -233,6 +233,26 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
   );
 
   test(
+    "the target broker killed (kill -9) and restarted mid-copy: the mirror starts over from what the target holds",
+    async () => {
+      await ok(["topic", "create", "bounce", "-p", "1", "-b", src.bootstrap]);
+      await core(src.bootstrap, "updates", "bounce", "0", "20000", "100000000", "snappy", "0");
+      const m = spawnMirror(mirrorArgs("bounce", "--source-config", "max.partition.fetch.bytes=2048", "--target-config", "max.in.flight.requests.per.connection=1"));
+      try {
+        await waitFor(async () => (await endOffset(dst.bootstrap, "bounce", 0)) > 1000n, 60_000, "the mirror under way");
+        await dst.kill9();
+        await dst.restart();
+        await waitFor(async () => (await endOffset(dst.bootstrap, "bounce", 0)) === 20000n, 120_000, "the mirror caught up after the restart");
+      } finally {
+        m.kill("SIGTERM");
+      }
+      expect(await m.exited).toBe(0);
+      await expectSameBatches("bounce", 1);
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test(
     "a topic created on the source after the start is mirrored, and so is a partition added to it",
     async () => {
       const m = spawnMirror(mirrorArgs("late.*", "--refresh-ms", "200", "--metrics-listen", "127.0.0.1:0"));
