@@ -3,7 +3,9 @@
 // offsets; MM2 skips those too). Offsets are translated by the mirror and
 // only ever move a target group forward, and never past what is mirrored.
 
-import { DescribeGroups, ListGroups } from "../client/apis.ts";
+import { ConsumerGroupDescribe, DescribeGroups, ListGroups } from "../client/apis.ts";
+import type { BrokerConnection } from "../client/connection.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import type { KafkaClient } from "../client/client.ts";
 import { check } from "../client/errors.ts";
 import { commit, fetchCommitted } from "../client/offsets.ts";
@@ -11,6 +13,7 @@ import type { MirrorEvents } from "./mirror.ts";
 
 /** DescribeGroups states of a group nobody consumes in. */
 const IDLE = new Set(["Empty", "Dead", ""]);
+
 
 export async function sourceGroups(source: KafkaClient, pattern: RegExp): Promise<string[]> {
   const md = await source.metadata([]);
@@ -25,6 +28,21 @@ export async function sourceGroups(source: KafkaClient, pattern: RegExp): Promis
   return [...names].sort();
 }
 
+/**
+ * No member consumes in the group on the target: DescribeGroups says Empty or
+ * Dead (a classic group, or none), and where the broker has KIP-848 consumer
+ * groups, ConsumerGroupDescribe finds no members (Kafka answers DescribeGroups
+ * for such a group with an error rather than its state).
+ */
+async function idleOnTarget(conn: BrokerConnection, group: string): Promise<boolean> {
+  const classic = (await conn.send(DescribeGroups, null, { groups: [group], includeAuthorizedOperations: false })).groups[0];
+  const classicIdle = classic !== undefined && IDLE.has(classic.groupState) && (classic.errorCode === 0 || classic.errorCode === ErrorCode.GROUP_ID_NOT_FOUND);
+  if (!conn.supports(ConsumerGroupDescribe)) return classicIdle;
+  const modern = (await conn.send(ConsumerGroupDescribe, null, { groupIds: [group], includeAuthorizedOperations: false })).groups[0];
+  if (modern && modern.errorCode === 0) return modern.members.length === 0;
+  return classicIdle;
+}
+
 export async function syncGroupOffsets(
   source: KafkaClient,
   target: KafkaClient,
@@ -35,9 +53,7 @@ export async function syncGroupOffsets(
   for (const group of await sourceGroups(source, pattern)) {
     const committed = await fetchCommitted(await source.coordinator(group), group, null);
     const tconn = await target.coordinator(group);
-    const described = await tconn.send(DescribeGroups, null, { groups: [group], includeAuthorizedOperations: false });
-    const state = described.groups[0]?.groupState ?? "";
-    if (!IDLE.has(state)) continue;
+    if (!(await idleOnTarget(tconn, group))) continue;
     const current = await fetchCommitted(tconn, group, null);
     const updates = new Map<string, Map<number, bigint>>();
     for (const [topic, parts] of committed) {

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, spawnBroker, type SpawnedBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, missing, py } from "../helpers/clients.ts";
-import { run, waitFor } from "../helpers/run.ts";
+import { CLIENTS, CLIENT_TEST_TIMEOUT, missing, py } from "../helpers/clients.ts";
+import { collectJsonLines, run, waitFor } from "../helpers/run.ts";
 import { KafkaClient, LATEST } from "../../src/client/client.ts";
 import { DescribeGroups, Fetch, Produce } from "../../src/client/apis.ts";
 import { buildBatch } from "../../src/protocol/records.ts";
@@ -195,6 +195,31 @@ describe.skipIf(missing("python"))("klite mirror between two brokers", () => {
         member.kill(9);
         await member.exited;
       }
+    },
+    CLIENT_TEST_TIMEOUT,
+  );
+
+  test.skipIf(missing("ckjs"))(
+    "a KIP-848 consumer group with a member on the target (librdkafka 2.15) keeps its offsets",
+    async () => {
+      await ok(["topic", "create", "orders848", "-p", "1", "-b", src.bootstrap]);
+      await core(src.bootstrap, "produce", "orders848", "20", "none", "1");
+      expect(await core(src.bootstrap, "commit", "g848", "orders848", "0", "12")).toBe("ok");
+      await ok(["topic", "create", "other848", "-p", "1", "-b", dst.bootstrap]);
+      const member = Bun.spawn(["node", join(CLIENTS, "ckjs/hold-consumer.mjs"), dst.bootstrap, "other848", "g848", "1"], { cwd: CLIENTS, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const events: { event: string }[] = [];
+      collectJsonLines(member.stdout, events);
+      try {
+        await waitFor(() => events.some((e) => e.event === "assigned"), 60_000, "the KIP-848 member's assignment");
+        expect((await klite(mirrorArgs("orders848", "--once", "--sync-group-offsets", "--groups", "g848"))).code).toBe(0);
+        expect(await core(dst.bootstrap, "committed", "g848", "orders848", "0")).toBe(-1001);
+      } finally {
+        member.stdin.end();
+        await member.exited;
+      }
+      // Once it has left, the group is idle and its offsets are copied.
+      expect((await klite(mirrorArgs("orders848", "--once", "--sync-group-offsets", "--groups", "g848"))).code).toBe(0);
+      expect(await core(dst.bootstrap, "committed", "g848", "orders848", "0")).toBe(12);
     },
     CLIENT_TEST_TIMEOUT,
   );
