@@ -21,6 +21,7 @@ import { Fetch, InitProducerId } from "../client/apis.ts";
 import { EARLIEST, LATEST, KafkaClient, type TopicInfo } from "../client/client.ts";
 import { check, KafkaError } from "../client/errors.ts";
 import { fetchedBatches } from "../client/fetched.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { batchForTarget, copied, targetSpan } from "./batch-copy.ts";
 import { syncGroupOffsets } from "./groups.ts";
 import type { MirrorOptions } from "./options.ts";
@@ -28,7 +29,6 @@ import { ProgressStore, progressKey, type CopyMode, type ProgressEntry } from ".
 import { copiedConfigs, ensureTargetTopic, sourceTopics } from "./topics.ts";
 import { TargetWriter, type OutgoingBatch, type WriterPartition } from "./target-writer.ts";
 
-const OFFSET_OUT_OF_RANGE = 1;
 /** Offset syncs kept per partition for translating group offsets. */
 const SYNCS_KEPT = 1000;
 
@@ -285,7 +285,7 @@ export class MirrorSession {
     for (const pd of answers) {
       const s = this.parts.get(`${pd.topic}-${pd.partitionIndex}`);
       if (!s) continue;
-      if (pd.errorCode === OFFSET_OUT_OF_RANGE) {
+      if (pd.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         // Retention removed what was not copied yet: go on from the source's log start.
         const start = (await this.source.listOffsets(await this.source.topic(s.topic), [s.partition], EARLIEST)).get(s.partition)!;
         if (start <= s.next) throw new KafkaError(pd.errorCode, `Fetch ${s.topic}-${s.partition} at ${s.next}`);

@@ -9,6 +9,7 @@ import { LATEST, type KafkaClient } from "../client/client.ts";
 import { PartitionReader } from "../client/consumer.ts";
 import { CreateTopics } from "../client/apis.ts";
 import { check } from "../client/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { Producer } from "../client/producer.ts";
 
 export type CopyMode = "identity" | "map";
@@ -20,7 +21,6 @@ export interface ProgressEntry {
   target: bigint;
 }
 
-const TOPIC_ALREADY_EXISTS = 36;
 const utf8 = new TextDecoder();
 
 export function progressKey(cluster: string, topic: string, partition: number): string {
@@ -44,7 +44,7 @@ export class ProgressStore {
       validateOnly: false,
     });
     const r = res.topics[0]!;
-    if (r.errorCode !== TOPIC_ALREADY_EXISTS) check(r.errorCode, `CreateTopics ${this.topic}`, r.errorMessage);
+    if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) check(r.errorCode, `CreateTopics ${this.topic}`, r.errorMessage);
     const info = await this.target.topic(this.topic);
     const end = (await this.target.listOffsets(info, [0], LATEST)).get(0)!;
     const reader = new PartitionReader(this.target, info, new Map([[0, 0n]]), { maxWaitMs: 100 });

@@ -9,13 +9,12 @@
 import { CreatePartitions, CreateTopics, DescribeConfigs, IncrementalAlterConfigs } from "../client/apis.ts";
 import type { KafkaClient, TopicInfo } from "../client/client.ts";
 import { check } from "../client/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { neverMirrored, type MirrorOptions } from "./options.ts";
 
 const TOPIC_RESOURCE = 2;
 /** DescribeConfigs' config source of a value nobody set. */
 const DEFAULT_CONFIG = 5;
-const TOPIC_ALREADY_EXISTS = 36;
-const INVALID_PARTITIONS = 37;
 const TIMEOUT_MS = 30_000;
 /** Set on target topics of a klite target: batches go to their source offsets. */
 export const PRESERVE_OFFSETS = "klite.mirror.preserve.offsets";
@@ -73,13 +72,13 @@ export async function ensureTargetTopic(target: KafkaClient, name: string, parti
       validateOnly: false,
     });
   let r = (await create([[PRESERVE_OFFSETS, "true"]])).topics[0]!;
-  if (r.errorCode !== 0 && r.errorCode !== TOPIC_ALREADY_EXISTS && (r.errorMessage ?? "").includes(PRESERVE_OFFSETS)) r = (await create([])).topics[0]!;
-  if (r.errorCode !== TOPIC_ALREADY_EXISTS) check(r.errorCode, `CreateTopics ${name}`, r.errorMessage);
+  if (r.errorCode !== 0 && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS && (r.errorMessage ?? "").includes(PRESERVE_OFFSETS)) r = (await create([])).topics[0]!;
+  if (r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) check(r.errorCode, `CreateTopics ${name}`, r.errorMessage);
   let info = await target.topic(name);
   if (info.partitions.length < partitions) {
     const g = (await conn.send(CreatePartitions, null, { topics: [{ name, count: partitions, assignments: null }], timeoutMs: TIMEOUT_MS, validateOnly: false })).results[0]!;
     // Another mirror (or a second look) may have grown it meanwhile.
-    if (g.errorCode !== INVALID_PARTITIONS) check(g.errorCode, `CreatePartitions ${name}`, g.errorMessage);
+    if (g.errorCode !== ErrorCode.INVALID_PARTITIONS) check(g.errorCode, `CreatePartitions ${name}`, g.errorMessage);
     const deadline = Date.now() + TIMEOUT_MS;
     while ((info = await target.topic(name)).partitions.length < partitions && Date.now() < deadline) await Bun.sleep(100);
   }
