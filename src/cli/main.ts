@@ -8,13 +8,14 @@ import { benchCommands } from "./bench.ts";
 import type { Command } from "./command.ts";
 import { consumeCommand } from "./consume.ts";
 import { groupCommands } from "./group.ts";
+import { mirrorCommand } from "./mirror.ts";
 import { Output } from "./output.ts";
 import { produceCommand } from "./produce.ts";
 import { serve, serveHelp } from "./serve.ts";
 import { topicCommands } from "./topic.ts";
 import { VERSION_LINE } from "./version.ts";
 
-const COMMANDS: Command[] = [...topicCommands, produceCommand, consumeCommand, ...groupCommands, ...benchCommands];
+const COMMANDS: Command[] = [...topicCommands, produceCommand, consumeCommand, ...groupCommands, mirrorCommand, ...benchCommands];
 
 function overview(): string {
   const lines = ["usage: klite COMMAND [options]", "", "commands:"];

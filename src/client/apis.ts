@@ -25,6 +25,8 @@ import * as HeartbeatRequest from "../../generated/HeartbeatRequest.ts";
 import * as HeartbeatResponse from "../../generated/HeartbeatResponse.ts";
 import * as IncrementalAlterConfigsRequest from "../../generated/IncrementalAlterConfigsRequest.ts";
 import * as IncrementalAlterConfigsResponse from "../../generated/IncrementalAlterConfigsResponse.ts";
+import * as InitProducerIdRequest from "../../generated/InitProducerIdRequest.ts";
+import * as InitProducerIdResponse from "../../generated/InitProducerIdResponse.ts";
 import * as JoinGroupRequest from "../../generated/JoinGroupRequest.ts";
 import * as JoinGroupResponse from "../../generated/JoinGroupResponse.ts";
 import * as LeaveGroupRequest from "../../generated/LeaveGroupRequest.ts";
@@ -58,6 +60,7 @@ export const LeaveGroup = api(13, "LeaveGroup", 5, LeaveGroupRequest, LeaveGroup
 export const SyncGroup = api(14, "SyncGroup", 5, SyncGroupRequest, SyncGroupResponse);
 export const DescribeGroups = api(15, "DescribeGroups", 5, DescribeGroupsRequest, DescribeGroupsResponse);
 export const ListGroups = api(16, "ListGroups", 5, ListGroupsRequest, ListGroupsResponse);
+export const InitProducerId = api(22, "InitProducerId", 5, InitProducerIdRequest, InitProducerIdResponse);
 export const CreateTopics = api(19, "CreateTopics", 7, CreateTopicsRequest, CreateTopicsResponse);
 export const DeleteTopics = api(20, "DeleteTopics", 5, DeleteTopicsRequest, DeleteTopicsResponse);
 export const DescribeConfigs = api(32, "DescribeConfigs", 4, DescribeConfigsRequest, DescribeConfigsResponse);

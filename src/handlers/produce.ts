@@ -20,6 +20,7 @@ import type { Partition, Topic } from "../meta/topics.ts";
 import type { RequestContext } from "./registry.ts";
 import { batchFacts } from "../txn/partition-txn.ts";
 import { LogStorageError } from "../log/partition-log.ts";
+import { batchBaseOffset, viewOf } from "../log/batch-header.ts";
 
 type PartitionResult = Res.PartitionProduceResponseInit;
 
@@ -51,6 +52,7 @@ export function appendToPartition(
   if (records === null || records.length === 0) return failed(part.index, ErrorCode.INVALID_RECORD, "Produce request has no records");
   const config = (key: string) => broker.topics.configValue(topic, key);
   const logAppendTime = config("message.timestamp.type") === "LogAppendTime";
+  const placedOffsets = config("klite.mirror.preserve.offsets") === "true";
   let batch: Uint8Array;
   try {
     batch = validateProducedBatch(records, {
@@ -62,6 +64,7 @@ export function appendToPartition(
       timestampAfterMaxMs: Number(config("message.timestamp.after.max.ms")),
       storedCodec: storedCodecOf(config("compression.type")),
       now,
+      placedOffsets,
       topic: topic.name,
       partition: part.index,
     });
@@ -89,9 +92,14 @@ export function appendToPartition(
     }
   }
 
+  // A placed batch (klite mirror) goes where it says, never below the log end: a copy sent twice is refused.
+  const placedAt = placedOffsets ? placement(batch) : 0;
+  if (placedAt > 0 && placedAt < part.log.logEndOffset) {
+    return failed(part.index, ErrorCode.INVALID_RECORD, `The batch is placed at offset ${placedAt}, below the log end offset ${part.log.logEndOffset}`);
+  }
   let appended;
   try {
-    appended = part.log.append(batch);
+    appended = part.log.append(batch, undefined, placedAt > 0 ? placedAt : undefined);
   } catch (e) {
     if (e instanceof LogStorageError) return failed(part.index, ErrorCode.KAFKA_STORAGE_ERROR, e.message);
     throw e;
@@ -108,6 +116,10 @@ export function appendToPartition(
     recordErrors: [],
     errorMessage: null,
   };
+}
+
+function placement(batch: Uint8Array): number {
+  return batchBaseOffset(viewOf(batch), 0);
 }
 
 export async function handleProduce(broker: Broker, req: Req.ProduceRequest, ctx: RequestContext): Promise<Res.ProduceResponseInit | null> {

@@ -28,6 +28,7 @@ import {
   CLEANER_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   INDEX_SUFFIX,
+  PLACED_GAPS_FILE,
   LOG_START_OFFSET_FILE,
   LOG_SUFFIX,
   SWAP_SUFFIX,
@@ -119,6 +120,8 @@ export class PartitionLog implements FlushTarget {
   private unsyncedRecoveryPoint = 0;
   /** The clean-shutdown marker was left in place at start (see readCleanShutdownMarker). */
   private markerKept = false;
+  /** A placed batch left a gap in this log (PLACED_GAPS_FILE is on disk). */
+  private placedGaps = false;
   /** Which leader epoch started where; the latest is stamped on appended batches. */
   private epochs!: LeaderEpochCache;
   /** Recovery created transaction index files (their names are made durable once rebuilt). */
@@ -263,7 +266,8 @@ export class PartitionLog implements FlushTarget {
       // What the scan keeps may differ from what the index described: it is refilled from the log.
       if (segment.startTxnRebuild()) this.txnIndexCreated = true;
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
-        contiguous: last,
+        // Placed batches (klite mirror) may leave gaps in the active segment too.
+        contiguous: last && !existsSync(join(this.dir, PLACED_GAPS_FILE)),
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
         trustedBelow,
       });
@@ -457,9 +461,11 @@ export class PartitionLog implements FlushTarget {
    * Appends one or more v2 batches (concatenated, as in a Produce request),
    * assigning offsets from the log end. Patches baseOffset and
    * partitionLeaderEpoch in `batches` in place (both outside the CRC), then
-   * writes them; the caller may reuse the buffer afterwards.
+   * writes them; the caller may reuse the buffer afterwards. `placeAt` (at or
+   * past the log end) starts them there instead, leaving a gap of offsets
+   * (klite mirror copying a source log's compaction and marker gaps).
    */
-  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch): { baseOffset: number; lastOffset: number; position: number } {
+  append(batches: Uint8Array, leaderEpoch = this.leaderEpoch, placeAt?: number): { baseOffset: number; lastOffset: number; position: number } {
     if (this.closed) throw new LogAppendError(`log ${this.dir} is closed`);
     if (this.failure) throw this.failure;
     if (batches.length === 0) throw new LogAppendError("no batches to append");
@@ -472,8 +478,9 @@ export class PartitionLog implements FlushTarget {
         throw this.fail(e, "removing the clean-shutdown marker");
       }
     }
+    if (placeAt !== undefined && !(Number.isSafeInteger(placeAt) && placeAt >= this.endOffset)) throw new LogAppendError(`cannot place batches at ${placeAt}, below the log end ${this.endOffset}`);
     const view = viewOf(batches);
-    const baseOffset = this.endOffset;
+    const baseOffset = placeAt ?? this.endOffset;
     let next = baseOffset;
     let maxTimestamp = -1;
     for (let pos = 0; pos < batches.length; pos += batchSize(view, pos)) {
@@ -485,7 +492,22 @@ export class PartitionLog implements FlushTarget {
     const lastOffset = next - 1;
     if (!Number.isSafeInteger(lastOffset)) throw new LogAppendError("offsets exhausted");
     const now = Date.now();
+    if (placeAt !== undefined && placeAt > this.endOffset && !this.placedGaps) {
+      // Recovery checks that the active segment has no gaps unless told otherwise, durably, before the first gap is written.
+      try {
+        if (!existsSync(join(this.dir, PLACED_GAPS_FILE))) writeFileAtomic(join(this.dir, PLACED_GAPS_FILE), new TextEncoder().encode("placed batches leave gaps in this log\n"), { fsync: this.syncing });
+        this.placedGaps = true;
+      } catch (e) {
+        throw this.fail(e, "marking the log as holding placed gaps");
+      }
+    }
     try {
+      // A placed batch far past the log end (a mirrored partition whose source log starts beyond 2^31)
+      // would not fit the active segment's relative offsets even when that segment is empty: it gets one of its own.
+      if (placeAt !== undefined && lastOffset - this.active.baseOffset > MAX_RELATIVE) {
+        this.endOffset = placeAt;
+        this.roll(now);
+      }
       this.maybeRoll(batches.length, lastOffset, maxTimestamp, now);
     } catch (e) {
       throw this.fail(e, "rolling a segment");

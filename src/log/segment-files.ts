@@ -19,6 +19,8 @@ export const CLEANER_CHECKPOINT_FILE = "cleaner-checkpoint";
 export const LOG_START_OFFSET_FILE = "log-start-offset";
 /** Written by a clean close: the active segment's indexes on disk are complete, no scan needed. */
 export const CLEAN_SHUTDOWN_FILE = "clean-shutdown";
+/** Present once a placed batch (klite mirror) left a gap before it: the active segment may have gaps. */
+export const PLACED_GAPS_FILE = "placed-gaps";
 
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 

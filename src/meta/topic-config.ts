@@ -119,6 +119,8 @@ const DEFS: TopicConfigDef[] = [
   { name: "index.interval.bytes", type: "INT", kafkaDefault: "4096", check: atLeast(0n), acting: true, synonyms: [["log.index.interval.bytes", "4096"]], meaning: "bytes between offset-index entries" },
   // Kafka defines it without a range; below 1 every batch would roll a segment, so klite wants at least 1.
   { name: "internal.segment.bytes", type: "INT", kafkaDefault: "", check: atLeast(1n), acting: true, synonyms: [], internal: true, meaning: "Kafka's test-only segment size without the 1 MiB floor; replaces `segment.bytes` when set" },
+  // klite's own, for `klite mirror`: produced batches may carry their offsets (see batch-validator.ts). Not listed, so never copied back to Kafka.
+  { name: "klite.mirror.preserve.offsets", type: "BOOLEAN", kafkaDefault: "false", acting: true, synonyms: [], internal: true, meaning: "produced batches may name their own offsets, at or past the log end, with the gaps of compaction and transaction markers (what `klite mirror` writes)" },
   { name: "leader.replication.throttled.replicas", type: "LIST", kafkaDefault: "", check: throttledReplicas, acting: false, synonyms: [], meaning: "replication throttle (one replica: nothing to throttle)" },
   { name: "local.retention.bytes", type: "LONG", kafkaDefault: "-2", check: atLeast(-2n), acting: false, synonyms: [["log.local.retention.bytes", "-2"]], meaning: "tiered storage: local part of the retention (no tiered storage in klite)" },
   { name: "local.retention.ms", type: "LONG", kafkaDefault: "-2", check: atLeast(-2n), acting: false, synonyms: [["log.local.retention.ms", "-2"]], meaning: "tiered storage: local part of the retention (no tiered storage in klite)" },

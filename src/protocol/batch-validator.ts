@@ -32,6 +32,12 @@ export interface ProduceRules {
   /** The codec the batch is stored with; null keeps the producer's (compression.type=producer). */
   storedCodec: number | null;
   now: number;
+  /**
+   * klite.mirror.preserve.offsets: a batch may name where it goes (baseOffset > 0,
+   * at or past the log end, which the caller checks) and keep the holes that
+   * compaction leaves between its records' offset deltas. Kafka refuses both.
+   */
+  placedOffsets?: boolean;
   /** For messages. */
   topic: string;
   partition: number;
@@ -106,13 +112,13 @@ function checkHeader(records: Uint8Array, rules: ProduceRules): BatchHeader {
   const h = readBatchHeader(records, 0);
   if (h.codec === Codec.ZSTD && rules.apiVersion < 7) fail(`Produce v${rules.apiVersion} may not carry zstd batches (v7+)`, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
   if (size !== records.length) fail("Produce requests carry exactly one record batch per partition", ErrorCode.INVALID_RECORD);
-  if (h.baseOffset !== 0) fail(`The base offset of a produced batch must be 0, not ${h.baseOffset}`, ErrorCode.INVALID_RECORD);
+  if (h.baseOffset !== 0 && !rules.placedOffsets) fail(`The base offset of a produced batch must be 0, not ${h.baseOffset}`, ErrorCode.INVALID_RECORD);
   if (size > rules.maxMessageBytes) fail(`The record batch is ${size} bytes, above max.message.bytes ${rules.maxMessageBytes}`, ErrorCode.MESSAGE_TOO_LARGE);
   if (!batchCrcMatches(records, 0)) fail(`Record batch is corrupt (stored CRC ${h.crc})`, ErrorCode.CORRUPT_MESSAGE);
   if (!isKnownCodec(h.codec)) fail(`Unknown compression codec ${h.codec}`, ErrorCode.CORRUPT_MESSAGE);
   if (h.lastOffsetDelta < 0) fail(`Invalid offset range: last offset delta ${h.lastOffsetDelta}`, ErrorCode.INVALID_RECORD);
   if (h.recordCount <= 0) fail(`Invalid record count ${h.recordCount}`, ErrorCode.INVALID_RECORD);
-  if (h.recordCount !== h.lastOffsetDelta + 1) fail(`Record count ${h.recordCount} disagrees with last offset delta ${h.lastOffsetDelta}`, ErrorCode.INVALID_RECORD);
+  if (rules.placedOffsets ? h.recordCount > h.lastOffsetDelta + 1 : h.recordCount !== h.lastOffsetDelta + 1) fail(`Record count ${h.recordCount} disagrees with last offset delta ${h.lastOffsetDelta}`, ErrorCode.INVALID_RECORD);
   if (h.control) fail("Clients may not write control batches", ErrorCode.INVALID_RECORD);
   if (h.producerId >= 0 && h.baseSequence < 0) fail(`Invalid sequence ${h.baseSequence} for producer id ${h.producerId}`, ErrorCode.INVALID_RECORD);
   return h;
@@ -149,10 +155,16 @@ function walkRecords(section: Uint8Array, h: BatchHeader, rules: ProduceRules): 
   let maxTimestamp = -1;
   let errors: RecordError[] | null = null;
   let badTimestamp = false;
+  let previousDelta = -1;
   for (let i = 0; i < h.recordCount; i++) {
     if (r.remaining === 0) fail(`The batch declares ${h.recordCount} records and holds ${i}`, ErrorCode.INVALID_RECORD);
     readRecord(r, i, shape, null);
-    if (shape.offsetDelta !== i) fail(`Record ${i} has offset delta ${shape.offsetDelta}`, ErrorCode.INVALID_RECORD);
+    // Placed batches keep compaction's holes: deltas rise and the last one is the batch's last offset delta.
+    const deltaOk = rules.placedOffsets
+      ? shape.offsetDelta > previousDelta && (i < h.recordCount - 1 || shape.offsetDelta === h.lastOffsetDelta)
+      : shape.offsetDelta === i;
+    if (!deltaOk) fail(`Record ${i} has offset delta ${shape.offsetDelta}`, ErrorCode.INVALID_RECORD);
+    previousDelta = shape.offsetDelta;
     const timestamp = h.logAppendTime ? h.maxTimestamp : h.baseTimestamp + shape.timestampDelta;
     if (rules.compacted && shape.keyNull) {
       (errors ??= []).push({ batchIndex: i, batchIndexErrorMessage: `Compacted topic partition ${rules.topic}-${rules.partition} refuses a record without a key` });

@@ -290,3 +290,37 @@ describe("the topic's compression.type", () => {
     expect(readBatchHeader(validate(b, { storedCodec: Codec.NONE, maxMessageBytes: 200_000 })).codec).toBe(Codec.NONE);
   });
 });
+
+// klite.mirror.preserve.offsets (klite mirror's target topics): a batch may name its offset and keep
+// compaction's holes; without the config both are refused as Kafka refuses them.
+describe("placed batches", () => {
+  const holed = (codec = 0, baseOffset = 0) =>
+    buildBatch({ records: sampleRecords(3).map((r, i) => ({ ...r, offsetDelta: [0, 4, 9][i] })), lastOffsetDelta: 9, codec, baseOffset });
+
+  for (const codec of [Codec.NONE, Codec.ZSTD]) {
+    test(`codec ${codec}: holes between offset deltas and a base offset are accepted with placedOffsets, stored as received`, () => {
+      const b = holed(codec, 1234);
+      expect(validate(b, { placedOffsets: true })).toBe(b);
+      expect(readBatchHeader(b).baseOffset).toBe(1234);
+      expect(decodeRecords(b).map((r) => r.offset)).toEqual([1234, 1238, 1243]);
+    });
+  }
+
+  test("without placedOffsets: holes and a base offset are INVALID_RECORD", () => {
+    expect(codeOf(() => validate(holed()))).toBe(ErrorCode.INVALID_RECORD);
+    const based = good();
+    writeInt64(viewOf(based), BASE_OFFSET, 7);
+    expect(codeOf(() => validate(based))).toBe(ErrorCode.INVALID_RECORD);
+  });
+
+  test("placed: deltas must rise, end at lastOffsetDelta, and not outnumber the range", () => {
+    const falling = buildBatch({ records: sampleRecords(3).map((r, i) => ({ ...r, offsetDelta: [0, 5, 3][i] })), lastOffsetDelta: 5 });
+    expect(codeOf(() => validate(falling, { placedOffsets: true }))).toBe(ErrorCode.INVALID_RECORD);
+    const repeated = buildBatch({ records: sampleRecords(3).map((r, i) => ({ ...r, offsetDelta: [0, 2, 2][i] })), lastOffsetDelta: 2 });
+    expect(codeOf(() => validate(repeated, { placedOffsets: true }))).toBe(ErrorCode.INVALID_RECORD);
+    const shortOfLast = buildBatch({ records: sampleRecords(3).map((r, i) => ({ ...r, offsetDelta: [0, 2, 4][i] })), lastOffsetDelta: 6 });
+    expect(codeOf(() => validate(shortOfLast, { placedOffsets: true }))).toBe(ErrorCode.INVALID_RECORD);
+    const tooMany = buildBatch({ records: sampleRecords(3), lastOffsetDelta: 1 });
+    expect(codeOf(() => validate(tooMany, { placedOffsets: true }))).toBe(ErrorCode.INVALID_RECORD);
+  });
+});

@@ -8,6 +8,8 @@
 //   resources         ListConfigResources v0 and v1 (all types, topics, an unknown type)
 //   incremental TOPIC IncrementalAlterConfigs SET/APPEND/SUBTRACT/DELETE and refusals, DescribeConfigs
 //   quota CLIENT_ID KEY VALUE   AlterClientQuotas on the client id, an invalid key refused, DescribeClientQuotas
+//   set-configs TOPIC KEY=VALUE...  IncrementalAlterConfigs SET of each (MM2's syncTopicConfigs), then
+//                     DescribeConfigs: {name: [value, configSource]}
 import { join } from "node:path";
 import { Admin, Connection, Producer, stringSerializers, describeTopicPartitionsV0, listClientMetricsResourcesV0 } from "@platformatic/kafka";
 
@@ -58,6 +60,12 @@ const logDirs = async (topic) =>
   );
 
 const commands = {
+  async ["set-configs"](topic, ...pairs) {
+    const configs = pairs.map((kv) => ({ name: kv.slice(0, kv.indexOf("=")), configOperation: SET, value: kv.slice(kv.indexOf("=") + 1) }));
+    const result = await outcome(admin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: topic, configs }], validateOnly: false }));
+    const [d] = await admin.describeConfigs({ resources: [{ resourceType: TOPIC, resourceName: topic, configurationKeys: [] }], includeSynonyms: false });
+    return { result, configs: Object.fromEntries(d.configs.map((c) => [c.name, [c.value, c.configSource]])) };
+  },
   async storage(topic) {
     await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
     const producer = new Producer({ clientId: "klite-platformatic", bootstrapBrokers: [bootstrap], serializers: stringSerializers });

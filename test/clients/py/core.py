@@ -19,6 +19,8 @@ usage: core.py BOOTSTRAP COMMAND ARGS...   — prints one JSON document on stdou
   commit GROUP TOPIC PARTITION OFFSET   — a synchronous commit outside group management;
       the error's name, or "ok"
   committed GROUP TOPIC PARTITION   — the group's committed offset (-1001: none)
+  resume GROUP TOPIC PARTITION N   — a GROUP consumer assigned the partition at its
+      committed offset reads N records (as consume does)
   offsets_for_times TOPIC PARTITION TIMESTAMP_MS   — plus the watermarks
   binary TOPIC N CODEC   — N values covering every byte value (not UTF-8),
       binary keys and headers; consumes them back and compares byte for byte
@@ -180,6 +182,14 @@ def committed(group, topic, partition):
     return r[0].offset
 
 
+def resume(group, topic, partition, n):
+    c = Consumer(conf(**{"group.id": group, "enable.auto.commit": False, "auto.offset.reset": "error"}))
+    c.assign([TopicPartition(topic, int(partition))])
+    got = read(c, int(n))
+    c.close()
+    return [as_json(m) for m in got]
+
+
 def offsets_for_times(topic, partition, ts):
     c = Consumer(conf(**{"group.id": "unused-oft"}))
     r = c.offsets_for_times([TopicPartition(topic, int(partition), int(ts))], timeout=10)
@@ -276,7 +286,7 @@ def updates(topic, first, n, keys, codec, tombstone_every):
 
 
 COMMANDS = {"produce": produce, "produce_values": produce_values, "produce_stream": produce_stream, "consume_stream": consume_stream, "consume": consume,
-            "commit": commit, "committed": committed, "offsets_for_times": offsets_for_times,
+            "commit": commit, "committed": committed, "resume": resume, "offsets_for_times": offsets_for_times,
             "binary": binary, "metadata": metadata, "admin": admin, "create_configured": create_configured, "updates": updates}
 result = COMMANDS[cmd](*args)
 if result is not None:
