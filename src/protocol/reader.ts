@@ -92,29 +92,41 @@ export class Reader {
     return v;
   }
 
-  /** Unsigned LEB128 varint, at most 5 bytes (32 bits). */
+  /**
+   * Unsigned LEB128 varint, at most 5 bytes (32 bits). Integer arithmetic
+   * only: one multi-byte length read through floating point (2 ** shift) made
+   * JSC treat every later result, and `pos` with it, as a double, and every
+   * flexible-version decode after that ran several times slower.
+   */
   uvarint(): number {
+    const b = this.buf;
+    const end = this.end;
+    let p = this.pos;
     // One-byte values (counts, lengths, empty tag sections) are nearly all of them.
-    if (this.pos < this.end) {
-      const b0 = this.buf[this.pos]!;
+    if (p < end) {
+      const b0 = b[p]!;
       if (b0 < 0x80) {
-        this.pos++;
+        this.pos = p + 1;
         return b0;
       }
     }
     let result = 0;
-    let shift = 0;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) throw new DecodeError("truncated varint");
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) {
-        if (result > 0xffffffff) throw new DecodeError("varint overflow");
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (p >= end) throw new DecodeError("truncated varint");
+      const x = b[p++]!;
+      result |= (x & 0x7f) << shift;
+      if (x < 0x80) {
+        this.pos = p;
         return result;
       }
-      shift += 7;
     }
-    throw new DecodeError("varint too long");
+    if (p >= end) throw new DecodeError("truncated varint");
+    const x = b[p++]!;
+    if (x >= 0x80) throw new DecodeError("varint too long");
+    if (x > 0x0f) throw new DecodeError("varint overflow");
+    this.pos = p;
+    // Only a value of 2^31 or more leaves the int32 range, and no length or count can be that large.
+    return (result | (x << 28)) >>> 0;
   }
   /** Zigzag signed varint (32 bits). */
   varint(): number {
@@ -303,7 +315,7 @@ export class Reader {
   }
 }
 
-const UUID_CACHE_BITS = 10;
+const UUID_CACHE_BITS = 12;
 const UUID_CACHE_SHIFT = 32 - UUID_CACHE_BITS;
 const uuidKeys = new Int32Array(4 << UUID_CACHE_BITS);
 const uuidStrings: (string | undefined)[] = new Array<string | undefined>(1 << UUID_CACHE_BITS).fill(undefined);

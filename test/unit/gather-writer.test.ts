@@ -107,3 +107,24 @@ describe("Reader.uuid", () => {
     }
   });
 });
+
+describe("Reader.uvarint", () => {
+  const enc = (v: number): Uint8Array => {
+    const w = new Writer(new Uint8Array(5));
+    w.uvarint(v);
+    return w.buf.subarray(0, w.pos);
+  };
+  test("every length class round-trips, up to 2^32 - 1", () => {
+    for (const v of [0, 1, 127, 128, 16383, 16384, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1]) {
+      const r = new Reader(enc(v));
+      expect(r.uvarint()).toBe(v);
+      expect(r.remaining).toBe(0);
+    }
+  });
+  test("truncated, over 32 bits, or longer than 5 bytes: DecodeError", () => {
+    expect(() => new Reader(Uint8Array.of(0x80, 0x80)).uvarint()).toThrow("truncated varint");
+    expect(() => new Reader(Uint8Array.of(0xff, 0xff, 0xff, 0xff)).uvarint()).toThrow("truncated varint");
+    expect(() => new Reader(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x10)).uvarint()).toThrow("varint overflow");
+    expect(() => new Reader(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x80, 0x01)).uvarint()).toThrow("varint too long");
+  });
+});
