@@ -646,17 +646,20 @@ for (const mode of MODES) {
     // client wrote into a page cache already full of the first one's dirty
     // pages, with the kernel's writeback (and, with group commit, every
     // fdatasync) busy with them: that, not the client, was rawproduce's
-    // shortfall. Alternating the order gives both the same conditions.
+    // shortfall. Alternating the order, and writing back what earlier phases
+    // left dirty before each run (sync), gives both the same conditions.
     const librdkafkaRuns: Phase[] = [];
     const rawRuns: Phase[] = [];
     const runLibrdkafka = async (round: number) => {
       const topic = round === 0 ? "bench" : `bench-${round}`; // the consumers below read `bench`
+      Bun.spawnSync(["sync"]);
       const p = await phase(broker, "produce", ["produce", bootstrap, topic, String(RECORDS), String(SIZE), String(PARTITIONS), ...PRODUCER_PROPS]);
       if (p.result.failed) console.log(`  produce: ${p.result.failed} records failed: ${p.result.error}`);
       phaseLine(`produce #${round + 1}`, p, `p50 ${fmt(p.result.p50! * 1000, 1)} ms p99 ${fmt(p.result.p99! * 1000, 1)} ms;`);
       librdkafkaRuns.push(p);
     };
     const runRaw = async (round: number) => {
+      Bun.spawnSync(["sync"]);
       const p = await phase(broker, "produce, pipelined", ["rawproduce", String(broker.port), `bench-raw-${round}`, String(RECORDS), String(SIZE), String(PARTITIONS), String(RAW_BATCH_RECORDS), String(RAW_WINDOW)]);
       if (p.result.failed) console.log(`  rawproduce failed: ${p.result.error}`);
       phaseLine(`produce, pipelined #${round + 1}`, p, `p50 ${fmt(p.result.p50! * 1000, 1)} ms p99 ${fmt(p.result.p99! * 1000, 1)} ms per request;`);
