@@ -8,6 +8,7 @@ import { apis } from "../generated/index.ts";
 import manifest from "../spec/apis.json";
 import { DEFAULT_OPTIONS, splitHostPort, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
+import { setMaxOpenSealedSegments } from "./log/segment.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry, type Topic } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
@@ -98,6 +99,7 @@ export class Broker {
   constructor(readonly options: BrokerOptions) {
     this.log = new Logger(options.logLevel, options.logFormat);
     mkdirSync(options.dataDir, { recursive: true });
+    setMaxOpenSealedSegments(options.maxOpenSegmentFiles ?? DEFAULT_OPTIONS.maxOpenSegmentFiles);
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;
     this.nodeId = identity.nodeId;
