@@ -136,6 +136,23 @@ interface Ctx {
   within: Range;
 }
 
+/** Names the decoder function to call for a nested struct. */
+type Decoders = (structName: string) => string;
+
+/**
+ * Decoders come in a flexible and a classic variant when a struct is used at
+ * both kinds of version: each variant then reads one encoding with no
+ * per-field version tests between them, and stays small enough for the JIT
+ * to inline its readers (one function holding both bodies did not).
+ */
+function variantRanges(within: Range, flexible: Range): { classic: NonNullable<Range>; flexible: NonNullable<Range> } | null {
+  if (!within || !flexible) return null;
+  const f = intersect(flexible, within);
+  if (!f || (f.lo === within.lo && f.hi === within.hi)) return null;
+  if (f.hi !== within.hi) throw new Error("flexible versions must run to the newest version");
+  return { classic: { lo: within.lo, hi: f.lo - 1 }, flexible: f };
+}
+
 function flexCond(f: Field, ctx: Ctx): string {
   return cond(f.flexibleVersions === undefined ? ctx.msg.flexibleVersions : f.flexibleVersions, ctx.within);
 }
@@ -179,17 +196,24 @@ function readPrimitive(name: string, flex: string, nullable: string): string {
 }
 
 /** Statements that read a value of type `t` into `target` (declared by the caller). */
-function readInto(target: string, t: FieldType, flex: string, nullable: string, out: string[], ind: string, depth: number): void {
+function readInto(target: string, t: FieldType, flex: string, nullable: string, out: string[], ind: string, depth: number, dec: Decoders): void {
   if (t.kind === "primitive") {
+    if (nullable !== "true" && nullable !== "false" && ["string", "bytes", "records"].includes(t.name)) {
+      // Nullable in some versions only: one reader call site (the nullable
+      // one) and a version test on null keeps the function small for the JIT.
+      out.push(`${ind}${target} = ${readPrimitive(t.name, flex, "true")};`);
+      out.push(`${ind}if (${target} === null && !(${nullable})) throw new DecodeError("null where non-nullable");`);
+      return;
+    }
     out.push(`${ind}${target} = ${readPrimitive(t.name, flex, nullable)};`);
     return;
   }
   if (t.kind === "struct") {
     if (nullable === "false") {
-      out.push(`${ind}${target} = decode${t.name}(r, version);`);
+      out.push(`${ind}${target} = ${dec(t.name)}(r, version);`);
     } else {
       out.push(`${ind}if (${nullable} && r.int8() < 0) ${target} = null;`);
-      out.push(`${ind}else ${target} = decode${t.name}(r, version);`);
+      out.push(`${ind}else ${target} = ${dec(t.name)}(r, version);`);
     }
     return;
   }
@@ -208,7 +232,7 @@ function readInto(target: string, t: FieldType, flex: string, nullable: string, 
   out.push(`${ind}    for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
   const el = t.element;
   if (el.kind === "array") throw new Error("nested arrays are not part of the schema format");
-  readInto(`${a}[${i}]`, el, flex, "false", out, `${ind}      `, depth + 1);
+  readInto(`${a}[${i}]`, el, flex, "false", out, `${ind}      `, depth + 1, dec);
   out.push(`${ind}    }`);
   out.push(`${ind}    ${target} = ${a};`);
   out.push(`${ind}  }`);
@@ -338,6 +362,71 @@ function writeValue(v: string, t: FieldType, flex: string, nullable: string, out
 
 // ---------- per struct ----------
 
+function emitDecoder(s: Struct, fields: Field[], allTagged: Field[], outer: Ctx, within: Range, fname: string, dec: Decoders, out: string[]): void {
+  const ctx: Ctx = { msg: outer.msg, within };
+  const msgFlex = cond(ctx.msg.flexibleVersions, within);
+  const tagged = allTagged.filter((f) => cond(intersect(f.taggedVersions, f.versions), within) !== "false");
+  out.push(`function ${fname}(r: Reader, version: number): ${s.name} {`);
+  for (const f of fields) {
+    const nul = isNullableAnywhere(f) ? " | null" : "";
+    // Fields read in every version need no default first (saves an allocation per array).
+    const always = and(cond(f.versions, within), not(f.tag !== null ? cond(f.taggedVersions, within) : "false")) === "true";
+    out.push(`  let f_${camel(f.name)}: ${tsType(f.type, false)}${nul}${always ? "" : ` = ${defaultExpr(f)}`};`);
+  }
+  for (const f of fields) {
+    const present = cond(f.versions, within);
+    const taggedNow = f.tag !== null ? cond(f.taggedVersions, within) : "false";
+    const inBody = and(present, not(taggedNow));
+    if (inBody === "false") continue;
+    const nullable = cond(f.nullableVersions, within);
+    const body: string[] = [];
+    readInto(`f_${camel(f.name)}`, f.type, flexCond(f, ctx), nullable, body, inBody === "true" ? "  " : "    ", 0, dec);
+    if (inBody === "true") out.push(...body);
+    else out.push(`  if (${inBody}) {`, ...body, `  }`);
+  }
+  out.push(`  let _unknownTaggedFields: TaggedField[] | undefined;`);
+  if (msgFlex !== "false") {
+    if (tagged.length === 0) {
+      out.push(msgFlex === "true" ? `  _unknownTaggedFields = r.taggedFields();` : `  if (${msgFlex}) _unknownTaggedFields = r.taggedFields();`);
+    } else {
+      // Inline loop rather than a callback: a closure over the f_ locals
+      // would move them all into a heap-allocated scope on every decode.
+      out.push(msgFlex === "true" ? "  {" : `  if (${msgFlex}) {`);
+      out.push(`    const nt = r.taggedCount();`);
+      out.push(`    for (let t = 0, last = -1; t < nt; t++) {`);
+      out.push(`      const tag = r.uvarint();`);
+      out.push(`      if (tag <= last) throw new DecodeError("tagged fields out of order");`);
+      out.push(`      last = tag;`);
+      out.push(`      const size = r.uvarint();`);
+      out.push(`      r.need(size);`);
+      out.push(`      const end = r.pos + size;`);
+      out.push(`      switch (tag) {`);
+      for (const f of tagged) {
+        const active = and(cond(f.taggedVersions, within), cond(f.versions, within));
+        out.push(`        case ${f.tag}:`);
+        out.push(`          if (${active}) {`);
+        readInto(`f_${camel(f.name)}`, f.type, "true", cond(f.nullableVersions, within), out, "            ", 0, dec);
+        out.push(`            r.taggedEnd(end, tag);`);
+        out.push(`            continue;`);
+        out.push(`          }`);
+        out.push(`          break;`);
+      }
+      out.push(`      }`);
+      out.push(`      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });`);
+      out.push(`    }`);
+      out.push(`  }`);
+    }
+  }
+  out.push(`  return {`);
+  for (const f of fields) out.push(`    ${camel(f.name)}: f_${camel(f.name)},`);
+  out.push(`    _unknownTaggedFields,`);
+  out.push(`  };`);
+  out.push(`}`);
+  out.push("");
+
+}
+
+
 function emitStruct(s: Struct, ctx: Ctx, out: string[], exported: boolean): void {
   const within = ctx.within;
   const fields = s.fields.filter((f) => f.versions !== null);
@@ -377,52 +466,28 @@ function emitStruct(s: Struct, ctx: Ctx, out: string[], exported: boolean): void
   out.push(`}`);
   out.push("");
 
-  // Decoder.
-  out.push(`function decode${s.name}(r: Reader, version: number): ${s.name} {`);
-  for (const f of fields) {
-    const nul = isNullableAnywhere(f) ? " | null" : "";
-    // Fields read in every version need no default first (saves an allocation per array).
-    const always = and(cond(f.versions, within), not(f.tag !== null ? cond(f.taggedVersions, within) : "false")) === "true";
-    out.push(`  let f_${camel(f.name)}: ${tsType(f.type, false)}${nul}${always ? "" : ` = ${defaultExpr(f)}`};`);
+  // Decoder(s).
+  const split = variantRanges(within, ctx.msg.flexibleVersions);
+  const structsOf = new Map(ctx.msg.structs.map((x) => [x.name, x]));
+  const msgWithin = ctx.msg.validVersions ?? { lo: 0, hi: MAX_VERSION };
+  // A nested struct split in two is called by variant: its version range lies within ours.
+  const nested =
+    (variant: string): Decoders =>
+    (name) => {
+      const t = structsOf.get(name);
+      const splits = t !== undefined && variantRanges(intersect(t.versions, msgWithin) ?? msgWithin, ctx.msg.flexibleVersions) !== null;
+      return splits && variant !== "" ? `decode${name}${variant}` : `decode${name}`;
+    };
+  if (!split) {
+    emitDecoder(s, fields, tagged, ctx, within, `decode${s.name}`, nested(""), out);
+  } else {
+    emitDecoder(s, fields, tagged, ctx, split.classic, `decode${s.name}Classic`, nested("Classic"), out);
+    emitDecoder(s, fields, tagged, ctx, split.flexible, `decode${s.name}Flexible`, nested("Flexible"), out);
+    out.push(`function decode${s.name}(r: Reader, version: number): ${s.name} {`);
+    out.push(`  return version >= ${split.flexible.lo} ? decode${s.name}Flexible(r, version) : decode${s.name}Classic(r, version);`);
+    out.push(`}`);
+    out.push("");
   }
-  for (const f of fields) {
-    const present = cond(f.versions, within);
-    const taggedNow = f.tag !== null ? cond(f.taggedVersions, within) : "false";
-    const inBody = and(present, not(taggedNow));
-    if (inBody === "false") continue;
-    const nullable = cond(f.nullableVersions, within);
-    const body: string[] = [];
-    readInto(`f_${camel(f.name)}`, f.type, flexCond(f, ctx), nullable, body, inBody === "true" ? "  " : "    ", 0);
-    if (inBody === "true") out.push(...body);
-    else out.push(`  if (${inBody}) {`, ...body, `  }`);
-  }
-  out.push(`  let _unknownTaggedFields: TaggedField[] | undefined;`);
-  if (msgFlex !== "false") {
-    if (tagged.length === 0) {
-      out.push(`  if (${msgFlex}) _unknownTaggedFields = r.taggedFields();`);
-    } else {
-      out.push(`  if (${msgFlex}) {`);
-      out.push(`    _unknownTaggedFields = r.taggedFields((tag) => {`);
-      out.push(`      switch (tag) {`);
-      for (const f of tagged) {
-        const active = and(cond(f.taggedVersions, within), cond(f.versions, within));
-        out.push(`        case ${f.tag}:`);
-        out.push(`          if (!(${active})) return false;`);
-        readInto(`f_${camel(f.name)}`, f.type, "true", cond(f.nullableVersions, within), out, "          ", 0);
-        out.push(`          return true;`);
-      }
-      out.push(`      }`);
-      out.push(`      return false;`);
-      out.push(`    });`);
-      out.push(`  }`);
-    }
-  }
-  out.push(`  return {`);
-  for (const f of fields) out.push(`    ${camel(f.name)}: f_${camel(f.name)},`);
-  out.push(`    _unknownTaggedFields,`);
-  out.push(`  };`);
-  out.push(`}`);
-  out.push("");
 
   // Sizer: also the place where we refuse values a version cannot carry.
   const valueOf = (f: Field): string => {
@@ -517,6 +582,56 @@ function emitStruct(s: Struct, ctx: Ctx, out: string[], exported: boolean): void
   out.push("");
 }
 
+
+/** Structs of `msg` that hold a `records` field, directly or through nested structs. */
+function recordsHolders(msg: MessageSchema): Set<string> {
+  const byName = new Map([msg.root, ...msg.structs].map((x) => [x.name, x]));
+  const memo = new Map<string, boolean>();
+  const typeHas = (t: FieldType): boolean =>
+    t.kind === "primitive" ? t.name === "records" : t.kind === "struct" ? structHas(t.name) : typeHas(t.element);
+  const structHas = (name: string): boolean => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    memo.set(name, false);
+    const st = byName.get(name);
+    const v = st !== undefined && st.fields.some((f) => f.versions !== null && typeHas(f.type));
+    memo.set(name, v);
+    return v;
+  };
+  return new Set([...byName.keys()].filter(structHas));
+}
+
+/**
+ * `gathered<Struct>`: the bytes of record sections that a GatherWriter with
+ * threshold `min` will reference instead of copying, so that encodeChunks can
+ * allocate only the rest. Mirrors the encoder's choice of fields per version.
+ */
+function emitGathered(s: Struct, ctx: Ctx, holders: Set<string>, out: string[]): void {
+  const within = ctx.within;
+  const holds = (t: FieldType): boolean =>
+    t.kind === "primitive" ? t.name === "records" : t.kind === "struct" ? holders.has(t.name) : holds(t.element);
+  out.push(`function gathered${s.name}(m: ${s.name}Init, version: number, min: number): number {`);
+  out.push(`  let n = 0;`);
+  for (const f of s.fields.filter((x) => x.versions !== null && holds(x.type))) {
+    const present = cond(f.versions, within);
+    const taggedNow = f.tag !== null ? cond(f.taggedVersions, within) : "false";
+    if (taggedNow !== "false") throw new Error(`${s.name}.${f.name}: records inside a tagged field cannot be gathered`);
+    if (present === "false") continue;
+    const v = `m.${camel(f.name)}`;
+    const body: string[] = [];
+    const t = f.type;
+    if (t.kind === "primitive") body.push(`if (${v} != null && recordsLength(${v}) >= min) n += recordsLength(${v});`);
+    else if (t.kind === "struct") body.push(`if (${v} != null) n += gathered${t.name}(${v}, version, min);`);
+    else if (t.element.kind === "struct") body.push(`if (${v} != null) for (const e of ${v}) n += gathered${t.element.name}(e, version, min);`);
+    else throw new Error(`${s.name}.${f.name}: arrays of records are not part of the schema format`);
+    if (present === "true") out.push(`  ${body[0]}`);
+    else out.push(`  if (${present}) ${body[0]}`);
+  }
+  out.push(`  return n;`);
+  out.push(`}`);
+  out.push("");
+}
+
 /** Orders structs so that each is emitted once; order does not matter to TS but keeps diffs stable. */
 function orderedStructs(msg: MessageSchema): Struct[] {
   return [...msg.structs];
@@ -533,6 +648,7 @@ export function emitMessage(msg: MessageSchema, release: string): string {
   out.push(`  ZERO_UUID, EMPTY_BYTES, recordsLength, writeRecordsBody, unsupportedVersion, cannotEncode,`);
   out.push(`  uvarintSize, stringSize, compactStringSize, bytesSize, compactBytesSize,`);
   out.push(`  taggedSectionSize, writeTaggedSection,`);
+  if (recordsHolders(msg).size > 0) out.push(`  GatherWriter, GATHER_MIN_BYTES,`);
   out.push(`} from "../src/protocol/generated-support.ts";`);
   out.push("");
   out.push(`const NO_TAGS: TaggedEntry[] = [];`);
@@ -552,9 +668,13 @@ export function emitMessage(msg: MessageSchema, release: string): string {
   out.push(`} as const;`);
   out.push("");
 
+  const holders = recordsHolders(msg);
   emitStruct(msg.root, ctx, out, true);
+  if (holders.has(msg.root.name)) emitGathered(msg.root, ctx, holders, out);
   for (const s of orderedStructs(msg)) {
-    emitStruct(s, { msg, within: intersect(s.versions, within) ?? within }, out, true);
+    const sctx = { msg, within: intersect(s.versions, within) ?? within };
+    emitStruct(s, sctx, out, true);
+    if (holders.has(s.name)) emitGathered(s, sctx, holders, out);
   }
 
   const n = msg.name;
@@ -584,6 +704,19 @@ export function emitMessage(msg: MessageSchema, release: string): string {
   out.push(`  return w.finish();`);
   out.push(`}`);
   out.push("");
+  if (holders.has(n)) {
+    out.push(`/**`);
+    out.push(` * Encodes into ordered chunks for a gathered socket write: record sections of`);
+    out.push(` * at least \`minGather\` bytes are referenced, not copied; the rest is one buffer.`);
+    out.push(` */`);
+    out.push(`export function encodeChunks(m: ${n}Init, version: number, minGather: number = GATHER_MIN_BYTES): Uint8Array[] {`);
+    out.push(`  const total = size(m, version);`);
+    out.push(`  const w = new GatherWriter(total, gathered${n}(m, version, minGather), minGather);`);
+    out.push(`  encode${n}(w, version, m);`);
+    out.push(`  return w.finishChunks();`);
+    out.push(`}`);
+    out.push("");
+  }
   out.push(`export type Message = ${n};`);
   out.push(`export type MessageInit = ${n}Init;`);
   out.push(`export const create = default${n};`);

@@ -52,17 +52,16 @@ export function isDefaultAddOffsetsToTxnRequest(m: AddOffsetsToTxnRequestInit): 
     (m.groupId === undefined || m.groupId === "");
 }
 
-function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxnRequest {
+function decodeAddOffsetsToTxnRequestClassic(r: Reader, version: number): AddOffsetsToTxnRequest {
   let f_transactionalId: string;
   let f_producerId: bigint;
   let f_producerEpoch: number;
   let f_groupId: string;
-  f_transactionalId = (version >= 3 ? r.compactString() : r.string());
+  f_transactionalId = r.string();
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
-  f_groupId = (version >= 3 ? r.compactString() : r.string());
+  f_groupId = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     producerId: f_producerId,
@@ -70,6 +69,30 @@ function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToT
     groupId: f_groupId,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddOffsetsToTxnRequestFlexible(r: Reader, version: number): AddOffsetsToTxnRequest {
+  let f_transactionalId: string;
+  let f_producerId: bigint;
+  let f_producerEpoch: number;
+  let f_groupId: string;
+  f_transactionalId = r.compactString();
+  f_producerId = r.int64();
+  f_producerEpoch = r.int16();
+  f_groupId = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    transactionalId: f_transactionalId,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    groupId: f_groupId,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxnRequest {
+  return version >= 3 ? decodeAddOffsetsToTxnRequestFlexible(r, version) : decodeAddOffsetsToTxnRequestClassic(r, version);
 }
 
 function sizeAddOffsetsToTxnRequest(m: AddOffsetsToTxnRequestInit, version: number): number {

@@ -44,18 +44,35 @@ export function isDefaultAddOffsetsToTxnResponse(m: AddOffsetsToTxnResponseInit)
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOffsetsToTxnResponse {
+function decodeAddOffsetsToTxnResponseClassic(r: Reader, version: number): AddOffsetsToTxnResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number;
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddOffsetsToTxnResponseFlexible(r: Reader, version: number): AddOffsetsToTxnResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOffsetsToTxnResponse {
+  return version >= 3 ? decodeAddOffsetsToTxnResponseFlexible(r, version) : decodeAddOffsetsToTxnResponseClassic(r, version);
 }
 
 function sizeAddOffsetsToTxnResponse(m: AddOffsetsToTxnResponseInit, version: number): number {

@@ -56,7 +56,39 @@ export function isDefaultAddPartitionsToTxnRequest(m: AddPartitionsToTxnRequestI
     (m.v3AndBelowTopics === undefined || (m.v3AndBelowTopics !== null && m.v3AndBelowTopics.length === 0));
 }
 
-function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
+function decodeAddPartitionsToTxnRequestClassic(r: Reader, version: number): AddPartitionsToTxnRequest {
+  let f_transactions: AddPartitionsToTxnTransaction[] = [];
+  let f_v3AndBelowTransactionalId: string;
+  let f_v3AndBelowProducerId: bigint;
+  let f_v3AndBelowProducerEpoch: number;
+  let f_v3AndBelowTopics: AddPartitionsToTxnTopic[];
+  f_v3AndBelowTransactionalId = r.string();
+  f_v3AndBelowProducerId = r.int64();
+  f_v3AndBelowProducerEpoch = r.int16();
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AddPartitionsToTxnTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAddPartitionsToTxnTopicClassic(r, version);
+      }
+      f_v3AndBelowTopics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    transactions: f_transactions,
+    v3AndBelowTransactionalId: f_v3AndBelowTransactionalId,
+    v3AndBelowProducerId: f_v3AndBelowProducerId,
+    v3AndBelowProducerEpoch: f_v3AndBelowProducerEpoch,
+    v3AndBelowTopics: f_v3AndBelowTopics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddPartitionsToTxnRequestFlexible(r: Reader, version: number): AddPartitionsToTxnRequest {
   let f_transactions: AddPartitionsToTxnTransaction[] = [];
   let f_v3AndBelowTransactionalId: string = "";
   let f_v3AndBelowProducerId: bigint = 0n;
@@ -64,7 +96,7 @@ function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartiti
   let f_v3AndBelowTopics: AddPartitionsToTxnTopic[] = [];
   if (version >= 4) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -77,7 +109,7 @@ function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartiti
     }
   }
   if (version <= 3) {
-    f_v3AndBelowTransactionalId = (version >= 3 ? r.compactString() : r.string());
+    f_v3AndBelowTransactionalId = r.compactString();
   }
   if (version <= 3) {
     f_v3AndBelowProducerId = r.int64();
@@ -87,20 +119,20 @@ function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartiti
   }
   if (version <= 3) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: AddPartitionsToTxnTopic[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeAddPartitionsToTxnTopic(r, version);
+          a0[i0] = decodeAddPartitionsToTxnTopicFlexible(r, version);
         }
         f_v3AndBelowTopics = a0;
       }
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactions: f_transactions,
     v3AndBelowTransactionalId: f_v3AndBelowTransactionalId,
@@ -109,6 +141,10 @@ function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartiti
     v3AndBelowTopics: f_v3AndBelowTopics,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
+  return version >= 3 ? decodeAddPartitionsToTxnRequestFlexible(r, version) : decodeAddPartitionsToTxnRequestClassic(r, version);
 }
 
 function sizeAddPartitionsToTxnRequest(m: AddPartitionsToTxnRequestInit, version: number): number {
@@ -248,7 +284,7 @@ function decodeAddPartitionsToTxnTransaction(r: Reader, version: number): AddPar
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     producerId: f_producerId,
@@ -324,12 +360,12 @@ export function isDefaultAddPartitionsToTxnTopic(m: AddPartitionsToTxnTopicInit)
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnTopic {
+function decodeAddPartitionsToTxnTopicClassic(r: Reader, version: number): AddPartitionsToTxnTopic {
   let f_name: string;
   let f_partitions: number[];
-  f_name = (version >= 3 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -341,12 +377,40 @@ function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartition
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddPartitionsToTxnTopicFlexible(r: Reader, version: number): AddPartitionsToTxnTopic {
+  let f_name: string;
+  let f_partitions: number[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnTopic {
+  return version >= 3 ? decodeAddPartitionsToTxnTopicFlexible(r, version) : decodeAddPartitionsToTxnTopicClassic(r, version);
 }
 
 function sizeAddPartitionsToTxnTopic(m: AddPartitionsToTxnTopicInit, version: number): number {

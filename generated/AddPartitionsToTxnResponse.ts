@@ -52,7 +52,35 @@ export function isDefaultAddPartitionsToTxnResponse(m: AddPartitionsToTxnRespons
     (m.resultsByTopicV3AndBelow === undefined || (m.resultsByTopicV3AndBelow !== null && m.resultsByTopicV3AndBelow.length === 0));
 }
 
-function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {
+function decodeAddPartitionsToTxnResponseClassic(r: Reader, version: number): AddPartitionsToTxnResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number = 0;
+  let f_resultsByTransaction: AddPartitionsToTxnResult[] = [];
+  let f_resultsByTopicV3AndBelow: AddPartitionsToTxnTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AddPartitionsToTxnTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAddPartitionsToTxnTopicResultClassic(r, version);
+      }
+      f_resultsByTopicV3AndBelow = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    resultsByTransaction: f_resultsByTransaction,
+    resultsByTopicV3AndBelow: f_resultsByTopicV3AndBelow,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddPartitionsToTxnResponseFlexible(r: Reader, version: number): AddPartitionsToTxnResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number = 0;
   let f_resultsByTransaction: AddPartitionsToTxnResult[] = [];
@@ -63,7 +91,7 @@ function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartit
   }
   if (version >= 4) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -77,20 +105,20 @@ function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartit
   }
   if (version <= 3) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: AddPartitionsToTxnTopicResult[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeAddPartitionsToTxnTopicResult(r, version);
+          a0[i0] = decodeAddPartitionsToTxnTopicResultFlexible(r, version);
         }
         f_resultsByTopicV3AndBelow = a0;
       }
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -98,6 +126,10 @@ function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartit
     resultsByTopicV3AndBelow: f_resultsByTopicV3AndBelow,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {
+  return version >= 3 ? decodeAddPartitionsToTxnResponseFlexible(r, version) : decodeAddPartitionsToTxnResponseClassic(r, version);
 }
 
 function sizeAddPartitionsToTxnResponse(m: AddPartitionsToTxnResponseInit, version: number): number {
@@ -204,7 +236,7 @@ function decodeAddPartitionsToTxnResult(r: Reader, version: number): AddPartitio
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     topicResults: f_topicResults,
@@ -265,29 +297,57 @@ export function isDefaultAddPartitionsToTxnTopicResult(m: AddPartitionsToTxnTopi
     (m.resultsByPartition === undefined || (m.resultsByPartition !== null && m.resultsByPartition.length === 0));
 }
 
-function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnTopicResult {
+function decodeAddPartitionsToTxnTopicResultClassic(r: Reader, version: number): AddPartitionsToTxnTopicResult {
   let f_name: string;
   let f_resultsByPartition: AddPartitionsToTxnPartitionResult[];
-  f_name = (version >= 3 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AddPartitionsToTxnPartitionResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAddPartitionsToTxnPartitionResult(r, version);
+        a0[i0] = decodeAddPartitionsToTxnPartitionResultClassic(r, version);
       }
       f_resultsByPartition = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     resultsByPartition: f_resultsByPartition,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddPartitionsToTxnTopicResultFlexible(r: Reader, version: number): AddPartitionsToTxnTopicResult {
+  let f_name: string;
+  let f_resultsByPartition: AddPartitionsToTxnPartitionResult[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AddPartitionsToTxnPartitionResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAddPartitionsToTxnPartitionResultFlexible(r, version);
+      }
+      f_resultsByPartition = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    resultsByPartition: f_resultsByPartition,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnTopicResult {
+  return version >= 3 ? decodeAddPartitionsToTxnTopicResultFlexible(r, version) : decodeAddPartitionsToTxnTopicResultClassic(r, version);
 }
 
 function sizeAddPartitionsToTxnTopicResult(m: AddPartitionsToTxnTopicResultInit, version: number): number {
@@ -343,18 +403,35 @@ export function isDefaultAddPartitionsToTxnPartitionResult(m: AddPartitionsToTxn
     (m.partitionErrorCode === undefined || m.partitionErrorCode === 0);
 }
 
-function decodeAddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnPartitionResult {
+function decodeAddPartitionsToTxnPartitionResultClassic(r: Reader, version: number): AddPartitionsToTxnPartitionResult {
   let f_partitionIndex: number;
   let f_partitionErrorCode: number;
   f_partitionIndex = r.int32();
   f_partitionErrorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     partitionErrorCode: f_partitionErrorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeAddPartitionsToTxnPartitionResultFlexible(r: Reader, version: number): AddPartitionsToTxnPartitionResult {
+  let f_partitionIndex: number;
+  let f_partitionErrorCode: number;
+  f_partitionIndex = r.int32();
+  f_partitionErrorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    partitionErrorCode: f_partitionErrorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnPartitionResult {
+  return version >= 3 ? decodeAddPartitionsToTxnPartitionResultFlexible(r, version) : decodeAddPartitionsToTxnPartitionResultClassic(r, version);
 }
 
 function sizeAddPartitionsToTxnPartitionResult(m: AddPartitionsToTxnPartitionResultInit, version: number): number {

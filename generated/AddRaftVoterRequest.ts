@@ -87,7 +87,7 @@ function decodeAddRaftVoterRequest(r: Reader, version: number): AddRaftVoterRequ
     f_ackWhenCommitted = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     timeoutMs: f_timeoutMs,
@@ -185,7 +185,7 @@ function decodeListener(r: Reader, version: number): Listener {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,

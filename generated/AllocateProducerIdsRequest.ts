@@ -50,7 +50,7 @@ function decodeAllocateProducerIdsRequest(r: Reader, version: number): AllocateP
   f_brokerId = r.int32();
   f_brokerEpoch = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     brokerEpoch: f_brokerEpoch,

@@ -62,7 +62,7 @@ function decodeAllocateProducerIdsResponse(r: Reader, version: number): Allocate
   f_producerIdStart = r.int64();
   f_producerIdLen = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

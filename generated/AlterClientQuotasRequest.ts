@@ -44,29 +44,57 @@ export function isDefaultAlterClientQuotasRequest(m: AlterClientQuotasRequestIni
     (m.validateOnly === undefined || m.validateOnly === false);
 }
 
-function decodeAlterClientQuotasRequest(r: Reader, version: number): AlterClientQuotasRequest {
+function decodeAlterClientQuotasRequestClassic(r: Reader, version: number): AlterClientQuotasRequest {
   let f_entries: EntryData[];
   let f_validateOnly: boolean;
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EntryData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntryData(r, version);
+        a0[i0] = decodeEntryDataClassic(r, version);
       }
       f_entries = a0;
     }
   }
   f_validateOnly = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entries: f_entries,
     validateOnly: f_validateOnly,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterClientQuotasRequestFlexible(r: Reader, version: number): AlterClientQuotasRequest {
+  let f_entries: EntryData[];
+  let f_validateOnly: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EntryData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntryDataFlexible(r, version);
+      }
+      f_entries = a0;
+    }
+  }
+  f_validateOnly = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entries: f_entries,
+    validateOnly: f_validateOnly,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterClientQuotasRequest(r: Reader, version: number): AlterClientQuotasRequest {
+  return version >= 1 ? decodeAlterClientQuotasRequestFlexible(r, version) : decodeAlterClientQuotasRequestClassic(r, version);
 }
 
 function sizeAlterClientQuotasRequest(m: AlterClientQuotasRequestInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultEntityData(m: EntityDataInit): boolean {
     (m.entityName === undefined || m.entityName === "");
 }
 
-function decodeEntityData(r: Reader, version: number): EntityData {
+function decodeEntityDataClassic(r: Reader, version: number): EntityData {
   let f_entityType: string;
   let f_entityName: string | null;
-  f_entityType = (version >= 1 ? r.compactString() : r.string());
-  f_entityName = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_entityType = r.string();
+  f_entityName = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entityType: f_entityType,
     entityName: f_entityName,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntityDataFlexible(r: Reader, version: number): EntityData {
+  let f_entityType: string;
+  let f_entityName: string | null;
+  f_entityType = r.compactString();
+  f_entityName = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entityType: f_entityType,
+    entityName: f_entityName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntityData(r: Reader, version: number): EntityData {
+  return version >= 1 ? decodeEntityDataFlexible(r, version) : decodeEntityDataClassic(r, version);
 }
 
 function sizeEntityData(m: EntityDataInit, version: number): number {
@@ -181,21 +226,41 @@ export function isDefaultOpData(m: OpDataInit): boolean {
     (m.remove === undefined || m.remove === false);
 }
 
-function decodeOpData(r: Reader, version: number): OpData {
+function decodeOpDataClassic(r: Reader, version: number): OpData {
   let f_key: string;
   let f_value: number;
   let f_remove: boolean;
-  f_key = (version >= 1 ? r.compactString() : r.string());
+  f_key = r.string();
   f_value = r.float64();
   f_remove = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     value: f_value,
     remove: f_remove,
     _unknownTaggedFields,
   };
+}
+
+function decodeOpDataFlexible(r: Reader, version: number): OpData {
+  let f_key: string;
+  let f_value: number;
+  let f_remove: boolean;
+  f_key = r.compactString();
+  f_value = r.float64();
+  f_remove = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    key: f_key,
+    value: f_value,
+    remove: f_remove,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOpData(r: Reader, version: number): OpData {
+  return version >= 1 ? decodeOpDataFlexible(r, version) : decodeOpDataClassic(r, version);
 }
 
 function sizeOpData(m: OpDataInit, version: number): number {
@@ -243,40 +308,79 @@ export function isDefaultEntryData(m: EntryDataInit): boolean {
     (m.ops === undefined || (m.ops !== null && m.ops.length === 0));
 }
 
-function decodeEntryData(r: Reader, version: number): EntryData {
+function decodeEntryDataClassic(r: Reader, version: number): EntryData {
   let f_entity: EntityData[];
   let f_ops: OpData[];
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EntityData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntityData(r, version);
+        a0[i0] = decodeEntityDataClassic(r, version);
       }
       f_entity = a0;
     }
   }
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OpData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOpData(r, version);
+        a0[i0] = decodeOpDataClassic(r, version);
       }
       f_ops = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entity: f_entity,
     ops: f_ops,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntryDataFlexible(r: Reader, version: number): EntryData {
+  let f_entity: EntityData[];
+  let f_ops: OpData[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EntityData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntityDataFlexible(r, version);
+      }
+      f_entity = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OpData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOpDataFlexible(r, version);
+      }
+      f_ops = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entity: f_entity,
+    ops: f_ops,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntryData(r: Reader, version: number): EntryData {
+  return version >= 1 ? decodeEntryDataFlexible(r, version) : decodeEntryDataClassic(r, version);
 }
 
 function sizeEntryData(m: EntryDataInit, version: number): number {

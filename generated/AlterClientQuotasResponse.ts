@@ -44,29 +44,57 @@ export function isDefaultAlterClientQuotasResponse(m: AlterClientQuotasResponseI
     (m.entries === undefined || (m.entries !== null && m.entries.length === 0));
 }
 
-function decodeAlterClientQuotasResponse(r: Reader, version: number): AlterClientQuotasResponse {
+function decodeAlterClientQuotasResponseClassic(r: Reader, version: number): AlterClientQuotasResponse {
   let f_throttleTimeMs: number;
   let f_entries: EntryData[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EntryData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntryData(r, version);
+        a0[i0] = decodeEntryDataClassic(r, version);
       }
       f_entries = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     entries: f_entries,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterClientQuotasResponseFlexible(r: Reader, version: number): AlterClientQuotasResponse {
+  let f_throttleTimeMs: number;
+  let f_entries: EntryData[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EntryData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntryDataFlexible(r, version);
+      }
+      f_entries = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    entries: f_entries,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterClientQuotasResponse(r: Reader, version: number): AlterClientQuotasResponse {
+  return version >= 1 ? decodeAlterClientQuotasResponseFlexible(r, version) : decodeAlterClientQuotasResponseClassic(r, version);
 }
 
 function sizeAlterClientQuotasResponse(m: AlterClientQuotasResponseInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultEntityData(m: EntityDataInit): boolean {
     (m.entityName === undefined || m.entityName === "");
 }
 
-function decodeEntityData(r: Reader, version: number): EntityData {
+function decodeEntityDataClassic(r: Reader, version: number): EntityData {
   let f_entityType: string;
   let f_entityName: string | null;
-  f_entityType = (version >= 1 ? r.compactString() : r.string());
-  f_entityName = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_entityType = r.string();
+  f_entityName = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entityType: f_entityType,
     entityName: f_entityName,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntityDataFlexible(r: Reader, version: number): EntityData {
+  let f_entityType: string;
+  let f_entityName: string | null;
+  f_entityType = r.compactString();
+  f_entityName = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entityType: f_entityType,
+    entityName: f_entityName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntityData(r: Reader, version: number): EntityData {
+  return version >= 1 ? decodeEntityDataFlexible(r, version) : decodeEntityDataClassic(r, version);
 }
 
 function sizeEntityData(m: EntityDataInit, version: number): number {
@@ -181,32 +226,63 @@ export function isDefaultEntryData(m: EntryDataInit): boolean {
     (m.entity === undefined || (m.entity !== null && m.entity.length === 0));
 }
 
-function decodeEntryData(r: Reader, version: number): EntryData {
+function decodeEntryDataClassic(r: Reader, version: number): EntryData {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_entity: EntityData[];
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EntityData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntityData(r, version);
+        a0[i0] = decodeEntityDataClassic(r, version);
       }
       f_entity = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     entity: f_entity,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntryDataFlexible(r: Reader, version: number): EntryData {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_entity: EntityData[];
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EntityData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntityDataFlexible(r, version);
+      }
+      f_entity = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    entity: f_entity,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntryData(r: Reader, version: number): EntryData {
+  return version >= 1 ? decodeEntryDataFlexible(r, version) : decodeEntryDataClassic(r, version);
 }
 
 function sizeEntryData(m: EntryDataInit, version: number): number {

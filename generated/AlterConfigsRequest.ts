@@ -44,29 +44,57 @@ export function isDefaultAlterConfigsRequest(m: AlterConfigsRequestInit): boolea
     (m.validateOnly === undefined || m.validateOnly === false);
 }
 
-function decodeAlterConfigsRequest(r: Reader, version: number): AlterConfigsRequest {
+function decodeAlterConfigsRequestClassic(r: Reader, version: number): AlterConfigsRequest {
   let f_resources: AlterConfigsResource[];
   let f_validateOnly: boolean;
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterConfigsResource[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterConfigsResource(r, version);
+        a0[i0] = decodeAlterConfigsResourceClassic(r, version);
       }
       f_resources = a0;
     }
   }
   f_validateOnly = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resources: f_resources,
     validateOnly: f_validateOnly,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterConfigsRequestFlexible(r: Reader, version: number): AlterConfigsRequest {
+  let f_resources: AlterConfigsResource[];
+  let f_validateOnly: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterConfigsResource[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterConfigsResourceFlexible(r, version);
+      }
+      f_resources = a0;
+    }
+  }
+  f_validateOnly = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resources: f_resources,
+    validateOnly: f_validateOnly,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterConfigsRequest(r: Reader, version: number): AlterConfigsRequest {
+  return version >= 2 ? decodeAlterConfigsRequestFlexible(r, version) : decodeAlterConfigsRequestClassic(r, version);
 }
 
 function sizeAlterConfigsRequest(m: AlterConfigsRequestInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultAlterableConfig(m: AlterableConfigInit): boolean {
     (m.value === undefined || m.value === "");
 }
 
-function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
+function decodeAlterableConfigClassic(r: Reader, version: number): AlterableConfig {
   let f_name: string;
   let f_value: string | null;
-  f_name = (version >= 2 ? r.compactString() : r.string());
-  f_value = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_name = r.string();
+  f_value = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     value: f_value,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterableConfigFlexible(r: Reader, version: number): AlterableConfig {
+  let f_name: string;
+  let f_value: string | null;
+  f_name = r.compactString();
+  f_value = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    value: f_value,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
+  return version >= 2 ? decodeAlterableConfigFlexible(r, version) : decodeAlterableConfigClassic(r, version);
 }
 
 function sizeAlterableConfig(m: AlterableConfigInit, version: number): number {
@@ -181,32 +226,63 @@ export function isDefaultAlterConfigsResource(m: AlterConfigsResourceInit): bool
     (m.configs === undefined || (m.configs !== null && m.configs.length === 0));
 }
 
-function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
+function decodeAlterConfigsResourceClassic(r: Reader, version: number): AlterConfigsResource {
   let f_resourceType: number;
   let f_resourceName: string;
   let f_configs: AlterableConfig[];
   f_resourceType = r.int8();
-  f_resourceName = (version >= 2 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterableConfig[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterableConfig(r, version);
+        a0[i0] = decodeAlterableConfigClassic(r, version);
       }
       f_configs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
     configs: f_configs,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterConfigsResourceFlexible(r: Reader, version: number): AlterConfigsResource {
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_configs: AlterableConfig[];
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterableConfig[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterableConfigFlexible(r, version);
+      }
+      f_configs = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configs: f_configs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
+  return version >= 2 ? decodeAlterConfigsResourceFlexible(r, version) : decodeAlterConfigsResourceClassic(r, version);
 }
 
 function sizeAlterConfigsResource(m: AlterConfigsResourceInit, version: number): number {

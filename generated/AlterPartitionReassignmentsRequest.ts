@@ -69,7 +69,7 @@ function decodeAlterPartitionReassignmentsRequest(r: Reader, version: number): A
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     timeoutMs: f_timeoutMs,
     allowReplicationFactorChange: f_allowReplicationFactorChange,
@@ -158,7 +158,7 @@ function decodeReassignablePartition(r: Reader, version: number): ReassignablePa
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     replicas: f_replicas,
@@ -234,7 +234,7 @@ function decodeReassignableTopic(r: Reader, version: number): ReassignableTopic 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

@@ -81,7 +81,7 @@ function decodeAlterPartitionReassignmentsResponse(r: Reader, version: number): 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     allowReplicationFactorChange: f_allowReplicationFactorChange,
@@ -173,7 +173,7 @@ function decodeReassignablePartitionResponse(r: Reader, version: number): Reassi
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -244,7 +244,7 @@ function decodeReassignableTopicResponse(r: Reader, version: number): Reassignab
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

@@ -67,7 +67,7 @@ function decodeAlterPartitionRequest(r: Reader, version: number): AlterPartition
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     brokerEpoch: f_brokerEpoch,
@@ -139,7 +139,7 @@ function decodeBrokerState(r: Reader, version: number): BrokerState {
   f_brokerId = r.int32();
   f_brokerEpoch = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     brokerEpoch: f_brokerEpoch,
@@ -244,7 +244,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_leaderRecoveryState = r.int8();
   f_partitionEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     leaderEpoch: f_leaderEpoch,
@@ -362,7 +362,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

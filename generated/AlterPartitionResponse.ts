@@ -67,7 +67,7 @@ function decodeAlterPartitionResponse(r: Reader, version: number): AlterPartitio
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -180,7 +180,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_leaderRecoveryState = r.int8();
   f_partitionEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -281,7 +281,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

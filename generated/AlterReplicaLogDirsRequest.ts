@@ -40,26 +40,51 @@ export function isDefaultAlterReplicaLogDirsRequest(m: AlterReplicaLogDirsReques
   return (m.dirs === undefined || (m.dirs !== null && m.dirs.length === 0));
 }
 
-function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplicaLogDirsRequest {
+function decodeAlterReplicaLogDirsRequestClassic(r: Reader, version: number): AlterReplicaLogDirsRequest {
   let f_dirs: AlterReplicaLogDir[];
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterReplicaLogDir[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterReplicaLogDir(r, version);
+        a0[i0] = decodeAlterReplicaLogDirClassic(r, version);
       }
       f_dirs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     dirs: f_dirs,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirsRequestFlexible(r: Reader, version: number): AlterReplicaLogDirsRequest {
+  let f_dirs: AlterReplicaLogDir[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterReplicaLogDir[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterReplicaLogDirFlexible(r, version);
+      }
+      f_dirs = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    dirs: f_dirs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDirsRequest(r: Reader, version: number): AlterReplicaLogDirsRequest {
+  return version >= 2 ? decodeAlterReplicaLogDirsRequestFlexible(r, version) : decodeAlterReplicaLogDirsRequestClassic(r, version);
 }
 
 function sizeAlterReplicaLogDirsRequest(m: AlterReplicaLogDirsRequestInit, version: number): number {
@@ -111,12 +136,12 @@ export function isDefaultAlterReplicaLogDirTopic(m: AlterReplicaLogDirTopicInit)
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplicaLogDirTopic {
+function decodeAlterReplicaLogDirTopicClassic(r: Reader, version: number): AlterReplicaLogDirTopic {
   let f_name: string;
   let f_partitions: number[];
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -128,12 +153,40 @@ function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplica
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirTopicFlexible(r: Reader, version: number): AlterReplicaLogDirTopic {
+  let f_name: string;
+  let f_partitions: number[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDirTopic(r: Reader, version: number): AlterReplicaLogDirTopic {
+  return version >= 2 ? decodeAlterReplicaLogDirTopicFlexible(r, version) : decodeAlterReplicaLogDirTopicClassic(r, version);
 }
 
 function sizeAlterReplicaLogDirTopic(m: AlterReplicaLogDirTopicInit, version: number): number {
@@ -187,29 +240,57 @@ export function isDefaultAlterReplicaLogDir(m: AlterReplicaLogDirInit): boolean 
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDir {
+function decodeAlterReplicaLogDirClassic(r: Reader, version: number): AlterReplicaLogDir {
   let f_path: string;
   let f_topics: AlterReplicaLogDirTopic[];
-  f_path = (version >= 2 ? r.compactString() : r.string());
+  f_path = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterReplicaLogDirTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterReplicaLogDirTopic(r, version);
+        a0[i0] = decodeAlterReplicaLogDirTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     path: f_path,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirFlexible(r: Reader, version: number): AlterReplicaLogDir {
+  let f_path: string;
+  let f_topics: AlterReplicaLogDirTopic[];
+  f_path = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterReplicaLogDirTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterReplicaLogDirTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    path: f_path,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDir(r: Reader, version: number): AlterReplicaLogDir {
+  return version >= 2 ? decodeAlterReplicaLogDirFlexible(r, version) : decodeAlterReplicaLogDirClassic(r, version);
 }
 
 function sizeAlterReplicaLogDir(m: AlterReplicaLogDirInit, version: number): number {

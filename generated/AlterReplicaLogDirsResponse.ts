@@ -44,29 +44,57 @@ export function isDefaultAlterReplicaLogDirsResponse(m: AlterReplicaLogDirsRespo
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): AlterReplicaLogDirsResponse {
+function decodeAlterReplicaLogDirsResponseClassic(r: Reader, version: number): AlterReplicaLogDirsResponse {
   let f_throttleTimeMs: number;
   let f_results: AlterReplicaLogDirTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterReplicaLogDirTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterReplicaLogDirTopicResult(r, version);
+        a0[i0] = decodeAlterReplicaLogDirTopicResultClassic(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirsResponseFlexible(r: Reader, version: number): AlterReplicaLogDirsResponse {
+  let f_throttleTimeMs: number;
+  let f_results: AlterReplicaLogDirTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterReplicaLogDirTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterReplicaLogDirTopicResultFlexible(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDirsResponse(r: Reader, version: number): AlterReplicaLogDirsResponse {
+  return version >= 2 ? decodeAlterReplicaLogDirsResponseFlexible(r, version) : decodeAlterReplicaLogDirsResponseClassic(r, version);
 }
 
 function sizeAlterReplicaLogDirsResponse(m: AlterReplicaLogDirsResponseInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultAlterReplicaLogDirPartitionResult(m: AlterReplicaLogDir
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeAlterReplicaLogDirPartitionResult(r: Reader, version: number): AlterReplicaLogDirPartitionResult {
+function decodeAlterReplicaLogDirPartitionResultClassic(r: Reader, version: number): AlterReplicaLogDirPartitionResult {
   let f_partitionIndex: number;
   let f_errorCode: number;
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirPartitionResultFlexible(r: Reader, version: number): AlterReplicaLogDirPartitionResult {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDirPartitionResult(r: Reader, version: number): AlterReplicaLogDirPartitionResult {
+  return version >= 2 ? decodeAlterReplicaLogDirPartitionResultFlexible(r, version) : decodeAlterReplicaLogDirPartitionResultClassic(r, version);
 }
 
 function sizeAlterReplicaLogDirPartitionResult(m: AlterReplicaLogDirPartitionResultInit, version: number): number {
@@ -177,29 +222,57 @@ export function isDefaultAlterReplicaLogDirTopicResult(m: AlterReplicaLogDirTopi
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterReplicaLogDirTopicResult {
+function decodeAlterReplicaLogDirTopicResultClassic(r: Reader, version: number): AlterReplicaLogDirTopicResult {
   let f_topicName: string;
   let f_partitions: AlterReplicaLogDirPartitionResult[];
-  f_topicName = (version >= 2 ? r.compactString() : r.string());
+  f_topicName = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterReplicaLogDirPartitionResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterReplicaLogDirPartitionResult(r, version);
+        a0[i0] = decodeAlterReplicaLogDirPartitionResultClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterReplicaLogDirTopicResultFlexible(r: Reader, version: number): AlterReplicaLogDirTopicResult {
+  let f_topicName: string;
+  let f_partitions: AlterReplicaLogDirPartitionResult[];
+  f_topicName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterReplicaLogDirPartitionResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterReplicaLogDirPartitionResultFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topicName: f_topicName,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterReplicaLogDirTopicResult(r: Reader, version: number): AlterReplicaLogDirTopicResult {
+  return version >= 2 ? decodeAlterReplicaLogDirTopicResultFlexible(r, version) : decodeAlterReplicaLogDirTopicResultClassic(r, version);
 }
 
 function sizeAlterReplicaLogDirTopicResult(m: AlterReplicaLogDirTopicResultInit, version: number): number {

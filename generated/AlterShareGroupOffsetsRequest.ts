@@ -61,7 +61,7 @@ function decodeAlterShareGroupOffsetsRequest(r: Reader, version: number): AlterS
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -128,7 +128,7 @@ function decodeAlterShareGroupOffsetsRequestPartition(r: Reader, version: number
   f_partitionIndex = r.int32();
   f_startOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     startOffset: f_startOffset,
@@ -194,7 +194,7 @@ function decodeAlterShareGroupOffsetsRequestTopic(r: Reader, version: number): A
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,

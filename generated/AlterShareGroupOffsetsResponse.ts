@@ -73,7 +73,7 @@ function decodeAlterShareGroupOffsetsResponse(r: Reader, version: number): Alter
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -156,7 +156,7 @@ function decodeAlterShareGroupOffsetsResponsePartition(r: Reader, version: numbe
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -233,7 +233,7 @@ function decodeAlterShareGroupOffsetsResponseTopic(r: Reader, version: number): 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     topicId: f_topicId,

@@ -72,7 +72,7 @@ function decodeAlterUserScramCredentialsRequest(r: Reader, version: number): Alt
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     deletions: f_deletions,
     upsertions: f_upsertions,
@@ -151,7 +151,7 @@ function decodeScramCredentialDeletion(r: Reader, version: number): ScramCredent
   f_name = r.compactString();
   f_mechanism = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     mechanism: f_mechanism,
@@ -224,7 +224,7 @@ function decodeScramCredentialUpsertion(r: Reader, version: number): ScramCreden
   f_salt = r.compactBytes();
   f_saltedPassword = r.compactBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     mechanism: f_mechanism,

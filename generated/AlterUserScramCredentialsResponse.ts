@@ -61,7 +61,7 @@ function decodeAlterUserScramCredentialsResponse(r: Reader, version: number): Al
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
@@ -134,7 +134,7 @@ function decodeAlterUserScramCredentialsResult(r: Reader, version: number): Alte
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     user: f_user,
     errorCode: f_errorCode,

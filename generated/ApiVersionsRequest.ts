@@ -44,22 +44,33 @@ export function isDefaultApiVersionsRequest(m: ApiVersionsRequestInit): boolean 
     (m.clientSoftwareVersion === undefined || m.clientSoftwareVersion === "");
 }
 
-function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
+function decodeApiVersionsRequestClassic(r: Reader, version: number): ApiVersionsRequest {
   let f_clientSoftwareName: string = "";
   let f_clientSoftwareVersion: string = "";
-  if (version >= 3) {
-    f_clientSoftwareName = (version >= 3 ? r.compactString() : r.string());
-  }
-  if (version >= 3) {
-    f_clientSoftwareVersion = (version >= 3 ? r.compactString() : r.string());
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     clientSoftwareName: f_clientSoftwareName,
     clientSoftwareVersion: f_clientSoftwareVersion,
     _unknownTaggedFields,
   };
+}
+
+function decodeApiVersionsRequestFlexible(r: Reader, version: number): ApiVersionsRequest {
+  let f_clientSoftwareName: string;
+  let f_clientSoftwareVersion: string;
+  f_clientSoftwareName = r.compactString();
+  f_clientSoftwareVersion = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    clientSoftwareName: f_clientSoftwareName,
+    clientSoftwareVersion: f_clientSoftwareVersion,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
+  return version >= 3 ? decodeApiVersionsRequestFlexible(r, version) : decodeApiVersionsRequestClassic(r, version);
 }
 
 function sizeApiVersionsRequest(m: ApiVersionsRequestInit, version: number): number {

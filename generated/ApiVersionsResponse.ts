@@ -64,7 +64,7 @@ export function isDefaultApiVersionsResponse(m: ApiVersionsResponseInit): boolea
     (m.zkMigrationReady === undefined || m.zkMigrationReady === false);
 }
 
-function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
+function decodeApiVersionsResponseClassic(r: Reader, version: number): ApiVersionsResponse {
   let f_errorCode: number;
   let f_apiKeys: ApiVersion[];
   let f_throttleTimeMs: number = 0;
@@ -74,13 +74,13 @@ function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsRespo
   let f_zkMigrationReady: boolean = false;
   f_errorCode = r.int16();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ApiVersion[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeApiVersion(r, version);
+        a0[i0] = decodeApiVersionClassic(r, version);
       }
       f_apiKeys = a0;
     }
@@ -89,50 +89,104 @@ function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsRespo
     f_throttleTimeMs = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    errorCode: f_errorCode,
+    apiKeys: f_apiKeys,
+    throttleTimeMs: f_throttleTimeMs,
+    supportedFeatures: f_supportedFeatures,
+    finalizedFeaturesEpoch: f_finalizedFeaturesEpoch,
+    finalizedFeatures: f_finalizedFeatures,
+    zkMigrationReady: f_zkMigrationReady,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeApiVersionsResponseFlexible(r: Reader, version: number): ApiVersionsResponse {
+  let f_errorCode: number;
+  let f_apiKeys: ApiVersion[];
+  let f_throttleTimeMs: number;
+  let f_supportedFeatures: SupportedFeatureKey[] = [];
+  let f_finalizedFeaturesEpoch: bigint = -1n;
+  let f_finalizedFeatures: FinalizedFeatureKey[] = [];
+  let f_zkMigrationReady: boolean = false;
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ApiVersion[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeApiVersionFlexible(r, version);
+      }
+      f_apiKeys = a0;
+    }
+  }
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 3 && version >= 3)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: SupportedFeatureKey[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeSupportedFeatureKey(r, version);
+          if (true) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: SupportedFeatureKey[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeSupportedFeatureKey(r, version);
+                }
+                f_supportedFeatures = a0;
               }
-              f_supportedFeatures = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
         case 1:
-          if (!(version >= 3 && version >= 3)) return false;
-          f_finalizedFeaturesEpoch = r.int64();
-          return true;
-        case 2:
-          if (!(version >= 3 && version >= 3)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: FinalizedFeatureKey[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeFinalizedFeatureKey(r, version);
-              }
-              f_finalizedFeatures = a0;
-            }
+          if (true) {
+            f_finalizedFeaturesEpoch = r.int64();
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
+        case 2:
+          if (true) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: FinalizedFeatureKey[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeFinalizedFeatureKey(r, version);
+                }
+                f_finalizedFeatures = a0;
+              }
+            }
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
         case 3:
-          if (!(version >= 3 && version >= 3)) return false;
-          f_zkMigrationReady = r.bool();
-          return true;
+          if (true) {
+            f_zkMigrationReady = r.bool();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     errorCode: f_errorCode,
@@ -144,6 +198,10 @@ function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsRespo
     zkMigrationReady: f_zkMigrationReady,
     _unknownTaggedFields,
   };
+}
+
+function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
+  return version >= 3 ? decodeApiVersionsResponseFlexible(r, version) : decodeApiVersionsResponseClassic(r, version);
 }
 
 function sizeApiVersionsResponse(m: ApiVersionsResponseInit, version: number): number {
@@ -272,7 +330,7 @@ export function isDefaultApiVersion(m: ApiVersionInit): boolean {
     (m.maxVersion === undefined || m.maxVersion === 0);
 }
 
-function decodeApiVersion(r: Reader, version: number): ApiVersion {
+function decodeApiVersionClassic(r: Reader, version: number): ApiVersion {
   let f_apiKey: number;
   let f_minVersion: number;
   let f_maxVersion: number;
@@ -280,13 +338,33 @@ function decodeApiVersion(r: Reader, version: number): ApiVersion {
   f_minVersion = r.int16();
   f_maxVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     apiKey: f_apiKey,
     minVersion: f_minVersion,
     maxVersion: f_maxVersion,
     _unknownTaggedFields,
   };
+}
+
+function decodeApiVersionFlexible(r: Reader, version: number): ApiVersion {
+  let f_apiKey: number;
+  let f_minVersion: number;
+  let f_maxVersion: number;
+  f_apiKey = r.int16();
+  f_minVersion = r.int16();
+  f_maxVersion = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    apiKey: f_apiKey,
+    minVersion: f_minVersion,
+    maxVersion: f_maxVersion,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeApiVersion(r: Reader, version: number): ApiVersion {
+  return version >= 3 ? decodeApiVersionFlexible(r, version) : decodeApiVersionClassic(r, version);
 }
 
 function sizeApiVersion(m: ApiVersionInit, version: number): number {
@@ -346,7 +424,7 @@ function decodeSupportedFeatureKey(r: Reader, version: number): SupportedFeature
   f_minVersion = r.int16();
   f_maxVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     minVersion: f_minVersion,
@@ -412,7 +490,7 @@ function decodeFinalizedFeatureKey(r: Reader, version: number): FinalizedFeature
   f_maxVersionLevel = r.int16();
   f_minVersionLevel = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     maxVersionLevel: f_maxVersionLevel,

@@ -67,7 +67,7 @@ function decodeAssignReplicasToDirsRequest(r: Reader, version: number): AssignRe
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     brokerEpoch: f_brokerEpoch,
@@ -133,7 +133,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     _unknownTaggedFields,
@@ -194,7 +194,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,
@@ -272,7 +272,7 @@ function decodeDirectoryData(r: Reader, version: number): DirectoryData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     id: f_id,
     topics: f_topics,

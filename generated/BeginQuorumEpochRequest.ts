@@ -52,43 +52,25 @@ export function isDefaultBeginQuorumEpochRequest(m: BeginQuorumEpochRequestInit)
     (m.leaderEndpoints === undefined || (m.leaderEndpoints !== null && m.leaderEndpoints.length === 0));
 }
 
-function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
+function decodeBeginQuorumEpochRequestClassic(r: Reader, version: number): BeginQuorumEpochRequest {
   let f_clusterId: string | null;
   let f_voterId: number = -1;
   let f_topics: TopicData[];
   let f_leaderEndpoints: LeaderEndpoint[] = [];
-  f_clusterId = (version >= 1 ? r.compactNullableString() : r.nullableString());
-  if (version >= 1) {
-    f_voterId = r.int32();
-  }
+  f_clusterId = r.nullableString();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TopicData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicData(r, version);
+        a0[i0] = decodeTopicDataClassic(r, version);
       }
       f_topics = a0;
     }
   }
-  if (version >= 1) {
-    {
-      const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: LeaderEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeLeaderEndpoint(r, version);
-        }
-        f_leaderEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     voterId: f_voterId,
@@ -96,6 +78,52 @@ function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumE
     leaderEndpoints: f_leaderEndpoints,
     _unknownTaggedFields,
   };
+}
+
+function decodeBeginQuorumEpochRequestFlexible(r: Reader, version: number): BeginQuorumEpochRequest {
+  let f_clusterId: string | null;
+  let f_voterId: number;
+  let f_topics: TopicData[];
+  let f_leaderEndpoints: LeaderEndpoint[];
+  f_clusterId = r.compactNullableString();
+  f_voterId = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TopicData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicDataFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: LeaderEndpoint[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeLeaderEndpoint(r, version);
+      }
+      f_leaderEndpoints = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    clusterId: f_clusterId,
+    voterId: f_voterId,
+    topics: f_topics,
+    leaderEndpoints: f_leaderEndpoints,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
+  return version >= 1 ? decodeBeginQuorumEpochRequestFlexible(r, version) : decodeBeginQuorumEpochRequestClassic(r, version);
 }
 
 function sizeBeginQuorumEpochRequest(m: BeginQuorumEpochRequestInit, version: number): number {
@@ -187,19 +215,15 @@ export function isDefaultPartitionData(m: PartitionDataInit): boolean {
     (m.leaderEpoch === undefined || m.leaderEpoch === 0);
 }
 
-function decodePartitionData(r: Reader, version: number): PartitionData {
+function decodePartitionDataClassic(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   let f_voterDirectoryId: string = ZERO_UUID;
   let f_leaderId: number;
   let f_leaderEpoch: number;
   f_partitionIndex = r.int32();
-  if (version >= 1) {
-    f_voterDirectoryId = r.uuid();
-  }
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     voterDirectoryId: f_voterDirectoryId,
@@ -207,6 +231,30 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     leaderEpoch: f_leaderEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionDataFlexible(r: Reader, version: number): PartitionData {
+  let f_partitionIndex: number;
+  let f_voterDirectoryId: string;
+  let f_leaderId: number;
+  let f_leaderEpoch: number;
+  f_partitionIndex = r.int32();
+  f_voterDirectoryId = r.uuid();
+  f_leaderId = r.int32();
+  f_leaderEpoch = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    voterDirectoryId: f_voterDirectoryId,
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionData(r: Reader, version: number): PartitionData {
+  return version >= 1 ? decodePartitionDataFlexible(r, version) : decodePartitionDataClassic(r, version);
 }
 
 function sizePartitionData(m: PartitionDataInit, version: number): number {
@@ -262,29 +310,57 @@ export function isDefaultTopicData(m: TopicDataInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTopicData(r: Reader, version: number): TopicData {
+function decodeTopicDataClassic(r: Reader, version: number): TopicData {
   let f_topicName: string;
   let f_partitions: PartitionData[];
-  f_topicName = (version >= 1 ? r.compactString() : r.string());
+  f_topicName = r.string();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionData(r, version);
+        a0[i0] = decodePartitionDataClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicDataFlexible(r: Reader, version: number): TopicData {
+  let f_topicName: string;
+  let f_partitions: PartitionData[];
+  f_topicName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionDataFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topicName: f_topicName,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicData(r: Reader, version: number): TopicData {
+  return version >= 1 ? decodeTopicDataFlexible(r, version) : decodeTopicDataClassic(r, version);
 }
 
 function sizeTopicData(m: TopicDataInit, version: number): number {
@@ -352,7 +428,7 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,

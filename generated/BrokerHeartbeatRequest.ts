@@ -78,43 +78,56 @@ function decodeBrokerHeartbeatRequest(r: Reader, version: number): BrokerHeartbe
   f_wantFence = r.bool();
   f_wantShutDown = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 1 && version >= 1)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: string[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = r.uuid();
+          if (version >= 1 && version >= 1) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: string[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = r.uuid();
+                }
+                f_offlineLogDirs = a0;
               }
-              f_offlineLogDirs = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
         case 1:
-          if (!(version >= 2 && version >= 2)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              if (!(version >= 2)) throw new DecodeError("null array where non-nullable");
-              f_cordonedLogDirs = null;
-            } else {
-              const a0: string[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = r.uuid();
+          if (version >= 2 && version >= 2) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                if (!(version >= 2)) throw new DecodeError("null array where non-nullable");
+                f_cordonedLogDirs = null;
+              } else {
+                const a0: string[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = r.uuid();
+                }
+                f_cordonedLogDirs = a0;
               }
-              f_cordonedLogDirs = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     brokerId: f_brokerId,

@@ -68,7 +68,7 @@ function decodeBrokerHeartbeatResponse(r: Reader, version: number): BrokerHeartb
   f_isFenced = r.bool();
   f_shouldShutDown = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

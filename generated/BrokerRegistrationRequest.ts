@@ -131,7 +131,7 @@ function decodeBrokerRegistrationRequest(r: Reader, version: number): BrokerRegi
     f_previousBrokerEpoch = r.int64();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     clusterId: f_clusterId,
@@ -280,7 +280,7 @@ function decodeListener(r: Reader, version: number): Listener {
   f_port = r.uint16();
   f_securityProtocol = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,
@@ -351,7 +351,7 @@ function decodeFeature(r: Reader, version: number): Feature {
   f_minSupportedVersion = r.int16();
   f_maxSupportedVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     minSupportedVersion: f_minSupportedVersion,

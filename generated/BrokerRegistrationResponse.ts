@@ -56,7 +56,7 @@ function decodeBrokerRegistrationResponse(r: Reader, version: number): BrokerReg
   f_errorCode = r.int16();
   f_brokerEpoch = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

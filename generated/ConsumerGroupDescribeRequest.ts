@@ -61,7 +61,7 @@ function decodeConsumerGroupDescribeRequest(r: Reader, version: number): Consume
   }
   f_includeAuthorizedOperations = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupIds: f_groupIds,
     includeAuthorizedOperations: f_includeAuthorizedOperations,

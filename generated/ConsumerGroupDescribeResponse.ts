@@ -61,7 +61,7 @@ function decodeConsumerGroupDescribeResponse(r: Reader, version: number): Consum
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     groups: f_groups,
@@ -195,7 +195,7 @@ function decodeMember(r: Reader, version: number): Member {
     f_memberType = r.int8();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     instanceId: f_instanceId,
@@ -364,7 +364,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   }
   f_authorizedOperations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -483,7 +483,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     topicName: f_topicName,
@@ -558,7 +558,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicPartitions: f_topicPartitions,
     _unknownTaggedFields,

@@ -107,7 +107,8 @@ function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number): Consum
     }
   }
   if (version >= 1) {
-    f_subscribedTopicRegex = (version >= 1 ? r.compactNullableString() : r.compactString());
+    f_subscribedTopicRegex = r.compactNullableString();
+    if (f_subscribedTopicRegex === null && !(version >= 1)) throw new DecodeError("null where non-nullable");
   }
   f_serverAssignor = r.compactNullableString();
   {
@@ -124,7 +125,7 @@ function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number): Consum
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -260,7 +261,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -81,7 +81,7 @@ function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number): Consu
   if (true && r.int8() < 0) f_assignment = null;
   else f_assignment = decodeAssignment(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -167,7 +167,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicPartitions: f_topicPartitions,
     _unknownTaggedFields,
@@ -240,7 +240,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

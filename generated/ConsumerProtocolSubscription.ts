@@ -93,7 +93,8 @@ function decodeConsumerProtocolSubscription(r: Reader, version: number): Consume
     f_generationId = r.int32();
   }
   if (version >= 3) {
-    f_rackId = (version >= 3 ? r.nullableString() : r.string());
+    f_rackId = r.nullableString();
+    if (f_rackId === null && !(version >= 3)) throw new DecodeError("null where non-nullable");
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
   return {

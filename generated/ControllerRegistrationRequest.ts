@@ -90,7 +90,7 @@ function decodeControllerRegistrationRequest(r: Reader, version: number): Contro
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     controllerId: f_controllerId,
     incarnationId: f_incarnationId,
@@ -196,7 +196,7 @@ function decodeListener(r: Reader, version: number): Listener {
   f_port = r.uint16();
   f_securityProtocol = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,
@@ -267,7 +267,7 @@ function decodeFeature(r: Reader, version: number): Feature {
   f_minSupportedVersion = r.int16();
   f_maxSupportedVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     minSupportedVersion: f_minSupportedVersion,

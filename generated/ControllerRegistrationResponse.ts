@@ -56,7 +56,7 @@ function decodeControllerRegistrationResponse(r: Reader, version: number): Contr
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

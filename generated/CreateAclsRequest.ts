@@ -40,26 +40,51 @@ export function isDefaultCreateAclsRequest(m: CreateAclsRequestInit): boolean {
   return (m.creations === undefined || (m.creations !== null && m.creations.length === 0));
 }
 
-function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
+function decodeCreateAclsRequestClassic(r: Reader, version: number): CreateAclsRequest {
   let f_creations: AclCreation[];
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AclCreation[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAclCreation(r, version);
+        a0[i0] = decodeAclCreationClassic(r, version);
       }
       f_creations = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     creations: f_creations,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateAclsRequestFlexible(r: Reader, version: number): CreateAclsRequest {
+  let f_creations: AclCreation[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AclCreation[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAclCreationFlexible(r, version);
+      }
+      f_creations = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    creations: f_creations,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateAclsRequest(r: Reader, version: number): CreateAclsRequest {
+  return version >= 2 ? decodeCreateAclsRequestFlexible(r, version) : decodeCreateAclsRequestClassic(r, version);
 }
 
 function sizeCreateAclsRequest(m: CreateAclsRequestInit, version: number): number {
@@ -131,7 +156,7 @@ export function isDefaultAclCreation(m: AclCreationInit): boolean {
     (m.permissionType === undefined || m.permissionType === 0);
 }
 
-function decodeAclCreation(r: Reader, version: number): AclCreation {
+function decodeAclCreationClassic(r: Reader, version: number): AclCreation {
   let f_resourceType: number;
   let f_resourceName: string;
   let f_resourcePatternType: number;
@@ -140,14 +165,13 @@ function decodeAclCreation(r: Reader, version: number): AclCreation {
   let f_operation: number;
   let f_permissionType: number;
   f_resourceType = r.int8();
-  f_resourceName = (version >= 2 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   f_resourcePatternType = r.int8();
-  f_principal = (version >= 2 ? r.compactString() : r.string());
-  f_host = (version >= 2 ? r.compactString() : r.string());
+  f_principal = r.string();
+  f_host = r.string();
   f_operation = r.int8();
   f_permissionType = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
@@ -158,6 +182,39 @@ function decodeAclCreation(r: Reader, version: number): AclCreation {
     permissionType: f_permissionType,
     _unknownTaggedFields,
   };
+}
+
+function decodeAclCreationFlexible(r: Reader, version: number): AclCreation {
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_resourcePatternType: number;
+  let f_principal: string;
+  let f_host: string;
+  let f_operation: number;
+  let f_permissionType: number;
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  f_resourcePatternType = r.int8();
+  f_principal = r.compactString();
+  f_host = r.compactString();
+  f_operation = r.int8();
+  f_permissionType = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    resourcePatternType: f_resourcePatternType,
+    principal: f_principal,
+    host: f_host,
+    operation: f_operation,
+    permissionType: f_permissionType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAclCreation(r: Reader, version: number): AclCreation {
+  return version >= 2 ? decodeAclCreationFlexible(r, version) : decodeAclCreationClassic(r, version);
 }
 
 function sizeAclCreation(m: AclCreationInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultCreateAclsResponse(m: CreateAclsResponseInit): boolean 
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeCreateAclsResponse(r: Reader, version: number): CreateAclsResponse {
+function decodeCreateAclsResponseClassic(r: Reader, version: number): CreateAclsResponse {
   let f_throttleTimeMs: number;
   let f_results: AclCreationResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AclCreationResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAclCreationResult(r, version);
+        a0[i0] = decodeAclCreationResultClassic(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateAclsResponseFlexible(r: Reader, version: number): CreateAclsResponse {
+  let f_throttleTimeMs: number;
+  let f_results: AclCreationResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AclCreationResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAclCreationResultFlexible(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateAclsResponse(r: Reader, version: number): CreateAclsResponse {
+  return version >= 2 ? decodeCreateAclsResponseFlexible(r, version) : decodeCreateAclsResponseClassic(r, version);
 }
 
 function sizeCreateAclsResponse(m: CreateAclsResponseInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultAclCreationResult(m: AclCreationResultInit): boolean {
     (m.errorMessage === undefined || m.errorMessage === "");
 }
 
-function decodeAclCreationResult(r: Reader, version: number): AclCreationResult {
+function decodeAclCreationResultClassic(r: Reader, version: number): AclCreationResult {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     _unknownTaggedFields,
   };
+}
+
+function decodeAclCreationResultFlexible(r: Reader, version: number): AclCreationResult {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAclCreationResult(r: Reader, version: number): AclCreationResult {
+  return version >= 2 ? decodeAclCreationResultFlexible(r, version) : decodeAclCreationResultClassic(r, version);
 }
 
 function sizeAclCreationResult(m: AclCreationResultInit, version: number): number {

@@ -52,32 +52,25 @@ export function isDefaultCreateDelegationTokenRequest(m: CreateDelegationTokenRe
     (m.maxLifetimeMs === undefined || m.maxLifetimeMs === 0n);
 }
 
-function decodeCreateDelegationTokenRequest(r: Reader, version: number): CreateDelegationTokenRequest {
+function decodeCreateDelegationTokenRequestClassic(r: Reader, version: number): CreateDelegationTokenRequest {
   let f_ownerPrincipalType: string | null = "";
   let f_ownerPrincipalName: string | null = "";
   let f_renewers: CreatableRenewers[];
   let f_maxLifetimeMs: bigint;
-  if (version >= 3) {
-    f_ownerPrincipalType = (version >= 2 ? (version >= 3 ? r.compactNullableString() : r.compactString()) : (version >= 3 ? r.nullableString() : r.string()));
-  }
-  if (version >= 3) {
-    f_ownerPrincipalName = (version >= 2 ? (version >= 3 ? r.compactNullableString() : r.compactString()) : (version >= 3 ? r.nullableString() : r.string()));
-  }
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatableRenewers[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatableRenewers(r, version);
+        a0[i0] = decodeCreatableRenewersClassic(r, version);
       }
       f_renewers = a0;
     }
   }
   f_maxLifetimeMs = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     ownerPrincipalType: f_ownerPrincipalType,
     ownerPrincipalName: f_ownerPrincipalName,
@@ -85,6 +78,47 @@ function decodeCreateDelegationTokenRequest(r: Reader, version: number): CreateD
     maxLifetimeMs: f_maxLifetimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateDelegationTokenRequestFlexible(r: Reader, version: number): CreateDelegationTokenRequest {
+  let f_ownerPrincipalType: string | null = "";
+  let f_ownerPrincipalName: string | null = "";
+  let f_renewers: CreatableRenewers[];
+  let f_maxLifetimeMs: bigint;
+  if (version >= 3) {
+    f_ownerPrincipalType = r.compactNullableString();
+    if (f_ownerPrincipalType === null && !(version >= 3)) throw new DecodeError("null where non-nullable");
+  }
+  if (version >= 3) {
+    f_ownerPrincipalName = r.compactNullableString();
+    if (f_ownerPrincipalName === null && !(version >= 3)) throw new DecodeError("null where non-nullable");
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatableRenewers[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableRenewersFlexible(r, version);
+      }
+      f_renewers = a0;
+    }
+  }
+  f_maxLifetimeMs = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    ownerPrincipalType: f_ownerPrincipalType,
+    ownerPrincipalName: f_ownerPrincipalName,
+    renewers: f_renewers,
+    maxLifetimeMs: f_maxLifetimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateDelegationTokenRequest(r: Reader, version: number): CreateDelegationTokenRequest {
+  return version >= 2 ? decodeCreateDelegationTokenRequestFlexible(r, version) : decodeCreateDelegationTokenRequestClassic(r, version);
 }
 
 function sizeCreateDelegationTokenRequest(m: CreateDelegationTokenRequestInit, version: number): number {
@@ -160,18 +194,35 @@ export function isDefaultCreatableRenewers(m: CreatableRenewersInit): boolean {
     (m.principalName === undefined || m.principalName === "");
 }
 
-function decodeCreatableRenewers(r: Reader, version: number): CreatableRenewers {
+function decodeCreatableRenewersClassic(r: Reader, version: number): CreatableRenewers {
   let f_principalType: string;
   let f_principalName: string;
-  f_principalType = (version >= 2 ? r.compactString() : r.string());
-  f_principalName = (version >= 2 ? r.compactString() : r.string());
+  f_principalType = r.string();
+  f_principalName = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     principalType: f_principalType,
     principalName: f_principalName,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatableRenewersFlexible(r: Reader, version: number): CreatableRenewers {
+  let f_principalType: string;
+  let f_principalName: string;
+  f_principalType = r.compactString();
+  f_principalName = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    principalType: f_principalType,
+    principalName: f_principalName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatableRenewers(r: Reader, version: number): CreatableRenewers {
+  return version >= 2 ? decodeCreatableRenewersFlexible(r, version) : decodeCreatableRenewersClassic(r, version);
 }
 
 function sizeCreatableRenewers(m: CreatableRenewersInit, version: number): number {

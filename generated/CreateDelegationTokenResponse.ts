@@ -80,7 +80,7 @@ export function isDefaultCreateDelegationTokenResponse(m: CreateDelegationTokenR
     (m.throttleTimeMs === undefined || m.throttleTimeMs === 0);
 }
 
-function decodeCreateDelegationTokenResponse(r: Reader, version: number): CreateDelegationTokenResponse {
+function decodeCreateDelegationTokenResponseClassic(r: Reader, version: number): CreateDelegationTokenResponse {
   let f_errorCode: number;
   let f_principalType: string;
   let f_principalName: string;
@@ -93,22 +93,15 @@ function decodeCreateDelegationTokenResponse(r: Reader, version: number): Create
   let f_hmac: Uint8Array;
   let f_throttleTimeMs: number;
   f_errorCode = r.int16();
-  f_principalType = (version >= 2 ? r.compactString() : r.string());
-  f_principalName = (version >= 2 ? r.compactString() : r.string());
-  if (version >= 3) {
-    f_tokenRequesterPrincipalType = (version >= 2 ? r.compactString() : r.string());
-  }
-  if (version >= 3) {
-    f_tokenRequesterPrincipalName = (version >= 2 ? r.compactString() : r.string());
-  }
+  f_principalType = r.string();
+  f_principalName = r.string();
   f_issueTimestampMs = r.int64();
   f_expiryTimestampMs = r.int64();
   f_maxTimestampMs = r.int64();
-  f_tokenId = (version >= 2 ? r.compactString() : r.string());
-  f_hmac = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_tokenId = r.string();
+  f_hmac = r.bytes();
   f_throttleTimeMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     principalType: f_principalType,
@@ -123,6 +116,55 @@ function decodeCreateDelegationTokenResponse(r: Reader, version: number): Create
     throttleTimeMs: f_throttleTimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateDelegationTokenResponseFlexible(r: Reader, version: number): CreateDelegationTokenResponse {
+  let f_errorCode: number;
+  let f_principalType: string;
+  let f_principalName: string;
+  let f_tokenRequesterPrincipalType: string = "";
+  let f_tokenRequesterPrincipalName: string = "";
+  let f_issueTimestampMs: bigint;
+  let f_expiryTimestampMs: bigint;
+  let f_maxTimestampMs: bigint;
+  let f_tokenId: string;
+  let f_hmac: Uint8Array;
+  let f_throttleTimeMs: number;
+  f_errorCode = r.int16();
+  f_principalType = r.compactString();
+  f_principalName = r.compactString();
+  if (version >= 3) {
+    f_tokenRequesterPrincipalType = r.compactString();
+  }
+  if (version >= 3) {
+    f_tokenRequesterPrincipalName = r.compactString();
+  }
+  f_issueTimestampMs = r.int64();
+  f_expiryTimestampMs = r.int64();
+  f_maxTimestampMs = r.int64();
+  f_tokenId = r.compactString();
+  f_hmac = r.compactBytes();
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    principalType: f_principalType,
+    principalName: f_principalName,
+    tokenRequesterPrincipalType: f_tokenRequesterPrincipalType,
+    tokenRequesterPrincipalName: f_tokenRequesterPrincipalName,
+    issueTimestampMs: f_issueTimestampMs,
+    expiryTimestampMs: f_expiryTimestampMs,
+    maxTimestampMs: f_maxTimestampMs,
+    tokenId: f_tokenId,
+    hmac: f_hmac,
+    throttleTimeMs: f_throttleTimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateDelegationTokenResponse(r: Reader, version: number): CreateDelegationTokenResponse {
+  return version >= 2 ? decodeCreateDelegationTokenResponseFlexible(r, version) : decodeCreateDelegationTokenResponseClassic(r, version);
 }
 
 function sizeCreateDelegationTokenResponse(m: CreateDelegationTokenResponseInit, version: number): number {

@@ -48,18 +48,18 @@ export function isDefaultCreatePartitionsRequest(m: CreatePartitionsRequestInit)
     (m.validateOnly === undefined || m.validateOnly === false);
 }
 
-function decodeCreatePartitionsRequest(r: Reader, version: number): CreatePartitionsRequest {
+function decodeCreatePartitionsRequestClassic(r: Reader, version: number): CreatePartitionsRequest {
   let f_topics: CreatePartitionsTopic[];
   let f_timeoutMs: number;
   let f_validateOnly: boolean;
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatePartitionsTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatePartitionsTopic(r, version);
+        a0[i0] = decodeCreatePartitionsTopicClassic(r, version);
       }
       f_topics = a0;
     }
@@ -67,13 +67,44 @@ function decodeCreatePartitionsRequest(r: Reader, version: number): CreatePartit
   f_timeoutMs = r.int32();
   f_validateOnly = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     timeoutMs: f_timeoutMs,
     validateOnly: f_validateOnly,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatePartitionsRequestFlexible(r: Reader, version: number): CreatePartitionsRequest {
+  let f_topics: CreatePartitionsTopic[];
+  let f_timeoutMs: number;
+  let f_validateOnly: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatePartitionsTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatePartitionsTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  f_timeoutMs = r.int32();
+  f_validateOnly = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    validateOnly: f_validateOnly,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatePartitionsRequest(r: Reader, version: number): CreatePartitionsRequest {
+  return version >= 2 ? decodeCreatePartitionsRequestFlexible(r, version) : decodeCreatePartitionsRequestClassic(r, version);
 }
 
 function sizeCreatePartitionsRequest(m: CreatePartitionsRequestInit, version: number): number {
@@ -129,10 +160,10 @@ export function isDefaultCreatePartitionsAssignment(m: CreatePartitionsAssignmen
   return (m.brokerIds === undefined || (m.brokerIds !== null && m.brokerIds.length === 0));
 }
 
-function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePartitionsAssignment {
+function decodeCreatePartitionsAssignmentClassic(r: Reader, version: number): CreatePartitionsAssignment {
   let f_brokerIds: number[];
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -144,11 +175,36 @@ function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePar
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     brokerIds: f_brokerIds,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatePartitionsAssignmentFlexible(r: Reader, version: number): CreatePartitionsAssignment {
+  let f_brokerIds: number[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_brokerIds = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    brokerIds: f_brokerIds,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatePartitionsAssignment(r: Reader, version: number): CreatePartitionsAssignment {
+  return version >= 2 ? decodeCreatePartitionsAssignmentFlexible(r, version) : decodeCreatePartitionsAssignmentClassic(r, version);
 }
 
 function sizeCreatePartitionsAssignment(m: CreatePartitionsAssignmentInit, version: number): number {
@@ -202,33 +258,65 @@ export function isDefaultCreatePartitionsTopic(m: CreatePartitionsTopicInit): bo
     (m.assignments === undefined || (m.assignments !== null && m.assignments.length === 0));
 }
 
-function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitionsTopic {
+function decodeCreatePartitionsTopicClassic(r: Reader, version: number): CreatePartitionsTopic {
   let f_name: string;
   let f_count: number;
   let f_assignments: CreatePartitionsAssignment[] | null;
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   f_count = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_assignments = null;
     } else {
       const a0: CreatePartitionsAssignment[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatePartitionsAssignment(r, version);
+        a0[i0] = decodeCreatePartitionsAssignmentClassic(r, version);
       }
       f_assignments = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     count: f_count,
     assignments: f_assignments,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatePartitionsTopicFlexible(r: Reader, version: number): CreatePartitionsTopic {
+  let f_name: string;
+  let f_count: number;
+  let f_assignments: CreatePartitionsAssignment[] | null;
+  f_name = r.compactString();
+  f_count = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_assignments = null;
+    } else {
+      const a0: CreatePartitionsAssignment[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatePartitionsAssignmentFlexible(r, version);
+      }
+      f_assignments = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    count: f_count,
+    assignments: f_assignments,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatePartitionsTopic(r: Reader, version: number): CreatePartitionsTopic {
+  return version >= 2 ? decodeCreatePartitionsTopicFlexible(r, version) : decodeCreatePartitionsTopicClassic(r, version);
 }
 
 function sizeCreatePartitionsTopic(m: CreatePartitionsTopicInit, version: number): number {

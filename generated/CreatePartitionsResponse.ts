@@ -44,29 +44,57 @@ export function isDefaultCreatePartitionsResponse(m: CreatePartitionsResponseIni
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeCreatePartitionsResponse(r: Reader, version: number): CreatePartitionsResponse {
+function decodeCreatePartitionsResponseClassic(r: Reader, version: number): CreatePartitionsResponse {
   let f_throttleTimeMs: number;
   let f_results: CreatePartitionsTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatePartitionsTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatePartitionsTopicResult(r, version);
+        a0[i0] = decodeCreatePartitionsTopicResultClassic(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatePartitionsResponseFlexible(r: Reader, version: number): CreatePartitionsResponse {
+  let f_throttleTimeMs: number;
+  let f_results: CreatePartitionsTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatePartitionsTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatePartitionsTopicResultFlexible(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatePartitionsResponse(r: Reader, version: number): CreatePartitionsResponse {
+  return version >= 2 ? decodeCreatePartitionsResponseFlexible(r, version) : decodeCreatePartitionsResponseClassic(r, version);
 }
 
 function sizeCreatePartitionsResponse(m: CreatePartitionsResponseInit, version: number): number {
@@ -126,21 +154,41 @@ export function isDefaultCreatePartitionsTopicResult(m: CreatePartitionsTopicRes
     (m.errorMessage === undefined || m.errorMessage === null);
 }
 
-function decodeCreatePartitionsTopicResult(r: Reader, version: number): CreatePartitionsTopicResult {
+function decodeCreatePartitionsTopicResultClassic(r: Reader, version: number): CreatePartitionsTopicResult {
   let f_name: string;
   let f_errorCode: number;
   let f_errorMessage: string | null;
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatePartitionsTopicResultFlexible(r: Reader, version: number): CreatePartitionsTopicResult {
+  let f_name: string;
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  f_name = r.compactString();
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatePartitionsTopicResult(r: Reader, version: number): CreatePartitionsTopicResult {
+  return version >= 2 ? decodeCreatePartitionsTopicResultFlexible(r, version) : decodeCreatePartitionsTopicResultClassic(r, version);
 }
 
 function sizeCreatePartitionsTopicResult(m: CreatePartitionsTopicResultInit, version: number): number {

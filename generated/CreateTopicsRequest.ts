@@ -48,18 +48,18 @@ export function isDefaultCreateTopicsRequest(m: CreateTopicsRequestInit): boolea
     (m.validateOnly === undefined || m.validateOnly === false);
 }
 
-function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
+function decodeCreateTopicsRequestClassic(r: Reader, version: number): CreateTopicsRequest {
   let f_topics: CreatableTopic[];
   let f_timeoutMs: number;
   let f_validateOnly: boolean;
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatableTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatableTopic(r, version);
+        a0[i0] = decodeCreatableTopicClassic(r, version);
       }
       f_topics = a0;
     }
@@ -67,13 +67,44 @@ function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequ
   f_timeoutMs = r.int32();
   f_validateOnly = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     timeoutMs: f_timeoutMs,
     validateOnly: f_validateOnly,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateTopicsRequestFlexible(r: Reader, version: number): CreateTopicsRequest {
+  let f_topics: CreatableTopic[];
+  let f_timeoutMs: number;
+  let f_validateOnly: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatableTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  f_timeoutMs = r.int32();
+  f_validateOnly = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    validateOnly: f_validateOnly,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
+  return version >= 5 ? decodeCreateTopicsRequestFlexible(r, version) : decodeCreateTopicsRequestClassic(r, version);
 }
 
 function sizeCreateTopicsRequest(m: CreateTopicsRequestInit, version: number): number {
@@ -133,12 +164,12 @@ export function isDefaultCreatableReplicaAssignment(m: CreatableReplicaAssignmen
     (m.brokerIds === undefined || (m.brokerIds !== null && m.brokerIds.length === 0));
 }
 
-function decodeCreatableReplicaAssignment(r: Reader, version: number): CreatableReplicaAssignment {
+function decodeCreatableReplicaAssignmentClassic(r: Reader, version: number): CreatableReplicaAssignment {
   let f_partitionIndex: number;
   let f_brokerIds: number[];
   f_partitionIndex = r.int32();
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -150,12 +181,40 @@ function decodeCreatableReplicaAssignment(r: Reader, version: number): Creatable
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     brokerIds: f_brokerIds,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatableReplicaAssignmentFlexible(r: Reader, version: number): CreatableReplicaAssignment {
+  let f_partitionIndex: number;
+  let f_brokerIds: number[];
+  f_partitionIndex = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_brokerIds = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    brokerIds: f_brokerIds,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatableReplicaAssignment(r: Reader, version: number): CreatableReplicaAssignment {
+  return version >= 5 ? decodeCreatableReplicaAssignmentFlexible(r, version) : decodeCreatableReplicaAssignmentClassic(r, version);
 }
 
 function sizeCreatableReplicaAssignment(m: CreatableReplicaAssignmentInit, version: number): number {
@@ -209,18 +268,35 @@ export function isDefaultCreatableTopicConfig(m: CreatableTopicConfigInit): bool
     (m.value === undefined || m.value === "");
 }
 
-function decodeCreatableTopicConfig(r: Reader, version: number): CreatableTopicConfig {
+function decodeCreatableTopicConfigClassic(r: Reader, version: number): CreatableTopicConfig {
   let f_name: string;
   let f_value: string | null;
-  f_name = (version >= 5 ? r.compactString() : r.string());
-  f_value = (version >= 5 ? r.compactNullableString() : r.nullableString());
+  f_name = r.string();
+  f_value = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     value: f_value,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatableTopicConfigFlexible(r: Reader, version: number): CreatableTopicConfig {
+  let f_name: string;
+  let f_value: string | null;
+  f_name = r.compactString();
+  f_value = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    value: f_value,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatableTopicConfig(r: Reader, version: number): CreatableTopicConfig {
+  return version >= 5 ? decodeCreatableTopicConfigFlexible(r, version) : decodeCreatableTopicConfigClassic(r, version);
 }
 
 function sizeCreatableTopicConfig(m: CreatableTopicConfigInit, version: number): number {
@@ -276,41 +352,40 @@ export function isDefaultCreatableTopic(m: CreatableTopicInit): boolean {
     (m.configs === undefined || (m.configs !== null && m.configs.length === 0));
 }
 
-function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
+function decodeCreatableTopicClassic(r: Reader, version: number): CreatableTopic {
   let f_name: string;
   let f_numPartitions: number;
   let f_replicationFactor: number;
   let f_assignments: CreatableReplicaAssignment[];
   let f_configs: CreatableTopicConfig[];
-  f_name = (version >= 5 ? r.compactString() : r.string());
+  f_name = r.string();
   f_numPartitions = r.int32();
   f_replicationFactor = r.int16();
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatableReplicaAssignment[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatableReplicaAssignment(r, version);
+        a0[i0] = decodeCreatableReplicaAssignmentClassic(r, version);
       }
       f_assignments = a0;
     }
   }
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatableTopicConfig[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatableTopicConfig(r, version);
+        a0[i0] = decodeCreatableTopicConfigClassic(r, version);
       }
       f_configs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     numPartitions: f_numPartitions,
@@ -319,6 +394,55 @@ function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
     configs: f_configs,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatableTopicFlexible(r: Reader, version: number): CreatableTopic {
+  let f_name: string;
+  let f_numPartitions: number;
+  let f_replicationFactor: number;
+  let f_assignments: CreatableReplicaAssignment[];
+  let f_configs: CreatableTopicConfig[];
+  f_name = r.compactString();
+  f_numPartitions = r.int32();
+  f_replicationFactor = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatableReplicaAssignment[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableReplicaAssignmentFlexible(r, version);
+      }
+      f_assignments = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatableTopicConfig[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableTopicConfigFlexible(r, version);
+      }
+      f_configs = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    numPartitions: f_numPartitions,
+    replicationFactor: f_replicationFactor,
+    assignments: f_assignments,
+    configs: f_configs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatableTopic(r: Reader, version: number): CreatableTopic {
+  return version >= 5 ? decodeCreatableTopicFlexible(r, version) : decodeCreatableTopicClassic(r, version);
 }
 
 function sizeCreatableTopic(m: CreatableTopicInit, version: number): number {

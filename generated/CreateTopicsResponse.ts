@@ -44,29 +44,57 @@ export function isDefaultCreateTopicsResponse(m: CreateTopicsResponseInit): bool
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
+function decodeCreateTopicsResponseClassic(r: Reader, version: number): CreateTopicsResponse {
   let f_throttleTimeMs: number;
   let f_topics: CreatableTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: CreatableTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeCreatableTopicResult(r, version);
+        a0[i0] = decodeCreatableTopicResultClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreateTopicsResponseFlexible(r: Reader, version: number): CreateTopicsResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: CreatableTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: CreatableTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableTopicResultFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
+  return version >= 5 ? decodeCreateTopicsResponseFlexible(r, version) : decodeCreateTopicsResponseClassic(r, version);
 }
 
 function sizeCreateTopicsResponse(m: CreateTopicsResponseInit, version: number): number {
@@ -146,7 +174,7 @@ function decodeCreatableTopicConfigs(r: Reader, version: number): CreatableTopic
   f_configSource = r.int8();
   f_isSensitive = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     value: f_value,
@@ -234,7 +262,7 @@ export function isDefaultCreatableTopicResult(m: CreatableTopicResultInit): bool
     (m.configs === undefined || (m.configs !== null && m.configs.length === 0));
 }
 
-function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicResult {
+function decodeCreatableTopicResultClassic(r: Reader, version: number): CreatableTopicResult {
   let f_name: string;
   let f_topicId: string = ZERO_UUID;
   let f_errorCode: number;
@@ -243,44 +271,74 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
   let f_numPartitions: number = -1;
   let f_replicationFactor: number = -1;
   let f_configs: CreatableTopicConfigs[] | null = [];
-  f_name = (version >= 5 ? r.compactString() : r.string());
+  f_name = r.string();
+  f_errorCode = r.int16();
+  f_errorMessage = r.nullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    topicConfigErrorCode: f_topicConfigErrorCode,
+    numPartitions: f_numPartitions,
+    replicationFactor: f_replicationFactor,
+    configs: f_configs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeCreatableTopicResultFlexible(r: Reader, version: number): CreatableTopicResult {
+  let f_name: string;
+  let f_topicId: string = ZERO_UUID;
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_topicConfigErrorCode: number = 0;
+  let f_numPartitions: number;
+  let f_replicationFactor: number;
+  let f_configs: CreatableTopicConfigs[] | null;
+  f_name = r.compactString();
   if (version >= 7) {
     f_topicId = r.uuid();
   }
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 5 ? r.compactNullableString() : r.nullableString());
-  if (version >= 5) {
-    f_numPartitions = r.int32();
-  }
-  if (version >= 5) {
-    f_replicationFactor = r.int16();
-  }
-  if (version >= 5) {
-    {
-      const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        if (!(version >= 5)) throw new DecodeError("null array where non-nullable");
-        f_configs = null;
-      } else {
-        const a0: CreatableTopicConfigs[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeCreatableTopicConfigs(r, version);
-        }
-        f_configs = a0;
+  f_errorMessage = r.compactNullableString();
+  f_numPartitions = r.int32();
+  f_replicationFactor = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_configs = null;
+    } else {
+      const a0: CreatableTopicConfigs[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeCreatableTopicConfigs(r, version);
       }
+      f_configs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 5 && version >= 5)) return false;
-          f_topicConfigErrorCode = r.int16();
-          return true;
+          if (true) {
+            f_topicConfigErrorCode = r.int16();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     name: f_name,
@@ -293,6 +351,10 @@ function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicR
     configs: f_configs,
     _unknownTaggedFields,
   };
+}
+
+function decodeCreatableTopicResult(r: Reader, version: number): CreatableTopicResult {
+  return version >= 5 ? decodeCreatableTopicResultFlexible(r, version) : decodeCreatableTopicResultClassic(r, version);
 }
 
 function sizeCreatableTopicResult(m: CreatableTopicResultInit, version: number): number {

@@ -56,7 +56,7 @@ function decodeDefaultPrincipalData(r: Reader, version: number): DefaultPrincipa
   f_name = r.compactString();
   f_tokenAuthenticated = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     type: f_type,
     name: f_name,

@@ -40,26 +40,51 @@ export function isDefaultDeleteAclsRequest(m: DeleteAclsRequestInit): boolean {
   return (m.filters === undefined || (m.filters !== null && m.filters.length === 0));
 }
 
-function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
+function decodeDeleteAclsRequestClassic(r: Reader, version: number): DeleteAclsRequest {
   let f_filters: DeleteAclsFilter[];
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteAclsFilter[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteAclsFilter(r, version);
+        a0[i0] = decodeDeleteAclsFilterClassic(r, version);
       }
       f_filters = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     filters: f_filters,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteAclsRequestFlexible(r: Reader, version: number): DeleteAclsRequest {
+  let f_filters: DeleteAclsFilter[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteAclsFilter[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteAclsFilterFlexible(r, version);
+      }
+      f_filters = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    filters: f_filters,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteAclsRequest(r: Reader, version: number): DeleteAclsRequest {
+  return version >= 2 ? decodeDeleteAclsRequestFlexible(r, version) : decodeDeleteAclsRequestClassic(r, version);
 }
 
 function sizeDeleteAclsRequest(m: DeleteAclsRequestInit, version: number): number {
@@ -131,7 +156,7 @@ export function isDefaultDeleteAclsFilter(m: DeleteAclsFilterInit): boolean {
     (m.permissionType === undefined || m.permissionType === 0);
 }
 
-function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
+function decodeDeleteAclsFilterClassic(r: Reader, version: number): DeleteAclsFilter {
   let f_resourceTypeFilter: number;
   let f_resourceNameFilter: string | null;
   let f_patternTypeFilter: number;
@@ -140,14 +165,13 @@ function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
   let f_operation: number;
   let f_permissionType: number;
   f_resourceTypeFilter = r.int8();
-  f_resourceNameFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_resourceNameFilter = r.nullableString();
   f_patternTypeFilter = r.int8();
-  f_principalFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
-  f_hostFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_principalFilter = r.nullableString();
+  f_hostFilter = r.nullableString();
   f_operation = r.int8();
   f_permissionType = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resourceTypeFilter: f_resourceTypeFilter,
     resourceNameFilter: f_resourceNameFilter,
@@ -158,6 +182,39 @@ function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
     permissionType: f_permissionType,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteAclsFilterFlexible(r: Reader, version: number): DeleteAclsFilter {
+  let f_resourceTypeFilter: number;
+  let f_resourceNameFilter: string | null;
+  let f_patternTypeFilter: number;
+  let f_principalFilter: string | null;
+  let f_hostFilter: string | null;
+  let f_operation: number;
+  let f_permissionType: number;
+  f_resourceTypeFilter = r.int8();
+  f_resourceNameFilter = r.compactNullableString();
+  f_patternTypeFilter = r.int8();
+  f_principalFilter = r.compactNullableString();
+  f_hostFilter = r.compactNullableString();
+  f_operation = r.int8();
+  f_permissionType = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceTypeFilter: f_resourceTypeFilter,
+    resourceNameFilter: f_resourceNameFilter,
+    patternTypeFilter: f_patternTypeFilter,
+    principalFilter: f_principalFilter,
+    hostFilter: f_hostFilter,
+    operation: f_operation,
+    permissionType: f_permissionType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteAclsFilter(r: Reader, version: number): DeleteAclsFilter {
+  return version >= 2 ? decodeDeleteAclsFilterFlexible(r, version) : decodeDeleteAclsFilterClassic(r, version);
 }
 
 function sizeDeleteAclsFilter(m: DeleteAclsFilterInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultDeleteAclsResponse(m: DeleteAclsResponseInit): boolean 
     (m.filterResults === undefined || (m.filterResults !== null && m.filterResults.length === 0));
 }
 
-function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse {
+function decodeDeleteAclsResponseClassic(r: Reader, version: number): DeleteAclsResponse {
   let f_throttleTimeMs: number;
   let f_filterResults: DeleteAclsFilterResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteAclsFilterResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteAclsFilterResult(r, version);
+        a0[i0] = decodeDeleteAclsFilterResultClassic(r, version);
       }
       f_filterResults = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     filterResults: f_filterResults,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteAclsResponseFlexible(r: Reader, version: number): DeleteAclsResponse {
+  let f_throttleTimeMs: number;
+  let f_filterResults: DeleteAclsFilterResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteAclsFilterResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteAclsFilterResultFlexible(r, version);
+      }
+      f_filterResults = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    filterResults: f_filterResults,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteAclsResponse(r: Reader, version: number): DeleteAclsResponse {
+  return version >= 2 ? decodeDeleteAclsResponseFlexible(r, version) : decodeDeleteAclsResponseClassic(r, version);
 }
 
 function sizeDeleteAclsResponse(m: DeleteAclsResponseInit, version: number): number {
@@ -150,7 +178,7 @@ export function isDefaultDeleteAclsMatchingAcl(m: DeleteAclsMatchingAclInit): bo
     (m.permissionType === undefined || m.permissionType === 0);
 }
 
-function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatchingAcl {
+function decodeDeleteAclsMatchingAclClassic(r: Reader, version: number): DeleteAclsMatchingAcl {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_resourceType: number;
@@ -161,16 +189,15 @@ function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatc
   let f_operation: number;
   let f_permissionType: number;
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   f_resourceType = r.int8();
-  f_resourceName = (version >= 2 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   f_patternType = r.int8();
-  f_principal = (version >= 2 ? r.compactString() : r.string());
-  f_host = (version >= 2 ? r.compactString() : r.string());
+  f_principal = r.string();
+  f_host = r.string();
   f_operation = r.int8();
   f_permissionType = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -183,6 +210,45 @@ function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatc
     permissionType: f_permissionType,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteAclsMatchingAclFlexible(r: Reader, version: number): DeleteAclsMatchingAcl {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_patternType: number;
+  let f_principal: string;
+  let f_host: string;
+  let f_operation: number;
+  let f_permissionType: number;
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  f_patternType = r.int8();
+  f_principal = r.compactString();
+  f_host = r.compactString();
+  f_operation = r.int8();
+  f_permissionType = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    patternType: f_patternType,
+    principal: f_principal,
+    host: f_host,
+    operation: f_operation,
+    permissionType: f_permissionType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteAclsMatchingAcl(r: Reader, version: number): DeleteAclsMatchingAcl {
+  return version >= 2 ? decodeDeleteAclsMatchingAclFlexible(r, version) : decodeDeleteAclsMatchingAclClassic(r, version);
 }
 
 function sizeDeleteAclsMatchingAcl(m: DeleteAclsMatchingAclInit, version: number): number {
@@ -258,32 +324,63 @@ export function isDefaultDeleteAclsFilterResult(m: DeleteAclsFilterResultInit): 
     (m.matchingAcls === undefined || (m.matchingAcls !== null && m.matchingAcls.length === 0));
 }
 
-function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFilterResult {
+function decodeDeleteAclsFilterResultClassic(r: Reader, version: number): DeleteAclsFilterResult {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_matchingAcls: DeleteAclsMatchingAcl[];
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteAclsMatchingAcl[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteAclsMatchingAcl(r, version);
+        a0[i0] = decodeDeleteAclsMatchingAclClassic(r, version);
       }
       f_matchingAcls = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     matchingAcls: f_matchingAcls,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteAclsFilterResultFlexible(r: Reader, version: number): DeleteAclsFilterResult {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_matchingAcls: DeleteAclsMatchingAcl[];
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteAclsMatchingAcl[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteAclsMatchingAclFlexible(r, version);
+      }
+      f_matchingAcls = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    matchingAcls: f_matchingAcls,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteAclsFilterResult(r: Reader, version: number): DeleteAclsFilterResult {
+  return version >= 2 ? decodeDeleteAclsFilterResultFlexible(r, version) : decodeDeleteAclsFilterResultClassic(r, version);
 }
 
 function sizeDeleteAclsFilterResult(m: DeleteAclsFilterResultInit, version: number): number {

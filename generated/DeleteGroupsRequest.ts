@@ -40,26 +40,51 @@ export function isDefaultDeleteGroupsRequest(m: DeleteGroupsRequestInit): boolea
   return (m.groupsNames === undefined || (m.groupsNames !== null && m.groupsNames.length === 0));
 }
 
-function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsRequest {
+function decodeDeleteGroupsRequestClassic(r: Reader, version: number): DeleteGroupsRequest {
   let f_groupsNames: string[];
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: string[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = (version >= 2 ? r.compactString() : r.string());
+        a0[i0] = r.string();
       }
       f_groupsNames = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     groupsNames: f_groupsNames,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteGroupsRequestFlexible(r: Reader, version: number): DeleteGroupsRequest {
+  let f_groupsNames: string[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: string[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.compactString();
+      }
+      f_groupsNames = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupsNames: f_groupsNames,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsRequest {
+  return version >= 2 ? decodeDeleteGroupsRequestFlexible(r, version) : decodeDeleteGroupsRequestClassic(r, version);
 }
 
 function sizeDeleteGroupsRequest(m: DeleteGroupsRequestInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultDeleteGroupsResponse(m: DeleteGroupsResponseInit): bool
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsResponse {
+function decodeDeleteGroupsResponseClassic(r: Reader, version: number): DeleteGroupsResponse {
   let f_throttleTimeMs: number;
   let f_results: DeletableGroupResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeletableGroupResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeletableGroupResult(r, version);
+        a0[i0] = decodeDeletableGroupResultClassic(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteGroupsResponseFlexible(r: Reader, version: number): DeleteGroupsResponse {
+  let f_throttleTimeMs: number;
+  let f_results: DeletableGroupResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeletableGroupResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeletableGroupResultFlexible(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsResponse {
+  return version >= 2 ? decodeDeleteGroupsResponseFlexible(r, version) : decodeDeleteGroupsResponseClassic(r, version);
 }
 
 function sizeDeleteGroupsResponse(m: DeleteGroupsResponseInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultDeletableGroupResult(m: DeletableGroupResultInit): bool
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeDeletableGroupResult(r: Reader, version: number): DeletableGroupResult {
+function decodeDeletableGroupResultClassic(r: Reader, version: number): DeletableGroupResult {
   let f_groupId: string;
   let f_errorCode: number;
-  f_groupId = (version >= 2 ? r.compactString() : r.string());
+  f_groupId = r.string();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeletableGroupResultFlexible(r: Reader, version: number): DeletableGroupResult {
+  let f_groupId: string;
+  let f_errorCode: number;
+  f_groupId = r.compactString();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeletableGroupResult(r: Reader, version: number): DeletableGroupResult {
+  return version >= 2 ? decodeDeletableGroupResultFlexible(r, version) : decodeDeletableGroupResultClassic(r, version);
 }
 
 function sizeDeletableGroupResult(m: DeletableGroupResultInit, version: number): number {

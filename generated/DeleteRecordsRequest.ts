@@ -44,29 +44,57 @@ export function isDefaultDeleteRecordsRequest(m: DeleteRecordsRequestInit): bool
     (m.timeoutMs === undefined || m.timeoutMs === 0);
 }
 
-function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequest {
+function decodeDeleteRecordsRequestClassic(r: Reader, version: number): DeleteRecordsRequest {
   let f_topics: DeleteRecordsTopic[];
   let f_timeoutMs: number;
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteRecordsTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteRecordsTopic(r, version);
+        a0[i0] = decodeDeleteRecordsTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   f_timeoutMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     timeoutMs: f_timeoutMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsRequestFlexible(r: Reader, version: number): DeleteRecordsRequest {
+  let f_topics: DeleteRecordsTopic[];
+  let f_timeoutMs: number;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteRecordsTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteRecordsTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  f_timeoutMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequest {
+  return version >= 2 ? decodeDeleteRecordsRequestFlexible(r, version) : decodeDeleteRecordsRequestClassic(r, version);
 }
 
 function sizeDeleteRecordsRequest(m: DeleteRecordsRequestInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultDeleteRecordsPartition(m: DeleteRecordsPartitionInit): 
     (m.offset === undefined || m.offset === 0n);
 }
 
-function decodeDeleteRecordsPartition(r: Reader, version: number): DeleteRecordsPartition {
+function decodeDeleteRecordsPartitionClassic(r: Reader, version: number): DeleteRecordsPartition {
   let f_partitionIndex: number;
   let f_offset: bigint;
   f_partitionIndex = r.int32();
   f_offset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     offset: f_offset,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsPartitionFlexible(r: Reader, version: number): DeleteRecordsPartition {
+  let f_partitionIndex: number;
+  let f_offset: bigint;
+  f_partitionIndex = r.int32();
+  f_offset = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    offset: f_offset,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsPartition(r: Reader, version: number): DeleteRecordsPartition {
+  return version >= 2 ? decodeDeleteRecordsPartitionFlexible(r, version) : decodeDeleteRecordsPartitionClassic(r, version);
 }
 
 function sizeDeleteRecordsPartition(m: DeleteRecordsPartitionInit, version: number): number {
@@ -177,29 +222,57 @@ export function isDefaultDeleteRecordsTopic(m: DeleteRecordsTopicInit): boolean 
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopic {
+function decodeDeleteRecordsTopicClassic(r: Reader, version: number): DeleteRecordsTopic {
   let f_name: string;
   let f_partitions: DeleteRecordsPartition[];
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteRecordsPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteRecordsPartition(r, version);
+        a0[i0] = decodeDeleteRecordsPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsTopicFlexible(r: Reader, version: number): DeleteRecordsTopic {
+  let f_name: string;
+  let f_partitions: DeleteRecordsPartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteRecordsPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteRecordsPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsTopic {
+  return version >= 2 ? decodeDeleteRecordsTopicFlexible(r, version) : decodeDeleteRecordsTopicClassic(r, version);
 }
 
 function sizeDeleteRecordsTopic(m: DeleteRecordsTopicInit, version: number): number {

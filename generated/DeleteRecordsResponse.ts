@@ -44,29 +44,57 @@ export function isDefaultDeleteRecordsResponse(m: DeleteRecordsResponseInit): bo
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsResponse {
+function decodeDeleteRecordsResponseClassic(r: Reader, version: number): DeleteRecordsResponse {
   let f_throttleTimeMs: number;
   let f_topics: DeleteRecordsTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteRecordsTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteRecordsTopicResult(r, version);
+        a0[i0] = decodeDeleteRecordsTopicResultClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsResponseFlexible(r: Reader, version: number): DeleteRecordsResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: DeleteRecordsTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteRecordsTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteRecordsTopicResultFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsResponse {
+  return version >= 2 ? decodeDeleteRecordsResponseFlexible(r, version) : decodeDeleteRecordsResponseClassic(r, version);
 }
 
 function sizeDeleteRecordsResponse(m: DeleteRecordsResponseInit, version: number): number {
@@ -126,7 +154,7 @@ export function isDefaultDeleteRecordsPartitionResult(m: DeleteRecordsPartitionR
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeDeleteRecordsPartitionResult(r: Reader, version: number): DeleteRecordsPartitionResult {
+function decodeDeleteRecordsPartitionResultClassic(r: Reader, version: number): DeleteRecordsPartitionResult {
   let f_partitionIndex: number;
   let f_lowWatermark: bigint;
   let f_errorCode: number;
@@ -134,13 +162,33 @@ function decodeDeleteRecordsPartitionResult(r: Reader, version: number): DeleteR
   f_lowWatermark = r.int64();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     lowWatermark: f_lowWatermark,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsPartitionResultFlexible(r: Reader, version: number): DeleteRecordsPartitionResult {
+  let f_partitionIndex: number;
+  let f_lowWatermark: bigint;
+  let f_errorCode: number;
+  f_partitionIndex = r.int32();
+  f_lowWatermark = r.int64();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    lowWatermark: f_lowWatermark,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsPartitionResult(r: Reader, version: number): DeleteRecordsPartitionResult {
+  return version >= 2 ? decodeDeleteRecordsPartitionResultFlexible(r, version) : decodeDeleteRecordsPartitionResultClassic(r, version);
 }
 
 function sizeDeleteRecordsPartitionResult(m: DeleteRecordsPartitionResultInit, version: number): number {
@@ -188,29 +236,57 @@ export function isDefaultDeleteRecordsTopicResult(m: DeleteRecordsTopicResultIni
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsTopicResult {
+function decodeDeleteRecordsTopicResultClassic(r: Reader, version: number): DeleteRecordsTopicResult {
   let f_name: string;
   let f_partitions: DeleteRecordsPartitionResult[];
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeleteRecordsPartitionResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeleteRecordsPartitionResult(r, version);
+        a0[i0] = decodeDeleteRecordsPartitionResultClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteRecordsTopicResultFlexible(r: Reader, version: number): DeleteRecordsTopicResult {
+  let f_name: string;
+  let f_partitions: DeleteRecordsPartitionResult[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeleteRecordsPartitionResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeleteRecordsPartitionResultFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsTopicResult {
+  return version >= 2 ? decodeDeleteRecordsTopicResultFlexible(r, version) : decodeDeleteRecordsTopicResultClassic(r, version);
 }
 
 function sizeDeleteRecordsTopicResult(m: DeleteRecordsTopicResultInit, version: number): number {

@@ -61,7 +61,7 @@ function decodeDeleteShareGroupOffsetsRequest(r: Reader, version: number): Delet
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -122,7 +122,7 @@ function decodeDeleteShareGroupOffsetsRequestTopic(r: Reader, version: number): 
   let f_topicName: string;
   f_topicName = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     _unknownTaggedFields,

@@ -73,7 +73,7 @@ function decodeDeleteShareGroupOffsetsResponse(r: Reader, version: number): Dele
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -162,7 +162,7 @@ function decodeDeleteShareGroupOffsetsResponseTopic(r: Reader, version: number):
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     topicId: f_topicId,

@@ -61,7 +61,7 @@ function decodeDeleteShareGroupStateRequest(r: Reader, version: number): DeleteS
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -122,7 +122,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let f_partition: number;
   f_partition = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     _unknownTaggedFields,
@@ -183,7 +183,7 @@ function decodeDeleteStateData(r: Reader, version: number): DeleteStateData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

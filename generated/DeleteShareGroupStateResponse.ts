@@ -55,7 +55,7 @@ function decodeDeleteShareGroupStateResponse(r: Reader, version: number): Delete
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     results: f_results,
     _unknownTaggedFields,
@@ -123,7 +123,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     errorCode: f_errorCode,
@@ -194,7 +194,7 @@ function decodeDeleteStateResult(r: Reader, version: number): DeleteStateResult 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -48,13 +48,39 @@ export function isDefaultDeleteTopicsRequest(m: DeleteTopicsRequestInit): boolea
     (m.timeoutMs === undefined || m.timeoutMs === 0);
 }
 
-function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
+function decodeDeleteTopicsRequestClassic(r: Reader, version: number): DeleteTopicsRequest {
+  let f_topics: DeleteTopicState[] = [];
+  let f_topicNames: string[];
+  let f_timeoutMs: number;
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: string[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.string();
+      }
+      f_topicNames = a0;
+    }
+  }
+  f_timeoutMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    topics: f_topics,
+    topicNames: f_topicNames,
+    timeoutMs: f_timeoutMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteTopicsRequestFlexible(r: Reader, version: number): DeleteTopicsRequest {
   let f_topics: DeleteTopicState[] = [];
   let f_topicNames: string[] = [];
   let f_timeoutMs: number;
   if (version >= 6) {
     {
-      const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -68,13 +94,13 @@ function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequ
   }
   if (version <= 5) {
     {
-      const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: string[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = (version >= 4 ? r.compactString() : r.string());
+          a0[i0] = r.compactString();
         }
         f_topicNames = a0;
       }
@@ -82,13 +108,17 @@ function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequ
   }
   f_timeoutMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     topicNames: f_topicNames,
     timeoutMs: f_timeoutMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
+  return version >= 4 ? decodeDeleteTopicsRequestFlexible(r, version) : decodeDeleteTopicsRequestClassic(r, version);
 }
 
 function sizeDeleteTopicsRequest(m: DeleteTopicsRequestInit, version: number): number {
@@ -175,7 +205,7 @@ function decodeDeleteTopicState(r: Reader, version: number): DeleteTopicState {
   f_name = r.compactNullableString();
   f_topicId = r.uuid();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,

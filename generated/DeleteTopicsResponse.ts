@@ -44,29 +44,57 @@ export function isDefaultDeleteTopicsResponse(m: DeleteTopicsResponseInit): bool
     (m.responses === undefined || (m.responses !== null && m.responses.length === 0));
 }
 
-function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
+function decodeDeleteTopicsResponseClassic(r: Reader, version: number): DeleteTopicsResponse {
   let f_throttleTimeMs: number;
   let f_responses: DeletableTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DeletableTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDeletableTopicResult(r, version);
+        a0[i0] = decodeDeletableTopicResultClassic(r, version);
       }
       f_responses = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     responses: f_responses,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeleteTopicsResponseFlexible(r: Reader, version: number): DeleteTopicsResponse {
+  let f_throttleTimeMs: number;
+  let f_responses: DeletableTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DeletableTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDeletableTopicResultFlexible(r, version);
+      }
+      f_responses = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    responses: f_responses,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
+  return version >= 4 ? decodeDeleteTopicsResponseFlexible(r, version) : decodeDeleteTopicsResponseClassic(r, version);
 }
 
 function sizeDeleteTopicsResponse(m: DeleteTopicsResponseInit, version: number): number {
@@ -130,21 +158,14 @@ export function isDefaultDeletableTopicResult(m: DeletableTopicResultInit): bool
     (m.errorMessage === undefined || m.errorMessage === null);
 }
 
-function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicResult {
+function decodeDeletableTopicResultClassic(r: Reader, version: number): DeletableTopicResult {
   let f_name: string | null;
   let f_topicId: string = ZERO_UUID;
   let f_errorCode: number;
   let f_errorMessage: string | null = null;
-  f_name = (version >= 4 ? (version >= 6 ? r.compactNullableString() : r.compactString()) : (version >= 6 ? r.nullableString() : r.string()));
-  if (version >= 6) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   f_errorCode = r.int16();
-  if (version >= 5) {
-    f_errorMessage = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
@@ -152,6 +173,36 @@ function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicR
     errorMessage: f_errorMessage,
     _unknownTaggedFields,
   };
+}
+
+function decodeDeletableTopicResultFlexible(r: Reader, version: number): DeletableTopicResult {
+  let f_name: string | null;
+  let f_topicId: string = ZERO_UUID;
+  let f_errorCode: number;
+  let f_errorMessage: string | null = null;
+  f_name = r.compactNullableString();
+  if (f_name === null && !(version >= 6)) throw new DecodeError("null where non-nullable");
+  if (version >= 6) {
+    f_topicId = r.uuid();
+  }
+  f_errorCode = r.int16();
+  if (version >= 5) {
+    f_errorMessage = r.compactNullableString();
+    if (f_errorMessage === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDeletableTopicResult(r: Reader, version: number): DeletableTopicResult {
+  return version >= 4 ? decodeDeletableTopicResultFlexible(r, version) : decodeDeletableTopicResultClassic(r, version);
 }
 
 function sizeDeletableTopicResult(m: DeletableTopicResultInit, version: number): number {

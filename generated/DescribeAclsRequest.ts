@@ -64,7 +64,7 @@ export function isDefaultDescribeAclsRequest(m: DescribeAclsRequestInit): boolea
     (m.permissionType === undefined || m.permissionType === 0);
 }
 
-function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequest {
+function decodeDescribeAclsRequestClassic(r: Reader, version: number): DescribeAclsRequest {
   let f_resourceTypeFilter: number;
   let f_resourceNameFilter: string | null;
   let f_patternTypeFilter: number;
@@ -73,14 +73,13 @@ function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequ
   let f_operation: number;
   let f_permissionType: number;
   f_resourceTypeFilter = r.int8();
-  f_resourceNameFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_resourceNameFilter = r.nullableString();
   f_patternTypeFilter = r.int8();
-  f_principalFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
-  f_hostFilter = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_principalFilter = r.nullableString();
+  f_hostFilter = r.nullableString();
   f_operation = r.int8();
   f_permissionType = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resourceTypeFilter: f_resourceTypeFilter,
     resourceNameFilter: f_resourceNameFilter,
@@ -91,6 +90,39 @@ function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequ
     permissionType: f_permissionType,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeAclsRequestFlexible(r: Reader, version: number): DescribeAclsRequest {
+  let f_resourceTypeFilter: number;
+  let f_resourceNameFilter: string | null;
+  let f_patternTypeFilter: number;
+  let f_principalFilter: string | null;
+  let f_hostFilter: string | null;
+  let f_operation: number;
+  let f_permissionType: number;
+  f_resourceTypeFilter = r.int8();
+  f_resourceNameFilter = r.compactNullableString();
+  f_patternTypeFilter = r.int8();
+  f_principalFilter = r.compactNullableString();
+  f_hostFilter = r.compactNullableString();
+  f_operation = r.int8();
+  f_permissionType = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceTypeFilter: f_resourceTypeFilter,
+    resourceNameFilter: f_resourceNameFilter,
+    patternTypeFilter: f_patternTypeFilter,
+    principalFilter: f_principalFilter,
+    hostFilter: f_hostFilter,
+    operation: f_operation,
+    permissionType: f_permissionType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeAclsRequest(r: Reader, version: number): DescribeAclsRequest {
+  return version >= 2 ? decodeDescribeAclsRequestFlexible(r, version) : decodeDescribeAclsRequestClassic(r, version);
 }
 
 function sizeDescribeAclsRequest(m: DescribeAclsRequestInit, version: number): number {

@@ -52,28 +52,27 @@ export function isDefaultDescribeAclsResponse(m: DescribeAclsResponseInit): bool
     (m.resources === undefined || (m.resources !== null && m.resources.length === 0));
 }
 
-function decodeDescribeAclsResponse(r: Reader, version: number): DescribeAclsResponse {
+function decodeDescribeAclsResponseClassic(r: Reader, version: number): DescribeAclsResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_resources: DescribeAclsResource[];
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeAclsResource[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeAclsResource(r, version);
+        a0[i0] = decodeDescribeAclsResourceClassic(r, version);
       }
       f_resources = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -81,6 +80,41 @@ function decodeDescribeAclsResponse(r: Reader, version: number): DescribeAclsRes
     resources: f_resources,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeAclsResponseFlexible(r: Reader, version: number): DescribeAclsResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_resources: DescribeAclsResource[];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeAclsResource[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeAclsResourceFlexible(r, version);
+      }
+      f_resources = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    resources: f_resources,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeAclsResponse(r: Reader, version: number): DescribeAclsResponse {
+  return version >= 2 ? decodeDescribeAclsResponseFlexible(r, version) : decodeDescribeAclsResponseClassic(r, version);
 }
 
 function sizeDescribeAclsResponse(m: DescribeAclsResponseInit, version: number): number {
@@ -152,17 +186,16 @@ export function isDefaultAclDescription(m: AclDescriptionInit): boolean {
     (m.permissionType === undefined || m.permissionType === 0);
 }
 
-function decodeAclDescription(r: Reader, version: number): AclDescription {
+function decodeAclDescriptionClassic(r: Reader, version: number): AclDescription {
   let f_principal: string;
   let f_host: string;
   let f_operation: number;
   let f_permissionType: number;
-  f_principal = (version >= 2 ? r.compactString() : r.string());
-  f_host = (version >= 2 ? r.compactString() : r.string());
+  f_principal = r.string();
+  f_host = r.string();
   f_operation = r.int8();
   f_permissionType = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     principal: f_principal,
     host: f_host,
@@ -170,6 +203,30 @@ function decodeAclDescription(r: Reader, version: number): AclDescription {
     permissionType: f_permissionType,
     _unknownTaggedFields,
   };
+}
+
+function decodeAclDescriptionFlexible(r: Reader, version: number): AclDescription {
+  let f_principal: string;
+  let f_host: string;
+  let f_operation: number;
+  let f_permissionType: number;
+  f_principal = r.compactString();
+  f_host = r.compactString();
+  f_operation = r.int8();
+  f_permissionType = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    principal: f_principal,
+    host: f_host,
+    operation: f_operation,
+    permissionType: f_permissionType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAclDescription(r: Reader, version: number): AclDescription {
+  return version >= 2 ? decodeAclDescriptionFlexible(r, version) : decodeAclDescriptionClassic(r, version);
 }
 
 function sizeAclDescription(m: AclDescriptionInit, version: number): number {
@@ -229,28 +286,27 @@ export function isDefaultDescribeAclsResource(m: DescribeAclsResourceInit): bool
     (m.acls === undefined || (m.acls !== null && m.acls.length === 0));
 }
 
-function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsResource {
+function decodeDescribeAclsResourceClassic(r: Reader, version: number): DescribeAclsResource {
   let f_resourceType: number;
   let f_resourceName: string;
   let f_patternType: number;
   let f_acls: AclDescription[];
   f_resourceType = r.int8();
-  f_resourceName = (version >= 2 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   f_patternType = r.int8();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AclDescription[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAclDescription(r, version);
+        a0[i0] = decodeAclDescriptionClassic(r, version);
       }
       f_acls = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
@@ -258,6 +314,41 @@ function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsRes
     acls: f_acls,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeAclsResourceFlexible(r: Reader, version: number): DescribeAclsResource {
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_patternType: number;
+  let f_acls: AclDescription[];
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  f_patternType = r.int8();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AclDescription[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAclDescriptionFlexible(r, version);
+      }
+      f_acls = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    patternType: f_patternType,
+    acls: f_acls,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeAclsResource(r: Reader, version: number): DescribeAclsResource {
+  return version >= 2 ? decodeDescribeAclsResourceFlexible(r, version) : decodeDescribeAclsResourceClassic(r, version);
 }
 
 function sizeDescribeAclsResource(m: DescribeAclsResourceInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultDescribeClientQuotasRequest(m: DescribeClientQuotasRequ
     (m.strict === undefined || m.strict === false);
 }
 
-function decodeDescribeClientQuotasRequest(r: Reader, version: number): DescribeClientQuotasRequest {
+function decodeDescribeClientQuotasRequestClassic(r: Reader, version: number): DescribeClientQuotasRequest {
   let f_components: ComponentData[];
   let f_strict: boolean;
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ComponentData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeComponentData(r, version);
+        a0[i0] = decodeComponentDataClassic(r, version);
       }
       f_components = a0;
     }
   }
   f_strict = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     components: f_components,
     strict: f_strict,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeClientQuotasRequestFlexible(r: Reader, version: number): DescribeClientQuotasRequest {
+  let f_components: ComponentData[];
+  let f_strict: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ComponentData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeComponentDataFlexible(r, version);
+      }
+      f_components = a0;
+    }
+  }
+  f_strict = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    components: f_components,
+    strict: f_strict,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeClientQuotasRequest(r: Reader, version: number): DescribeClientQuotasRequest {
+  return version >= 1 ? decodeDescribeClientQuotasRequestFlexible(r, version) : decodeDescribeClientQuotasRequestClassic(r, version);
 }
 
 function sizeDescribeClientQuotasRequest(m: DescribeClientQuotasRequestInit, version: number): number {
@@ -126,21 +154,41 @@ export function isDefaultComponentData(m: ComponentDataInit): boolean {
     (m.match === undefined || m.match === "");
 }
 
-function decodeComponentData(r: Reader, version: number): ComponentData {
+function decodeComponentDataClassic(r: Reader, version: number): ComponentData {
   let f_entityType: string;
   let f_matchType: number;
   let f_match: string | null;
-  f_entityType = (version >= 1 ? r.compactString() : r.string());
+  f_entityType = r.string();
   f_matchType = r.int8();
-  f_match = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_match = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entityType: f_entityType,
     matchType: f_matchType,
     match: f_match,
     _unknownTaggedFields,
   };
+}
+
+function decodeComponentDataFlexible(r: Reader, version: number): ComponentData {
+  let f_entityType: string;
+  let f_matchType: number;
+  let f_match: string | null;
+  f_entityType = r.compactString();
+  f_matchType = r.int8();
+  f_match = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entityType: f_entityType,
+    matchType: f_matchType,
+    match: f_match,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeComponentData(r: Reader, version: number): ComponentData {
+  return version >= 1 ? decodeComponentDataFlexible(r, version) : decodeComponentDataClassic(r, version);
 }
 
 function sizeComponentData(m: ComponentDataInit, version: number): number {

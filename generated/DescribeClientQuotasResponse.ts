@@ -52,29 +52,28 @@ export function isDefaultDescribeClientQuotasResponse(m: DescribeClientQuotasRes
     (m.entries === undefined || (m.entries !== null && m.entries.length === 0));
 }
 
-function decodeDescribeClientQuotasResponse(r: Reader, version: number): DescribeClientQuotasResponse {
+function decodeDescribeClientQuotasResponseClassic(r: Reader, version: number): DescribeClientQuotasResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_entries: EntryData[] | null;
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_entries = null;
     } else {
       const a0: EntryData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntryData(r, version);
+        a0[i0] = decodeEntryDataClassic(r, version);
       }
       f_entries = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -82,6 +81,42 @@ function decodeDescribeClientQuotasResponse(r: Reader, version: number): Describ
     entries: f_entries,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeClientQuotasResponseFlexible(r: Reader, version: number): DescribeClientQuotasResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_entries: EntryData[] | null;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_entries = null;
+    } else {
+      const a0: EntryData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntryDataFlexible(r, version);
+      }
+      f_entries = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    entries: f_entries,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeClientQuotasResponse(r: Reader, version: number): DescribeClientQuotasResponse {
+  return version >= 1 ? decodeDescribeClientQuotasResponseFlexible(r, version) : decodeDescribeClientQuotasResponseClassic(r, version);
 }
 
 function sizeDescribeClientQuotasResponse(m: DescribeClientQuotasResponseInit, version: number): number {
@@ -145,18 +180,35 @@ export function isDefaultEntityData(m: EntityDataInit): boolean {
     (m.entityName === undefined || m.entityName === "");
 }
 
-function decodeEntityData(r: Reader, version: number): EntityData {
+function decodeEntityDataClassic(r: Reader, version: number): EntityData {
   let f_entityType: string;
   let f_entityName: string | null;
-  f_entityType = (version >= 1 ? r.compactString() : r.string());
-  f_entityName = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_entityType = r.string();
+  f_entityName = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entityType: f_entityType,
     entityName: f_entityName,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntityDataFlexible(r: Reader, version: number): EntityData {
+  let f_entityType: string;
+  let f_entityName: string | null;
+  f_entityType = r.compactString();
+  f_entityName = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entityType: f_entityType,
+    entityName: f_entityName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntityData(r: Reader, version: number): EntityData {
+  return version >= 1 ? decodeEntityDataFlexible(r, version) : decodeEntityDataClassic(r, version);
 }
 
 function sizeEntityData(m: EntityDataInit, version: number): number {
@@ -200,18 +252,35 @@ export function isDefaultValueData(m: ValueDataInit): boolean {
     (m.value === undefined || m.value === 0);
 }
 
-function decodeValueData(r: Reader, version: number): ValueData {
+function decodeValueDataClassic(r: Reader, version: number): ValueData {
   let f_key: string;
   let f_value: number;
-  f_key = (version >= 1 ? r.compactString() : r.string());
+  f_key = r.string();
   f_value = r.float64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     value: f_value,
     _unknownTaggedFields,
   };
+}
+
+function decodeValueDataFlexible(r: Reader, version: number): ValueData {
+  let f_key: string;
+  let f_value: number;
+  f_key = r.compactString();
+  f_value = r.float64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    key: f_key,
+    value: f_value,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeValueData(r: Reader, version: number): ValueData {
+  return version >= 1 ? decodeValueDataFlexible(r, version) : decodeValueDataClassic(r, version);
 }
 
 function sizeValueData(m: ValueDataInit, version: number): number {
@@ -255,40 +324,79 @@ export function isDefaultEntryData(m: EntryDataInit): boolean {
     (m.values === undefined || (m.values !== null && m.values.length === 0));
 }
 
-function decodeEntryData(r: Reader, version: number): EntryData {
+function decodeEntryDataClassic(r: Reader, version: number): EntryData {
   let f_entity: EntityData[];
   let f_values: ValueData[];
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EntityData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEntityData(r, version);
+        a0[i0] = decodeEntityDataClassic(r, version);
       }
       f_entity = a0;
     }
   }
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ValueData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeValueData(r, version);
+        a0[i0] = decodeValueDataClassic(r, version);
       }
       f_values = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     entity: f_entity,
     values: f_values,
     _unknownTaggedFields,
   };
+}
+
+function decodeEntryDataFlexible(r: Reader, version: number): EntryData {
+  let f_entity: EntityData[];
+  let f_values: ValueData[];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EntityData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEntityDataFlexible(r, version);
+      }
+      f_entity = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ValueData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeValueDataFlexible(r, version);
+      }
+      f_values = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    entity: f_entity,
+    values: f_values,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEntryData(r: Reader, version: number): EntryData {
+  return version >= 1 ? decodeEntryDataFlexible(r, version) : decodeEntryDataClassic(r, version);
 }
 
 function sizeEntryData(m: EntryDataInit, version: number): number {

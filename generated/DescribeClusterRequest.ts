@@ -60,7 +60,7 @@ function decodeDescribeClusterRequest(r: Reader, version: number): DescribeClust
     f_includeFencedBrokers = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations,
     endpointType: f_endpointType,

@@ -99,7 +99,7 @@ function decodeDescribeClusterResponse(r: Reader, version: number): DescribeClus
   }
   f_clusterAuthorizedOperations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -221,7 +221,7 @@ function decodeDescribeClusterBroker(r: Reader, version: number): DescribeCluste
     f_isFenced = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     host: f_host,

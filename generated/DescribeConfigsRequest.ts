@@ -48,18 +48,18 @@ export function isDefaultDescribeConfigsRequest(m: DescribeConfigsRequestInit): 
     (m.includeDocumentation === undefined || m.includeDocumentation === false);
 }
 
-function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
+function decodeDescribeConfigsRequestClassic(r: Reader, version: number): DescribeConfigsRequest {
   let f_resources: DescribeConfigsResource[];
   let f_includeSynonyms: boolean;
   let f_includeDocumentation: boolean = false;
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeConfigsResource[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeConfigsResource(r, version);
+        a0[i0] = decodeDescribeConfigsResourceClassic(r, version);
       }
       f_resources = a0;
     }
@@ -69,13 +69,44 @@ function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfi
     f_includeDocumentation = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     resources: f_resources,
     includeSynonyms: f_includeSynonyms,
     includeDocumentation: f_includeDocumentation,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsRequestFlexible(r: Reader, version: number): DescribeConfigsRequest {
+  let f_resources: DescribeConfigsResource[];
+  let f_includeSynonyms: boolean;
+  let f_includeDocumentation: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeConfigsResource[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeConfigsResourceFlexible(r, version);
+      }
+      f_resources = a0;
+    }
+  }
+  f_includeSynonyms = r.bool();
+  f_includeDocumentation = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resources: f_resources,
+    includeSynonyms: f_includeSynonyms,
+    includeDocumentation: f_includeDocumentation,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
+  return version >= 4 ? decodeDescribeConfigsRequestFlexible(r, version) : decodeDescribeConfigsRequestClassic(r, version);
 }
 
 function sizeDescribeConfigsRequest(m: DescribeConfigsRequestInit, version: number): number {
@@ -144,33 +175,65 @@ export function isDefaultDescribeConfigsResource(m: DescribeConfigsResourceInit)
     (m.configurationKeys === undefined || (m.configurationKeys !== null && m.configurationKeys.length === 0));
 }
 
-function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConfigsResource {
+function decodeDescribeConfigsResourceClassic(r: Reader, version: number): DescribeConfigsResource {
   let f_resourceType: number;
   let f_resourceName: string;
   let f_configurationKeys: string[] | null;
   f_resourceType = r.int8();
-  f_resourceName = (version >= 4 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_configurationKeys = null;
     } else {
       const a0: string[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = (version >= 4 ? r.compactString() : r.string());
+        a0[i0] = r.string();
       }
       f_configurationKeys = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
     configurationKeys: f_configurationKeys,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsResourceFlexible(r: Reader, version: number): DescribeConfigsResource {
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_configurationKeys: string[] | null;
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_configurationKeys = null;
+    } else {
+      const a0: string[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.compactString();
+      }
+      f_configurationKeys = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configurationKeys: f_configurationKeys,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsResource(r: Reader, version: number): DescribeConfigsResource {
+  return version >= 4 ? decodeDescribeConfigsResourceFlexible(r, version) : decodeDescribeConfigsResourceClassic(r, version);
 }
 
 function sizeDescribeConfigsResource(m: DescribeConfigsResourceInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultDescribeConfigsResponse(m: DescribeConfigsResponseInit)
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeDescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {
+function decodeDescribeConfigsResponseClassic(r: Reader, version: number): DescribeConfigsResponse {
   let f_throttleTimeMs: number;
   let f_results: DescribeConfigsResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeConfigsResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeConfigsResult(r, version);
+        a0[i0] = decodeDescribeConfigsResultClassic(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsResponseFlexible(r: Reader, version: number): DescribeConfigsResponse {
+  let f_throttleTimeMs: number;
+  let f_results: DescribeConfigsResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeConfigsResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeConfigsResultFlexible(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {
+  return version >= 4 ? decodeDescribeConfigsResponseFlexible(r, version) : decodeDescribeConfigsResponseClassic(r, version);
 }
 
 function sizeDescribeConfigsResponse(m: DescribeConfigsResponseInit, version: number): number {
@@ -126,21 +154,41 @@ export function isDefaultDescribeConfigsSynonym(m: DescribeConfigsSynonymInit): 
     (m.source === undefined || m.source === 0);
 }
 
-function decodeDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsSynonym {
+function decodeDescribeConfigsSynonymClassic(r: Reader, version: number): DescribeConfigsSynonym {
   let f_name: string;
   let f_value: string | null;
   let f_source: number;
-  f_name = (version >= 4 ? r.compactString() : r.string());
-  f_value = (version >= 4 ? r.compactNullableString() : r.nullableString());
+  f_name = r.string();
+  f_value = r.nullableString();
   f_source = r.int8();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     value: f_value,
     source: f_source,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsSynonymFlexible(r: Reader, version: number): DescribeConfigsSynonym {
+  let f_name: string;
+  let f_value: string | null;
+  let f_source: number;
+  f_name = r.compactString();
+  f_value = r.compactNullableString();
+  f_source = r.int8();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    value: f_value,
+    source: f_source,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsSynonym {
+  return version >= 4 ? decodeDescribeConfigsSynonymFlexible(r, version) : decodeDescribeConfigsSynonymClassic(r, version);
 }
 
 function sizeDescribeConfigsSynonym(m: DescribeConfigsSynonymInit, version: number): number {
@@ -212,7 +260,7 @@ export function isDefaultDescribeConfigsResourceResult(m: DescribeConfigsResourc
     (m.documentation === undefined || m.documentation === "");
 }
 
-function decodeDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResourceResult {
+function decodeDescribeConfigsResourceResultClassic(r: Reader, version: number): DescribeConfigsResourceResult {
   let f_name: string;
   let f_value: string | null;
   let f_readOnly: boolean;
@@ -221,19 +269,19 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
   let f_synonyms: DescribeConfigsSynonym[];
   let f_configType: number = 0;
   let f_documentation: string | null = "";
-  f_name = (version >= 4 ? r.compactString() : r.string());
-  f_value = (version >= 4 ? r.compactNullableString() : r.nullableString());
+  f_name = r.string();
+  f_value = r.nullableString();
   f_readOnly = r.bool();
   f_configSource = r.int8();
   f_isSensitive = r.bool();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeConfigsSynonym[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeConfigsSynonym(r, version);
+        a0[i0] = decodeDescribeConfigsSynonymClassic(r, version);
       }
       f_synonyms = a0;
     }
@@ -242,10 +290,9 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
     f_configType = r.int8();
   }
   if (version >= 3) {
-    f_documentation = (version >= 4 ? r.compactNullableString() : r.nullableString());
+    f_documentation = r.nullableString();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     value: f_value,
@@ -257,6 +304,53 @@ function decodeDescribeConfigsResourceResult(r: Reader, version: number): Descri
     documentation: f_documentation,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsResourceResultFlexible(r: Reader, version: number): DescribeConfigsResourceResult {
+  let f_name: string;
+  let f_value: string | null;
+  let f_readOnly: boolean;
+  let f_configSource: number;
+  let f_isSensitive: boolean;
+  let f_synonyms: DescribeConfigsSynonym[];
+  let f_configType: number;
+  let f_documentation: string | null;
+  f_name = r.compactString();
+  f_value = r.compactNullableString();
+  f_readOnly = r.bool();
+  f_configSource = r.int8();
+  f_isSensitive = r.bool();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeConfigsSynonym[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeConfigsSynonymFlexible(r, version);
+      }
+      f_synonyms = a0;
+    }
+  }
+  f_configType = r.int8();
+  f_documentation = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    value: f_value,
+    readOnly: f_readOnly,
+    configSource: f_configSource,
+    isSensitive: f_isSensitive,
+    synonyms: f_synonyms,
+    configType: f_configType,
+    documentation: f_documentation,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResourceResult {
+  return version >= 4 ? decodeDescribeConfigsResourceResultFlexible(r, version) : decodeDescribeConfigsResourceResultClassic(r, version);
 }
 
 function sizeDescribeConfigsResourceResult(m: DescribeConfigsResourceResultInit, version: number): number {
@@ -356,30 +450,29 @@ export function isDefaultDescribeConfigsResult(m: DescribeConfigsResultInit): bo
     (m.configs === undefined || (m.configs !== null && m.configs.length === 0));
 }
 
-function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResult {
+function decodeDescribeConfigsResultClassic(r: Reader, version: number): DescribeConfigsResult {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_resourceType: number;
   let f_resourceName: string;
   let f_configs: DescribeConfigsResourceResult[];
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 4 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   f_resourceType = r.int8();
-  f_resourceName = (version >= 4 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeConfigsResourceResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeConfigsResourceResult(r, version);
+        a0[i0] = decodeDescribeConfigsResourceResultClassic(r, version);
       }
       f_configs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -388,6 +481,44 @@ function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfig
     configs: f_configs,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeConfigsResultFlexible(r: Reader, version: number): DescribeConfigsResult {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_configs: DescribeConfigsResourceResult[];
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeConfigsResourceResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeConfigsResourceResultFlexible(r, version);
+      }
+      f_configs = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configs: f_configs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResult {
+  return version >= 4 ? decodeDescribeConfigsResultFlexible(r, version) : decodeDescribeConfigsResultClassic(r, version);
 }
 
 function sizeDescribeConfigsResult(m: DescribeConfigsResultInit, version: number): number {

@@ -40,27 +40,53 @@ export function isDefaultDescribeDelegationTokenRequest(m: DescribeDelegationTok
   return (m.owners === undefined || (m.owners !== null && m.owners.length === 0));
 }
 
-function decodeDescribeDelegationTokenRequest(r: Reader, version: number): DescribeDelegationTokenRequest {
+function decodeDescribeDelegationTokenRequestClassic(r: Reader, version: number): DescribeDelegationTokenRequest {
   let f_owners: DescribeDelegationTokenOwner[] | null;
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_owners = null;
     } else {
       const a0: DescribeDelegationTokenOwner[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeDelegationTokenOwner(r, version);
+        a0[i0] = decodeDescribeDelegationTokenOwnerClassic(r, version);
       }
       f_owners = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     owners: f_owners,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeDelegationTokenRequestFlexible(r: Reader, version: number): DescribeDelegationTokenRequest {
+  let f_owners: DescribeDelegationTokenOwner[] | null;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_owners = null;
+    } else {
+      const a0: DescribeDelegationTokenOwner[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeDelegationTokenOwnerFlexible(r, version);
+      }
+      f_owners = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    owners: f_owners,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeDelegationTokenRequest(r: Reader, version: number): DescribeDelegationTokenRequest {
+  return version >= 2 ? decodeDescribeDelegationTokenRequestFlexible(r, version) : decodeDescribeDelegationTokenRequestClassic(r, version);
 }
 
 function sizeDescribeDelegationTokenRequest(m: DescribeDelegationTokenRequestInit, version: number): number {
@@ -112,18 +138,35 @@ export function isDefaultDescribeDelegationTokenOwner(m: DescribeDelegationToken
     (m.principalName === undefined || m.principalName === "");
 }
 
-function decodeDescribeDelegationTokenOwner(r: Reader, version: number): DescribeDelegationTokenOwner {
+function decodeDescribeDelegationTokenOwnerClassic(r: Reader, version: number): DescribeDelegationTokenOwner {
   let f_principalType: string;
   let f_principalName: string;
-  f_principalType = (version >= 2 ? r.compactString() : r.string());
-  f_principalName = (version >= 2 ? r.compactString() : r.string());
+  f_principalType = r.string();
+  f_principalName = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     principalType: f_principalType,
     principalName: f_principalName,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeDelegationTokenOwnerFlexible(r: Reader, version: number): DescribeDelegationTokenOwner {
+  let f_principalType: string;
+  let f_principalName: string;
+  f_principalType = r.compactString();
+  f_principalName = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    principalType: f_principalType,
+    principalName: f_principalName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeDelegationTokenOwner(r: Reader, version: number): DescribeDelegationTokenOwner {
+  return version >= 2 ? decodeDescribeDelegationTokenOwnerFlexible(r, version) : decodeDescribeDelegationTokenOwnerClassic(r, version);
 }
 
 function sizeDescribeDelegationTokenOwner(m: DescribeDelegationTokenOwnerInit, version: number): number {

@@ -48,32 +48,63 @@ export function isDefaultDescribeDelegationTokenResponse(m: DescribeDelegationTo
     (m.throttleTimeMs === undefined || m.throttleTimeMs === 0);
 }
 
-function decodeDescribeDelegationTokenResponse(r: Reader, version: number): DescribeDelegationTokenResponse {
+function decodeDescribeDelegationTokenResponseClassic(r: Reader, version: number): DescribeDelegationTokenResponse {
   let f_errorCode: number;
   let f_tokens: DescribedDelegationToken[];
   let f_throttleTimeMs: number;
   f_errorCode = r.int16();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribedDelegationToken[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribedDelegationToken(r, version);
+        a0[i0] = decodeDescribedDelegationTokenClassic(r, version);
       }
       f_tokens = a0;
     }
   }
   f_throttleTimeMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     tokens: f_tokens,
     throttleTimeMs: f_throttleTimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeDelegationTokenResponseFlexible(r: Reader, version: number): DescribeDelegationTokenResponse {
+  let f_errorCode: number;
+  let f_tokens: DescribedDelegationToken[];
+  let f_throttleTimeMs: number;
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribedDelegationToken[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribedDelegationTokenFlexible(r, version);
+      }
+      f_tokens = a0;
+    }
+  }
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    tokens: f_tokens,
+    throttleTimeMs: f_throttleTimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeDelegationTokenResponse(r: Reader, version: number): DescribeDelegationTokenResponse {
+  return version >= 2 ? decodeDescribeDelegationTokenResponseFlexible(r, version) : decodeDescribeDelegationTokenResponseClassic(r, version);
 }
 
 function sizeDescribeDelegationTokenResponse(m: DescribeDelegationTokenResponseInit, version: number): number {
@@ -133,18 +164,35 @@ export function isDefaultDescribedDelegationTokenRenewer(m: DescribedDelegationT
     (m.principalName === undefined || m.principalName === "");
 }
 
-function decodeDescribedDelegationTokenRenewer(r: Reader, version: number): DescribedDelegationTokenRenewer {
+function decodeDescribedDelegationTokenRenewerClassic(r: Reader, version: number): DescribedDelegationTokenRenewer {
   let f_principalType: string;
   let f_principalName: string;
-  f_principalType = (version >= 2 ? r.compactString() : r.string());
-  f_principalName = (version >= 2 ? r.compactString() : r.string());
+  f_principalType = r.string();
+  f_principalName = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     principalType: f_principalType,
     principalName: f_principalName,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribedDelegationTokenRenewerFlexible(r: Reader, version: number): DescribedDelegationTokenRenewer {
+  let f_principalType: string;
+  let f_principalName: string;
+  f_principalType = r.compactString();
+  f_principalName = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    principalType: f_principalType,
+    principalName: f_principalName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribedDelegationTokenRenewer(r: Reader, version: number): DescribedDelegationTokenRenewer {
+  return version >= 2 ? decodeDescribedDelegationTokenRenewerFlexible(r, version) : decodeDescribedDelegationTokenRenewerClassic(r, version);
 }
 
 function sizeDescribedDelegationTokenRenewer(m: DescribedDelegationTokenRenewerInit, version: number): number {
@@ -220,7 +268,7 @@ export function isDefaultDescribedDelegationToken(m: DescribedDelegationTokenIni
     (m.renewers === undefined || (m.renewers !== null && m.renewers.length === 0));
 }
 
-function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDelegationToken {
+function decodeDescribedDelegationTokenClassic(r: Reader, version: number): DescribedDelegationToken {
   let f_principalType: string;
   let f_principalName: string;
   let f_tokenRequesterPrincipalType: string = "";
@@ -231,33 +279,26 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
   let f_tokenId: string;
   let f_hmac: Uint8Array;
   let f_renewers: DescribedDelegationTokenRenewer[];
-  f_principalType = (version >= 2 ? r.compactString() : r.string());
-  f_principalName = (version >= 2 ? r.compactString() : r.string());
-  if (version >= 3) {
-    f_tokenRequesterPrincipalType = (version >= 2 ? r.compactString() : r.string());
-  }
-  if (version >= 3) {
-    f_tokenRequesterPrincipalName = (version >= 2 ? r.compactString() : r.string());
-  }
+  f_principalType = r.string();
+  f_principalName = r.string();
   f_issueTimestamp = r.int64();
   f_expiryTimestamp = r.int64();
   f_maxTimestamp = r.int64();
-  f_tokenId = (version >= 2 ? r.compactString() : r.string());
-  f_hmac = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_tokenId = r.string();
+  f_hmac = r.bytes();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribedDelegationTokenRenewer[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribedDelegationTokenRenewer(r, version);
+        a0[i0] = decodeDescribedDelegationTokenRenewerClassic(r, version);
       }
       f_renewers = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     principalType: f_principalType,
     principalName: f_principalName,
@@ -271,6 +312,63 @@ function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDe
     renewers: f_renewers,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribedDelegationTokenFlexible(r: Reader, version: number): DescribedDelegationToken {
+  let f_principalType: string;
+  let f_principalName: string;
+  let f_tokenRequesterPrincipalType: string = "";
+  let f_tokenRequesterPrincipalName: string = "";
+  let f_issueTimestamp: bigint;
+  let f_expiryTimestamp: bigint;
+  let f_maxTimestamp: bigint;
+  let f_tokenId: string;
+  let f_hmac: Uint8Array;
+  let f_renewers: DescribedDelegationTokenRenewer[];
+  f_principalType = r.compactString();
+  f_principalName = r.compactString();
+  if (version >= 3) {
+    f_tokenRequesterPrincipalType = r.compactString();
+  }
+  if (version >= 3) {
+    f_tokenRequesterPrincipalName = r.compactString();
+  }
+  f_issueTimestamp = r.int64();
+  f_expiryTimestamp = r.int64();
+  f_maxTimestamp = r.int64();
+  f_tokenId = r.compactString();
+  f_hmac = r.compactBytes();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribedDelegationTokenRenewer[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribedDelegationTokenRenewerFlexible(r, version);
+      }
+      f_renewers = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    principalType: f_principalType,
+    principalName: f_principalName,
+    tokenRequesterPrincipalType: f_tokenRequesterPrincipalType,
+    tokenRequesterPrincipalName: f_tokenRequesterPrincipalName,
+    issueTimestamp: f_issueTimestamp,
+    expiryTimestamp: f_expiryTimestamp,
+    maxTimestamp: f_maxTimestamp,
+    tokenId: f_tokenId,
+    hmac: f_hmac,
+    renewers: f_renewers,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribedDelegationToken(r: Reader, version: number): DescribedDelegationToken {
+  return version >= 2 ? decodeDescribedDelegationTokenFlexible(r, version) : decodeDescribedDelegationTokenClassic(r, version);
 }
 
 function sizeDescribedDelegationToken(m: DescribedDelegationTokenInit, version: number): number {

@@ -44,17 +44,17 @@ export function isDefaultDescribeGroupsRequest(m: DescribeGroupsRequestInit): bo
     (m.includeAuthorizedOperations === undefined || m.includeAuthorizedOperations === false);
 }
 
-function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
+function decodeDescribeGroupsRequestClassic(r: Reader, version: number): DescribeGroupsRequest {
   let f_groups: string[];
   let f_includeAuthorizedOperations: boolean = false;
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: string[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = (version >= 5 ? r.compactString() : r.string());
+        a0[i0] = r.string();
       }
       f_groups = a0;
     }
@@ -63,12 +63,40 @@ function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroups
     f_includeAuthorizedOperations = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     groups: f_groups,
     includeAuthorizedOperations: f_includeAuthorizedOperations,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeGroupsRequestFlexible(r: Reader, version: number): DescribeGroupsRequest {
+  let f_groups: string[];
+  let f_includeAuthorizedOperations: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: string[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.compactString();
+      }
+      f_groups = a0;
+    }
+  }
+  f_includeAuthorizedOperations = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groups: f_groups,
+    includeAuthorizedOperations: f_includeAuthorizedOperations,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
+  return version >= 5 ? decodeDescribeGroupsRequestFlexible(r, version) : decodeDescribeGroupsRequestClassic(r, version);
 }
 
 function sizeDescribeGroupsRequest(m: DescribeGroupsRequestInit, version: number): number {

@@ -44,31 +44,59 @@ export function isDefaultDescribeGroupsResponse(m: DescribeGroupsResponseInit): 
     (m.groups === undefined || (m.groups !== null && m.groups.length === 0));
 }
 
-function decodeDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {
+function decodeDescribeGroupsResponseClassic(r: Reader, version: number): DescribeGroupsResponse {
   let f_throttleTimeMs: number = 0;
   let f_groups: DescribedGroup[];
   if (version >= 1) {
     f_throttleTimeMs = r.int32();
   }
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribedGroup[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribedGroup(r, version);
+        a0[i0] = decodeDescribedGroupClassic(r, version);
       }
       f_groups = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     groups: f_groups,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeGroupsResponseFlexible(r: Reader, version: number): DescribeGroupsResponse {
+  let f_throttleTimeMs: number;
+  let f_groups: DescribedGroup[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribedGroup[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribedGroupFlexible(r, version);
+      }
+      f_groups = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    groups: f_groups,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {
+  return version >= 5 ? decodeDescribeGroupsResponseFlexible(r, version) : decodeDescribeGroupsResponseClassic(r, version);
 }
 
 function sizeDescribeGroupsResponse(m: DescribeGroupsResponseInit, version: number): number {
@@ -144,23 +172,23 @@ export function isDefaultDescribedGroupMember(m: DescribedGroupMemberInit): bool
     (m.memberAssignment === undefined || (m.memberAssignment !== null && m.memberAssignment.length === 0));
 }
 
-function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupMember {
+function decodeDescribedGroupMemberClassic(r: Reader, version: number): DescribedGroupMember {
   let f_memberId: string;
   let f_groupInstanceId: string | null = null;
   let f_clientId: string;
   let f_clientHost: string;
   let f_memberMetadata: Uint8Array;
   let f_memberAssignment: Uint8Array;
-  f_memberId = (version >= 5 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 4) {
-    f_groupInstanceId = (version >= 5 ? (version >= 4 ? r.compactNullableString() : r.compactString()) : (version >= 4 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 4)) throw new DecodeError("null where non-nullable");
   }
-  f_clientId = (version >= 5 ? r.compactString() : r.string());
-  f_clientHost = (version >= 5 ? r.compactString() : r.string());
-  f_memberMetadata = (version >= 5 ? r.compactBytes() : r.bytes());
-  f_memberAssignment = (version >= 5 ? r.compactBytes() : r.bytes());
+  f_clientId = r.string();
+  f_clientHost = r.string();
+  f_memberMetadata = r.bytes();
+  f_memberAssignment = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
@@ -170,6 +198,36 @@ function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupM
     memberAssignment: f_memberAssignment,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribedGroupMemberFlexible(r: Reader, version: number): DescribedGroupMember {
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_clientId: string;
+  let f_clientHost: string;
+  let f_memberMetadata: Uint8Array;
+  let f_memberAssignment: Uint8Array;
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  f_clientId = r.compactString();
+  f_clientHost = r.compactString();
+  f_memberMetadata = r.compactBytes();
+  f_memberAssignment = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    clientId: f_clientId,
+    clientHost: f_clientHost,
+    memberMetadata: f_memberMetadata,
+    memberAssignment: f_memberAssignment,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribedGroupMember(r: Reader, version: number): DescribedGroupMember {
+  return version >= 5 ? decodeDescribedGroupMemberFlexible(r, version) : decodeDescribedGroupMemberClassic(r, version);
 }
 
 function sizeDescribedGroupMember(m: DescribedGroupMemberInit, version: number): number {
@@ -258,7 +316,7 @@ export function isDefaultDescribedGroup(m: DescribedGroupInit): boolean {
     (m.authorizedOperations === undefined || m.authorizedOperations === -2147483648);
 }
 
-function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
+function decodeDescribedGroupClassic(r: Reader, version: number): DescribedGroup {
   let f_errorCode: number;
   let f_errorMessage: string | null = null;
   let f_groupId: string;
@@ -268,21 +326,18 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   let f_members: DescribedGroupMember[];
   let f_authorizedOperations: number = -2147483648;
   f_errorCode = r.int16();
-  if (version >= 6) {
-    f_errorMessage = (version >= 5 ? (version >= 6 ? r.compactNullableString() : r.compactString()) : (version >= 6 ? r.nullableString() : r.string()));
-  }
-  f_groupId = (version >= 5 ? r.compactString() : r.string());
-  f_groupState = (version >= 5 ? r.compactString() : r.string());
-  f_protocolType = (version >= 5 ? r.compactString() : r.string());
-  f_protocolData = (version >= 5 ? r.compactString() : r.string());
+  f_groupId = r.string();
+  f_groupState = r.string();
+  f_protocolType = r.string();
+  f_protocolData = r.string();
   {
-    const n0 = (version >= 5 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribedGroupMember[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribedGroupMember(r, version);
+        a0[i0] = decodeDescribedGroupMemberClassic(r, version);
       }
       f_members = a0;
     }
@@ -291,7 +346,6 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     f_authorizedOperations = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 5) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -303,6 +357,56 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
     authorizedOperations: f_authorizedOperations,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribedGroupFlexible(r: Reader, version: number): DescribedGroup {
+  let f_errorCode: number;
+  let f_errorMessage: string | null = null;
+  let f_groupId: string;
+  let f_groupState: string;
+  let f_protocolType: string;
+  let f_protocolData: string;
+  let f_members: DescribedGroupMember[];
+  let f_authorizedOperations: number;
+  f_errorCode = r.int16();
+  if (version >= 6) {
+    f_errorMessage = r.compactNullableString();
+    if (f_errorMessage === null && !(version >= 6)) throw new DecodeError("null where non-nullable");
+  }
+  f_groupId = r.compactString();
+  f_groupState = r.compactString();
+  f_protocolType = r.compactString();
+  f_protocolData = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribedGroupMember[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribedGroupMemberFlexible(r, version);
+      }
+      f_members = a0;
+    }
+  }
+  f_authorizedOperations = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    groupId: f_groupId,
+    groupState: f_groupState,
+    protocolType: f_protocolType,
+    protocolData: f_protocolData,
+    members: f_members,
+    authorizedOperations: f_authorizedOperations,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
+  return version >= 5 ? decodeDescribedGroupFlexible(r, version) : decodeDescribedGroupClassic(r, version);
 }
 
 function sizeDescribedGroup(m: DescribedGroupInit, version: number): number {

@@ -40,27 +40,53 @@ export function isDefaultDescribeLogDirsRequest(m: DescribeLogDirsRequestInit): 
   return (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirsRequest {
+function decodeDescribeLogDirsRequestClassic(r: Reader, version: number): DescribeLogDirsRequest {
   let f_topics: DescribableLogDirTopic[] | null;
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_topics = null;
     } else {
       const a0: DescribableLogDirTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribableLogDirTopic(r, version);
+        a0[i0] = decodeDescribableLogDirTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeLogDirsRequestFlexible(r: Reader, version: number): DescribeLogDirsRequest {
+  let f_topics: DescribableLogDirTopic[] | null;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_topics = null;
+    } else {
+      const a0: DescribableLogDirTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribableLogDirTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeLogDirsRequest(r: Reader, version: number): DescribeLogDirsRequest {
+  return version >= 2 ? decodeDescribeLogDirsRequestFlexible(r, version) : decodeDescribeLogDirsRequestClassic(r, version);
 }
 
 function sizeDescribeLogDirsRequest(m: DescribeLogDirsRequestInit, version: number): number {
@@ -112,12 +138,12 @@ export function isDefaultDescribableLogDirTopic(m: DescribableLogDirTopicInit): 
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLogDirTopic {
+function decodeDescribableLogDirTopicClassic(r: Reader, version: number): DescribableLogDirTopic {
   let f_topic: string;
   let f_partitions: number[];
-  f_topic = (version >= 2 ? r.compactString() : r.string());
+  f_topic = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -129,12 +155,40 @@ function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLo
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribableLogDirTopicFlexible(r: Reader, version: number): DescribableLogDirTopic {
+  let f_topic: string;
+  let f_partitions: number[];
+  f_topic = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribableLogDirTopic(r: Reader, version: number): DescribableLogDirTopic {
+  return version >= 2 ? decodeDescribableLogDirTopicFlexible(r, version) : decodeDescribableLogDirTopicClassic(r, version);
 }
 
 function sizeDescribableLogDirTopic(m: DescribableLogDirTopicInit, version: number): number {

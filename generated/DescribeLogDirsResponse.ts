@@ -48,7 +48,33 @@ export function isDefaultDescribeLogDirsResponse(m: DescribeLogDirsResponseInit)
     (m.results === undefined || (m.results !== null && m.results.length === 0));
 }
 
-function decodeDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDirsResponse {
+function decodeDescribeLogDirsResponseClassic(r: Reader, version: number): DescribeLogDirsResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number = 0;
+  let f_results: DescribeLogDirsResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeLogDirsResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeLogDirsResultClassic(r, version);
+      }
+      f_results = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    results: f_results,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeLogDirsResponseFlexible(r: Reader, version: number): DescribeLogDirsResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number = 0;
   let f_results: DescribeLogDirsResult[];
@@ -57,25 +83,29 @@ function decodeDescribeLogDirsResponse(r: Reader, version: number): DescribeLogD
     f_errorCode = r.int16();
   }
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.compactArrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeLogDirsResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeLogDirsResult(r, version);
+        a0[i0] = decodeDescribeLogDirsResultFlexible(r, version);
       }
       f_results = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     results: f_results,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeLogDirsResponse(r: Reader, version: number): DescribeLogDirsResponse {
+  return version >= 2 ? decodeDescribeLogDirsResponseFlexible(r, version) : decodeDescribeLogDirsResponseClassic(r, version);
 }
 
 function sizeDescribeLogDirsResponse(m: DescribeLogDirsResponseInit, version: number): number {
@@ -147,7 +177,7 @@ export function isDefaultDescribeLogDirsPartition(m: DescribeLogDirsPartitionIni
     (m.isFutureKey === undefined || m.isFutureKey === false);
 }
 
-function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLogDirsPartition {
+function decodeDescribeLogDirsPartitionClassic(r: Reader, version: number): DescribeLogDirsPartition {
   let f_partitionIndex: number;
   let f_partitionSize: bigint;
   let f_offsetLag: bigint;
@@ -157,7 +187,6 @@ function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLog
   f_offsetLag = r.int64();
   f_isFutureKey = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     partitionSize: f_partitionSize,
@@ -165,6 +194,30 @@ function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLog
     isFutureKey: f_isFutureKey,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeLogDirsPartitionFlexible(r: Reader, version: number): DescribeLogDirsPartition {
+  let f_partitionIndex: number;
+  let f_partitionSize: bigint;
+  let f_offsetLag: bigint;
+  let f_isFutureKey: boolean;
+  f_partitionIndex = r.int32();
+  f_partitionSize = r.int64();
+  f_offsetLag = r.int64();
+  f_isFutureKey = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    partitionSize: f_partitionSize,
+    offsetLag: f_offsetLag,
+    isFutureKey: f_isFutureKey,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeLogDirsPartition(r: Reader, version: number): DescribeLogDirsPartition {
+  return version >= 2 ? decodeDescribeLogDirsPartitionFlexible(r, version) : decodeDescribeLogDirsPartitionClassic(r, version);
 }
 
 function sizeDescribeLogDirsPartition(m: DescribeLogDirsPartitionInit, version: number): number {
@@ -216,29 +269,57 @@ export function isDefaultDescribeLogDirsTopic(m: DescribeLogDirsTopicInit): bool
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirsTopic {
+function decodeDescribeLogDirsTopicClassic(r: Reader, version: number): DescribeLogDirsTopic {
   let f_name: string;
   let f_partitions: DescribeLogDirsPartition[];
-  f_name = (version >= 2 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeLogDirsPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeLogDirsPartition(r, version);
+        a0[i0] = decodeDescribeLogDirsPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeLogDirsTopicFlexible(r: Reader, version: number): DescribeLogDirsTopic {
+  let f_name: string;
+  let f_partitions: DescribeLogDirsPartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeLogDirsPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeLogDirsPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeLogDirsTopic(r: Reader, version: number): DescribeLogDirsTopic {
+  return version >= 2 ? decodeDescribeLogDirsTopicFlexible(r, version) : decodeDescribeLogDirsTopicClassic(r, version);
 }
 
 function sizeDescribeLogDirsTopic(m: DescribeLogDirsTopicInit, version: number): number {
@@ -310,7 +391,7 @@ export function isDefaultDescribeLogDirsResult(m: DescribeLogDirsResultInit): bo
     (m.isCordoned === undefined || m.isCordoned === false);
 }
 
-function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDirsResult {
+function decodeDescribeLogDirsResultClassic(r: Reader, version: number): DescribeLogDirsResult {
   let f_errorCode: number;
   let f_logDir: string;
   let f_topics: DescribeLogDirsTopic[];
@@ -318,15 +399,48 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
   let f_usableBytes: bigint = -1n;
   let f_isCordoned: boolean = false;
   f_errorCode = r.int16();
-  f_logDir = (version >= 2 ? r.compactString() : r.string());
+  f_logDir = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: DescribeLogDirsTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeDescribeLogDirsTopic(r, version);
+        a0[i0] = decodeDescribeLogDirsTopicClassic(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    errorCode: f_errorCode,
+    logDir: f_logDir,
+    topics: f_topics,
+    totalBytes: f_totalBytes,
+    usableBytes: f_usableBytes,
+    isCordoned: f_isCordoned,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeDescribeLogDirsResultFlexible(r: Reader, version: number): DescribeLogDirsResult {
+  let f_errorCode: number;
+  let f_logDir: string;
+  let f_topics: DescribeLogDirsTopic[];
+  let f_totalBytes: bigint = -1n;
+  let f_usableBytes: bigint = -1n;
+  let f_isCordoned: boolean = false;
+  f_errorCode = r.int16();
+  f_logDir = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: DescribeLogDirsTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeDescribeLogDirsTopicFlexible(r, version);
       }
       f_topics = a0;
     }
@@ -341,7 +455,7 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
     f_isCordoned = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     logDir: f_logDir,
@@ -351,6 +465,10 @@ function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDir
     isCordoned: f_isCordoned,
     _unknownTaggedFields,
   };
+}
+
+function decodeDescribeLogDirsResult(r: Reader, version: number): DescribeLogDirsResult {
+  return version >= 2 ? decodeDescribeLogDirsResultFlexible(r, version) : decodeDescribeLogDirsResultClassic(r, version);
 }
 
 function sizeDescribeLogDirsResult(m: DescribeLogDirsResultInit, version: number): number {

@@ -55,7 +55,7 @@ function decodeDescribeProducersRequest(r: Reader, version: number): DescribePro
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     _unknownTaggedFields,
@@ -128,7 +128,7 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitionIndexes: f_partitionIndexes,

@@ -61,7 +61,7 @@ function decodeDescribeProducersResponse(r: Reader, version: number): DescribePr
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
@@ -152,7 +152,7 @@ function decodeProducerState(r: Reader, version: number): ProducerState {
   f_coordinatorEpoch = r.int32();
   f_currentTxnStartOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     producerId: f_producerId,
     producerEpoch: f_producerEpoch,
@@ -250,7 +250,7 @@ function decodePartitionResponse(r: Reader, version: number): PartitionResponse 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -338,7 +338,7 @@ function decodeTopicResponse(r: Reader, version: number): TopicResponse {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

@@ -55,7 +55,7 @@ function decodeDescribeQuorumRequest(r: Reader, version: number): DescribeQuorum
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     _unknownTaggedFields,
@@ -111,7 +111,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   f_partitionIndex = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     _unknownTaggedFields,
@@ -172,7 +172,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,

@@ -59,7 +59,8 @@ function decodeDescribeQuorumResponse(r: Reader, version: number): DescribeQuoru
   let f_nodes: Node[] = [];
   f_errorCode = r.int16();
   if (version >= 2) {
-    f_errorMessage = (version >= 2 ? r.compactNullableString() : r.compactString());
+    f_errorMessage = r.compactNullableString();
+    if (f_errorMessage === null && !(version >= 2)) throw new DecodeError("null where non-nullable");
   }
   {
     const n0 = r.compactArrayLength();
@@ -88,7 +89,7 @@ function decodeDescribeQuorumResponse(r: Reader, version: number): DescribeQuoru
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -217,7 +218,8 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
   if (version >= 2) {
-    f_errorMessage = (version >= 2 ? r.compactNullableString() : r.compactString());
+    f_errorMessage = r.compactNullableString();
+    if (f_errorMessage === null && !(version >= 2)) throw new DecodeError("null where non-nullable");
   }
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
@@ -247,7 +249,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -372,7 +374,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
@@ -445,7 +447,7 @@ function decodeListener(r: Reader, version: number): Listener {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,
@@ -516,7 +518,7 @@ function decodeNode(r: Reader, version: number): Node {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     listeners: f_listeners,
@@ -607,7 +609,7 @@ function decodeReplicaState(r: Reader, version: number): ReplicaState {
     f_lastCaughtUpTimestamp = r.int64();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     replicaId: f_replicaId,
     replicaDirectoryId: f_replicaDirectoryId,

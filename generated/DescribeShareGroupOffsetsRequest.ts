@@ -55,7 +55,7 @@ function decodeDescribeShareGroupOffsetsRequest(r: Reader, version: number): Des
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groups: f_groups,
     _unknownTaggedFields,
@@ -128,7 +128,7 @@ function decodeDescribeShareGroupOffsetsRequestTopic(r: Reader, version: number)
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
@@ -205,7 +205,7 @@ function decodeDescribeShareGroupOffsetsRequestGroup(r: Reader, version: number)
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,

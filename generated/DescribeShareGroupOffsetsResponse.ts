@@ -61,7 +61,7 @@ function decodeDescribeShareGroupOffsetsResponse(r: Reader, version: number): De
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     groups: f_groups,
@@ -154,7 +154,7 @@ function decodeDescribeShareGroupOffsetsResponsePartition(r: Reader, version: nu
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     startOffset: f_startOffset,
@@ -250,7 +250,7 @@ function decodeDescribeShareGroupOffsetsResponseTopic(r: Reader, version: number
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     topicId: f_topicId,
@@ -345,7 +345,7 @@ function decodeDescribeShareGroupOffsetsResponseGroup(r: Reader, version: number
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,

@@ -68,7 +68,7 @@ function decodeDescribeTopicPartitionsRequest(r: Reader, version: number): Descr
   if (true && r.int8() < 0) f_cursor = null;
   else f_cursor = decodeCursor(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     responsePartitionLimit: f_responsePartitionLimit,
@@ -135,7 +135,7 @@ function decodeTopicRequest(r: Reader, version: number): TopicRequest {
   let f_name: string;
   f_name = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     _unknownTaggedFields,
@@ -185,7 +185,7 @@ function decodeCursor(r: Reader, version: number): Cursor {
   f_topicName = r.compactString();
   f_partitionIndex = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitionIndex: f_partitionIndex,

@@ -68,7 +68,7 @@ function decodeDescribeTopicPartitionsResponse(r: Reader, version: number): Desc
   if (true && r.int8() < 0) f_nextCursor = null;
   else f_nextCursor = decodeCursor(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
@@ -240,7 +240,7 @@ function decodeDescribeTopicPartitionsResponsePartition(r: Reader, version: numb
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
@@ -415,7 +415,7 @@ function decodeDescribeTopicPartitionsResponseTopic(r: Reader, version: number):
   }
   f_topicAuthorizedOperations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     name: f_name,
@@ -502,7 +502,7 @@ function decodeCursor(r: Reader, version: number): Cursor {
   f_topicName = r.compactString();
   f_partitionIndex = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitionIndex: f_partitionIndex,

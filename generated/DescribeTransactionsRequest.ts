@@ -55,7 +55,7 @@ function decodeDescribeTransactionsRequest(r: Reader, version: number): Describe
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactionalIds: f_transactionalIds,
     _unknownTaggedFields,

@@ -61,7 +61,7 @@ function decodeDescribeTransactionsResponse(r: Reader, version: number): Describ
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     transactionStates: f_transactionStates,
@@ -139,7 +139,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
@@ -251,7 +251,7 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     transactionalId: f_transactionalId,

@@ -56,7 +56,7 @@ function decodeDescribeUserScramCredentialsRequest(r: Reader, version: number): 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     users: f_users,
     _unknownTaggedFields,
@@ -112,7 +112,7 @@ function decodeUserName(r: Reader, version: number): UserName {
   let f_name: string;
   f_name = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     _unknownTaggedFields,

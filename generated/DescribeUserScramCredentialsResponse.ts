@@ -73,7 +73,7 @@ function decodeDescribeUserScramCredentialsResponse(r: Reader, version: number):
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -150,7 +150,7 @@ function decodeCredentialInfo(r: Reader, version: number): CredentialInfo {
   f_mechanism = r.int8();
   f_iterations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     mechanism: f_mechanism,
     iterations: f_iterations,
@@ -228,7 +228,7 @@ function decodeDescribeUserScramCredentialsResult(r: Reader, version: number): D
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     user: f_user,
     errorCode: f_errorCode,

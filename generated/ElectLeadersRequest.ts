@@ -48,7 +48,7 @@ export function isDefaultElectLeadersRequest(m: ElectLeadersRequestInit): boolea
     (m.timeoutMs === undefined || m.timeoutMs === 60000);
 }
 
-function decodeElectLeadersRequest(r: Reader, version: number): ElectLeadersRequest {
+function decodeElectLeadersRequestClassic(r: Reader, version: number): ElectLeadersRequest {
   let f_electionType: number = 0;
   let f_topicPartitions: TopicPartitions[] | null;
   let f_timeoutMs: number;
@@ -56,27 +56,59 @@ function decodeElectLeadersRequest(r: Reader, version: number): ElectLeadersRequ
     f_electionType = r.int8();
   }
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_topicPartitions = null;
     } else {
       const a0: TopicPartitions[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicPartitions(r, version);
+        a0[i0] = decodeTopicPartitionsClassic(r, version);
       }
       f_topicPartitions = a0;
     }
   }
   f_timeoutMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     electionType: f_electionType,
     topicPartitions: f_topicPartitions,
     timeoutMs: f_timeoutMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeElectLeadersRequestFlexible(r: Reader, version: number): ElectLeadersRequest {
+  let f_electionType: number;
+  let f_topicPartitions: TopicPartitions[] | null;
+  let f_timeoutMs: number;
+  f_electionType = r.int8();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_topicPartitions = null;
+    } else {
+      const a0: TopicPartitions[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicPartitionsFlexible(r, version);
+      }
+      f_topicPartitions = a0;
+    }
+  }
+  f_timeoutMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    electionType: f_electionType,
+    topicPartitions: f_topicPartitions,
+    timeoutMs: f_timeoutMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeElectLeadersRequest(r: Reader, version: number): ElectLeadersRequest {
+  return version >= 2 ? decodeElectLeadersRequestFlexible(r, version) : decodeElectLeadersRequestClassic(r, version);
 }
 
 function sizeElectLeadersRequest(m: ElectLeadersRequestInit, version: number): number {
@@ -141,12 +173,12 @@ export function isDefaultTopicPartitions(m: TopicPartitionsInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
+function decodeTopicPartitionsClassic(r: Reader, version: number): TopicPartitions {
   let f_topic: string;
   let f_partitions: number[];
-  f_topic = (version >= 2 ? r.compactString() : r.string());
+  f_topic = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -158,12 +190,40 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicPartitionsFlexible(r: Reader, version: number): TopicPartitions {
+  let f_topic: string;
+  let f_partitions: number[];
+  f_topic = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
+  return version >= 2 ? decodeTopicPartitionsFlexible(r, version) : decodeTopicPartitionsClassic(r, version);
 }
 
 function sizeTopicPartitions(m: TopicPartitionsInit, version: number): number {

@@ -48,7 +48,7 @@ export function isDefaultElectLeadersResponse(m: ElectLeadersResponseInit): bool
     (m.replicaElectionResults === undefined || (m.replicaElectionResults !== null && m.replicaElectionResults.length === 0));
 }
 
-function decodeElectLeadersResponse(r: Reader, version: number): ElectLeadersResponse {
+function decodeElectLeadersResponseClassic(r: Reader, version: number): ElectLeadersResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number = 0;
   let f_replicaElectionResults: ReplicaElectionResult[];
@@ -57,25 +57,56 @@ function decodeElectLeadersResponse(r: Reader, version: number): ElectLeadersRes
     f_errorCode = r.int16();
   }
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ReplicaElectionResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeReplicaElectionResult(r, version);
+        a0[i0] = decodeReplicaElectionResultClassic(r, version);
       }
       f_replicaElectionResults = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     replicaElectionResults: f_replicaElectionResults,
     _unknownTaggedFields,
   };
+}
+
+function decodeElectLeadersResponseFlexible(r: Reader, version: number): ElectLeadersResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_replicaElectionResults: ReplicaElectionResult[];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ReplicaElectionResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeReplicaElectionResultFlexible(r, version);
+      }
+      f_replicaElectionResults = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    replicaElectionResults: f_replicaElectionResults,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeElectLeadersResponse(r: Reader, version: number): ElectLeadersResponse {
+  return version >= 2 ? decodeElectLeadersResponseFlexible(r, version) : decodeElectLeadersResponseClassic(r, version);
 }
 
 function sizeElectLeadersResponse(m: ElectLeadersResponseInit, version: number): number {
@@ -144,21 +175,41 @@ export function isDefaultPartitionResult(m: PartitionResultInit): boolean {
     (m.errorMessage === undefined || m.errorMessage === "");
 }
 
-function decodePartitionResult(r: Reader, version: number): PartitionResult {
+function decodePartitionResultClassic(r: Reader, version: number): PartitionResult {
   let f_partitionId: number;
   let f_errorCode: number;
   let f_errorMessage: string | null;
   f_partitionId = r.int32();
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     partitionId: f_partitionId,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionResultFlexible(r: Reader, version: number): PartitionResult {
+  let f_partitionId: number;
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  f_partitionId = r.int32();
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionId: f_partitionId,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionResult(r: Reader, version: number): PartitionResult {
+  return version >= 2 ? decodePartitionResultFlexible(r, version) : decodePartitionResultClassic(r, version);
 }
 
 function sizePartitionResult(m: PartitionResultInit, version: number): number {
@@ -206,29 +257,57 @@ export function isDefaultReplicaElectionResult(m: ReplicaElectionResultInit): bo
     (m.partitionResult === undefined || (m.partitionResult !== null && m.partitionResult.length === 0));
 }
 
-function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectionResult {
+function decodeReplicaElectionResultClassic(r: Reader, version: number): ReplicaElectionResult {
   let f_topic: string;
   let f_partitionResult: PartitionResult[];
-  f_topic = (version >= 2 ? r.compactString() : r.string());
+  f_topic = r.string();
   {
-    const n0 = (version >= 2 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionResult(r, version);
+        a0[i0] = decodePartitionResultClassic(r, version);
       }
       f_partitionResult = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitionResult: f_partitionResult,
     _unknownTaggedFields,
   };
+}
+
+function decodeReplicaElectionResultFlexible(r: Reader, version: number): ReplicaElectionResult {
+  let f_topic: string;
+  let f_partitionResult: PartitionResult[];
+  f_topic = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionResultFlexible(r, version);
+      }
+      f_partitionResult = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    partitionResult: f_partitionResult,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeReplicaElectionResult(r: Reader, version: number): ReplicaElectionResult {
+  return version >= 2 ? decodeReplicaElectionResultFlexible(r, version) : decodeReplicaElectionResultClassic(r, version);
 }
 
 function sizeReplicaElectionResult(m: ReplicaElectionResultInit, version: number): number {

@@ -48,45 +48,73 @@ export function isDefaultEndQuorumEpochRequest(m: EndQuorumEpochRequestInit): bo
     (m.leaderEndpoints === undefined || (m.leaderEndpoints !== null && m.leaderEndpoints.length === 0));
 }
 
-function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
+function decodeEndQuorumEpochRequestClassic(r: Reader, version: number): EndQuorumEpochRequest {
   let f_clusterId: string | null;
   let f_topics: TopicData[];
   let f_leaderEndpoints: LeaderEndpoint[] = [];
-  f_clusterId = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_clusterId = r.nullableString();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TopicData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicData(r, version);
+        a0[i0] = decodeTopicDataClassic(r, version);
       }
       f_topics = a0;
     }
   }
-  if (version >= 1) {
-    {
-      const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: LeaderEndpoint[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeLeaderEndpoint(r, version);
-        }
-        f_leaderEndpoints = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     topics: f_topics,
     leaderEndpoints: f_leaderEndpoints,
     _unknownTaggedFields,
   };
+}
+
+function decodeEndQuorumEpochRequestFlexible(r: Reader, version: number): EndQuorumEpochRequest {
+  let f_clusterId: string | null;
+  let f_topics: TopicData[];
+  let f_leaderEndpoints: LeaderEndpoint[];
+  f_clusterId = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TopicData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicDataFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: LeaderEndpoint[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeLeaderEndpoint(r, version);
+      }
+      f_leaderEndpoints = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    clusterId: f_clusterId,
+    topics: f_topics,
+    leaderEndpoints: f_leaderEndpoints,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
+  return version >= 1 ? decodeEndQuorumEpochRequestFlexible(r, version) : decodeEndQuorumEpochRequestClassic(r, version);
 }
 
 function sizeEndQuorumEpochRequest(m: EndQuorumEpochRequestInit, version: number): number {
@@ -168,7 +196,7 @@ function decodeReplicaInfo(r: Reader, version: number): ReplicaInfo {
   f_candidateId = r.int32();
   f_candidateDirectoryId = r.uuid();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     candidateId: f_candidateId,
     candidateDirectoryId: f_candidateDirectoryId,
@@ -229,45 +257,28 @@ export function isDefaultPartitionData(m: PartitionDataInit): boolean {
     (m.preferredCandidates === undefined || (m.preferredCandidates !== null && m.preferredCandidates.length === 0));
 }
 
-function decodePartitionData(r: Reader, version: number): PartitionData {
+function decodePartitionDataClassic(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   let f_leaderId: number;
   let f_leaderEpoch: number;
-  let f_preferredSuccessors: number[] = [];
+  let f_preferredSuccessors: number[];
   let f_preferredCandidates: ReplicaInfo[] = [];
   f_partitionIndex = r.int32();
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
-  if (version <= 0) {
-    {
-      const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: number[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = r.int32();
-        }
-        f_preferredSuccessors = a0;
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
       }
-    }
-  }
-  if (version >= 1) {
-    {
-      const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: ReplicaInfo[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeReplicaInfo(r, version);
-        }
-        f_preferredCandidates = a0;
-      }
+      f_preferredSuccessors = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     leaderId: f_leaderId,
@@ -276,6 +287,43 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     preferredCandidates: f_preferredCandidates,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionDataFlexible(r: Reader, version: number): PartitionData {
+  let f_partitionIndex: number;
+  let f_leaderId: number;
+  let f_leaderEpoch: number;
+  let f_preferredSuccessors: number[] = [];
+  let f_preferredCandidates: ReplicaInfo[];
+  f_partitionIndex = r.int32();
+  f_leaderId = r.int32();
+  f_leaderEpoch = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ReplicaInfo[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeReplicaInfo(r, version);
+      }
+      f_preferredCandidates = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+    preferredSuccessors: f_preferredSuccessors,
+    preferredCandidates: f_preferredCandidates,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionData(r: Reader, version: number): PartitionData {
+  return version >= 1 ? decodePartitionDataFlexible(r, version) : decodePartitionDataClassic(r, version);
 }
 
 function sizePartitionData(m: PartitionDataInit, version: number): number {
@@ -361,29 +409,57 @@ export function isDefaultTopicData(m: TopicDataInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTopicData(r: Reader, version: number): TopicData {
+function decodeTopicDataClassic(r: Reader, version: number): TopicData {
   let f_topicName: string;
   let f_partitions: PartitionData[];
-  f_topicName = (version >= 1 ? r.compactString() : r.string());
+  f_topicName = r.string();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionData(r, version);
+        a0[i0] = decodePartitionDataClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicDataFlexible(r: Reader, version: number): TopicData {
+  let f_topicName: string;
+  let f_partitions: PartitionData[];
+  f_topicName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionDataFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topicName: f_topicName,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicData(r: Reader, version: number): TopicData {
+  return version >= 1 ? decodeTopicDataFlexible(r, version) : decodeTopicDataClassic(r, version);
 }
 
 function sizeTopicData(m: TopicDataInit, version: number): number {
@@ -451,7 +527,7 @@ function decodeLeaderEndpoint(r: Reader, version: number): LeaderEndpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,

@@ -48,45 +48,81 @@ export function isDefaultEndQuorumEpochResponse(m: EndQuorumEpochResponseInit): 
     (m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0));
 }
 
-function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochResponse {
+function decodeEndQuorumEpochResponseClassic(r: Reader, version: number): EndQuorumEpochResponse {
   let f_errorCode: number;
   let f_topics: TopicData[];
   let f_nodeEndpoints: NodeEndpoint[] = [];
   f_errorCode = r.int16();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TopicData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicData(r, version);
+        a0[i0] = decodeTopicDataClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    errorCode: f_errorCode,
+    topics: f_topics,
+    nodeEndpoints: f_nodeEndpoints,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEndQuorumEpochResponseFlexible(r: Reader, version: number): EndQuorumEpochResponse {
+  let f_errorCode: number;
+  let f_topics: TopicData[];
+  let f_nodeEndpoints: NodeEndpoint[] = [];
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TopicData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicDataFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 1 && version >= 1)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: NodeEndpoint[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeNodeEndpoint(r, version);
+          if (true) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: NodeEndpoint[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeNodeEndpoint(r, version);
+                }
+                f_nodeEndpoints = a0;
               }
-              f_nodeEndpoints = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     errorCode: f_errorCode,
@@ -94,6 +130,10 @@ function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpoc
     nodeEndpoints: f_nodeEndpoints,
     _unknownTaggedFields,
   };
+}
+
+function decodeEndQuorumEpochResponse(r: Reader, version: number): EndQuorumEpochResponse {
+  return version >= 1 ? decodeEndQuorumEpochResponseFlexible(r, version) : decodeEndQuorumEpochResponseClassic(r, version);
 }
 
 function sizeEndQuorumEpochResponse(m: EndQuorumEpochResponseInit, version: number): number {
@@ -183,7 +223,7 @@ export function isDefaultPartitionData(m: PartitionDataInit): boolean {
     (m.leaderEpoch === undefined || m.leaderEpoch === 0);
 }
 
-function decodePartitionData(r: Reader, version: number): PartitionData {
+function decodePartitionDataClassic(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   let f_errorCode: number;
   let f_leaderId: number;
@@ -193,7 +233,6 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -201,6 +240,30 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     leaderEpoch: f_leaderEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionDataFlexible(r: Reader, version: number): PartitionData {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  let f_leaderId: number;
+  let f_leaderEpoch: number;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  f_leaderId = r.int32();
+  f_leaderEpoch = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionData(r: Reader, version: number): PartitionData {
+  return version >= 1 ? decodePartitionDataFlexible(r, version) : decodePartitionDataClassic(r, version);
 }
 
 function sizePartitionData(m: PartitionDataInit, version: number): number {
@@ -252,29 +315,57 @@ export function isDefaultTopicData(m: TopicDataInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTopicData(r: Reader, version: number): TopicData {
+function decodeTopicDataClassic(r: Reader, version: number): TopicData {
   let f_topicName: string;
   let f_partitions: PartitionData[];
-  f_topicName = (version >= 1 ? r.compactString() : r.string());
+  f_topicName = r.string();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionData(r, version);
+        a0[i0] = decodePartitionDataClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicDataFlexible(r: Reader, version: number): TopicData {
+  let f_topicName: string;
+  let f_partitions: PartitionData[];
+  f_topicName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionDataFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topicName: f_topicName,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicData(r: Reader, version: number): TopicData {
+  return version >= 1 ? decodeTopicDataFlexible(r, version) : decodeTopicDataClassic(r, version);
 }
 
 function sizeTopicData(m: TopicDataInit, version: number): number {
@@ -342,7 +433,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,

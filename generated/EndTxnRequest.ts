@@ -52,17 +52,16 @@ export function isDefaultEndTxnRequest(m: EndTxnRequestInit): boolean {
     (m.committed === undefined || m.committed === false);
 }
 
-function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
+function decodeEndTxnRequestClassic(r: Reader, version: number): EndTxnRequest {
   let f_transactionalId: string;
   let f_producerId: bigint;
   let f_producerEpoch: number;
   let f_committed: boolean;
-  f_transactionalId = (version >= 3 ? r.compactString() : r.string());
+  f_transactionalId = r.string();
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
   f_committed = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     producerId: f_producerId,
@@ -70,6 +69,30 @@ function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
     committed: f_committed,
     _unknownTaggedFields,
   };
+}
+
+function decodeEndTxnRequestFlexible(r: Reader, version: number): EndTxnRequest {
+  let f_transactionalId: string;
+  let f_producerId: bigint;
+  let f_producerEpoch: number;
+  let f_committed: boolean;
+  f_transactionalId = r.compactString();
+  f_producerId = r.int64();
+  f_producerEpoch = r.int16();
+  f_committed = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    transactionalId: f_transactionalId,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    committed: f_committed,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
+  return version >= 3 ? decodeEndTxnRequestFlexible(r, version) : decodeEndTxnRequestClassic(r, version);
 }
 
 function sizeEndTxnRequest(m: EndTxnRequestInit, version: number): number {

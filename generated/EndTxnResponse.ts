@@ -52,7 +52,24 @@ export function isDefaultEndTxnResponse(m: EndTxnResponseInit): boolean {
     (m.producerEpoch === undefined || m.producerEpoch === -1);
 }
 
-function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
+function decodeEndTxnResponseClassic(r: Reader, version: number): EndTxnResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_producerId: bigint = -1n;
+  let f_producerEpoch: number = -1;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEndTxnResponseFlexible(r: Reader, version: number): EndTxnResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number;
   let f_producerId: bigint = -1n;
@@ -66,7 +83,7 @@ function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
     f_producerEpoch = r.int16();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -74,6 +91,10 @@ function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
     producerEpoch: f_producerEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
+  return version >= 3 ? decodeEndTxnResponseFlexible(r, version) : decodeEndTxnResponseClassic(r, version);
 }
 
 function sizeEndTxnResponse(m: EndTxnResponseInit, version: number): number {

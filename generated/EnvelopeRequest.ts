@@ -56,7 +56,7 @@ function decodeEnvelopeRequest(r: Reader, version: number): EnvelopeRequest {
   f_requestPrincipal = r.compactNullableBytes();
   f_clientHostAddress = r.compactBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     requestData: f_requestData,
     requestPrincipal: f_requestPrincipal,

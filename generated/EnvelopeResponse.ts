@@ -50,7 +50,7 @@ function decodeEnvelopeResponse(r: Reader, version: number): EnvelopeResponse {
   f_responseData = r.compactNullableBytes();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     responseData: f_responseData,
     errorCode: f_errorCode,

@@ -44,18 +44,35 @@ export function isDefaultExpireDelegationTokenRequest(m: ExpireDelegationTokenRe
     (m.expiryTimePeriodMs === undefined || m.expiryTimePeriodMs === 0n);
 }
 
-function decodeExpireDelegationTokenRequest(r: Reader, version: number): ExpireDelegationTokenRequest {
+function decodeExpireDelegationTokenRequestClassic(r: Reader, version: number): ExpireDelegationTokenRequest {
   let f_hmac: Uint8Array;
   let f_expiryTimePeriodMs: bigint;
-  f_hmac = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_hmac = r.bytes();
   f_expiryTimePeriodMs = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     hmac: f_hmac,
     expiryTimePeriodMs: f_expiryTimePeriodMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeExpireDelegationTokenRequestFlexible(r: Reader, version: number): ExpireDelegationTokenRequest {
+  let f_hmac: Uint8Array;
+  let f_expiryTimePeriodMs: bigint;
+  f_hmac = r.compactBytes();
+  f_expiryTimePeriodMs = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    hmac: f_hmac,
+    expiryTimePeriodMs: f_expiryTimePeriodMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeExpireDelegationTokenRequest(r: Reader, version: number): ExpireDelegationTokenRequest {
+  return version >= 2 ? decodeExpireDelegationTokenRequestFlexible(r, version) : decodeExpireDelegationTokenRequestClassic(r, version);
 }
 
 function sizeExpireDelegationTokenRequest(m: ExpireDelegationTokenRequestInit, version: number): number {

@@ -48,7 +48,7 @@ export function isDefaultExpireDelegationTokenResponse(m: ExpireDelegationTokenR
     (m.throttleTimeMs === undefined || m.throttleTimeMs === 0);
 }
 
-function decodeExpireDelegationTokenResponse(r: Reader, version: number): ExpireDelegationTokenResponse {
+function decodeExpireDelegationTokenResponseClassic(r: Reader, version: number): ExpireDelegationTokenResponse {
   let f_errorCode: number;
   let f_expiryTimestampMs: bigint;
   let f_throttleTimeMs: number;
@@ -56,13 +56,33 @@ function decodeExpireDelegationTokenResponse(r: Reader, version: number): Expire
   f_expiryTimestampMs = r.int64();
   f_throttleTimeMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     expiryTimestampMs: f_expiryTimestampMs,
     throttleTimeMs: f_throttleTimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeExpireDelegationTokenResponseFlexible(r: Reader, version: number): ExpireDelegationTokenResponse {
+  let f_errorCode: number;
+  let f_expiryTimestampMs: bigint;
+  let f_throttleTimeMs: number;
+  f_errorCode = r.int16();
+  f_expiryTimestampMs = r.int64();
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    expiryTimestampMs: f_expiryTimestampMs,
+    throttleTimeMs: f_throttleTimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeExpireDelegationTokenResponse(r: Reader, version: number): ExpireDelegationTokenResponse {
+  return version >= 2 ? decodeExpireDelegationTokenResponseFlexible(r, version) : decodeExpireDelegationTokenResponseClassic(r, version);
 }
 
 function sizeExpireDelegationTokenResponse(m: ExpireDelegationTokenResponseInit, version: number): number {

@@ -84,9 +84,9 @@ export function isDefaultFetchRequest(m: FetchRequestInit): boolean {
     (m.rackId === undefined || m.rackId === "");
 }
 
-function decodeFetchRequest(r: Reader, version: number): FetchRequest {
+function decodeFetchRequestClassic(r: Reader, version: number): FetchRequest {
   let f_clusterId: string | null = null;
-  let f_replicaId: number = -1;
+  let f_replicaId: number;
   let f_replicaState: ReplicaState = defaultReplicaState();
   let f_maxWaitMs: number;
   let f_minBytes: number;
@@ -97,9 +97,7 @@ function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   let f_topics: FetchTopic[];
   let f_forgottenTopicsData: ForgottenTopic[] = [];
   let f_rackId: string = "";
-  if (version <= 14) {
-    f_replicaId = r.int32();
-  }
+  f_replicaId = r.int32();
   f_maxWaitMs = r.int32();
   f_minBytes = r.int32();
   f_maxBytes = r.int32();
@@ -111,49 +109,127 @@ function decodeFetchRequest(r: Reader, version: number): FetchRequest {
     f_sessionEpoch = r.int32();
   }
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: FetchTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeFetchTopic(r, version);
+        a0[i0] = decodeFetchTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   if (version >= 7) {
     {
-      const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.arrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: ForgottenTopic[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeForgottenTopic(r, version);
+          a0[i0] = decodeForgottenTopicClassic(r, version);
         }
         f_forgottenTopicsData = a0;
       }
     }
   }
   if (version >= 11) {
-    f_rackId = (version >= 12 ? r.compactString() : r.string());
+    f_rackId = r.string();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    clusterId: f_clusterId,
+    replicaId: f_replicaId,
+    replicaState: f_replicaState,
+    maxWaitMs: f_maxWaitMs,
+    minBytes: f_minBytes,
+    maxBytes: f_maxBytes,
+    isolationLevel: f_isolationLevel,
+    sessionId: f_sessionId,
+    sessionEpoch: f_sessionEpoch,
+    topics: f_topics,
+    forgottenTopicsData: f_forgottenTopicsData,
+    rackId: f_rackId,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFetchRequestFlexible(r: Reader, version: number): FetchRequest {
+  let f_clusterId: string | null = null;
+  let f_replicaId: number = -1;
+  let f_replicaState: ReplicaState = defaultReplicaState();
+  let f_maxWaitMs: number;
+  let f_minBytes: number;
+  let f_maxBytes: number;
+  let f_isolationLevel: number;
+  let f_sessionId: number;
+  let f_sessionEpoch: number;
+  let f_topics: FetchTopic[];
+  let f_forgottenTopicsData: ForgottenTopic[];
+  let f_rackId: string;
+  if (version <= 14) {
+    f_replicaId = r.int32();
+  }
+  f_maxWaitMs = r.int32();
+  f_minBytes = r.int32();
+  f_maxBytes = r.int32();
+  f_isolationLevel = r.int8();
+  f_sessionId = r.int32();
+  f_sessionEpoch = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: FetchTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeFetchTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ForgottenTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeForgottenTopicFlexible(r, version);
+      }
+      f_forgottenTopicsData = a0;
+    }
+  }
+  f_rackId = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 12 && version >= 12)) return false;
-          f_clusterId = (version >= 12 ? r.compactNullableString() : r.compactString());
-          return true;
+          if (true) {
+            f_clusterId = r.compactNullableString();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
         case 1:
-          if (!(version >= 15 && version >= 15)) return false;
-          f_replicaState = decodeReplicaState(r, version);
-          return true;
+          if (version >= 15 && version >= 15) {
+            f_replicaState = decodeReplicaState(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     clusterId: f_clusterId,
@@ -170,6 +246,10 @@ function decodeFetchRequest(r: Reader, version: number): FetchRequest {
     rackId: f_rackId,
     _unknownTaggedFields,
   };
+}
+
+function decodeFetchRequest(r: Reader, version: number): FetchRequest {
+  return version >= 12 ? decodeFetchRequestFlexible(r, version) : decodeFetchRequestClassic(r, version);
 }
 
 function sizeFetchRequest(m: FetchRequestInit, version: number): number {
@@ -320,7 +400,7 @@ function decodeReplicaState(r: Reader, version: number): ReplicaState {
   f_replicaId = r.int32();
   f_replicaEpoch = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     replicaId: f_replicaId,
     replicaEpoch: f_replicaEpoch,
@@ -393,7 +473,7 @@ export function isDefaultFetchPartition(m: FetchPartitionInit): boolean {
     (m.highWatermark === undefined || m.highWatermark === 9223372036854775807n);
 }
 
-function decodeFetchPartition(r: Reader, version: number): FetchPartition {
+function decodeFetchPartitionClassic(r: Reader, version: number): FetchPartition {
   let f_partition: number;
   let f_currentLeaderEpoch: number = -1;
   let f_fetchOffset: bigint;
@@ -407,28 +487,67 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
     f_currentLeaderEpoch = r.int32();
   }
   f_fetchOffset = r.int64();
-  if (version >= 12) {
-    f_lastFetchedEpoch = r.int32();
-  }
   if (version >= 5) {
     f_logStartOffset = r.int64();
   }
   f_partitionMaxBytes = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    partition: f_partition,
+    currentLeaderEpoch: f_currentLeaderEpoch,
+    fetchOffset: f_fetchOffset,
+    lastFetchedEpoch: f_lastFetchedEpoch,
+    logStartOffset: f_logStartOffset,
+    partitionMaxBytes: f_partitionMaxBytes,
+    replicaDirectoryId: f_replicaDirectoryId,
+    highWatermark: f_highWatermark,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFetchPartitionFlexible(r: Reader, version: number): FetchPartition {
+  let f_partition: number;
+  let f_currentLeaderEpoch: number;
+  let f_fetchOffset: bigint;
+  let f_lastFetchedEpoch: number;
+  let f_logStartOffset: bigint;
+  let f_partitionMaxBytes: number;
+  let f_replicaDirectoryId: string = ZERO_UUID;
+  let f_highWatermark: bigint = 9223372036854775807n;
+  f_partition = r.int32();
+  f_currentLeaderEpoch = r.int32();
+  f_fetchOffset = r.int64();
+  f_lastFetchedEpoch = r.int32();
+  f_logStartOffset = r.int64();
+  f_partitionMaxBytes = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 17 && version >= 17)) return false;
-          f_replicaDirectoryId = r.uuid();
-          return true;
+          if (version >= 17 && version >= 17) {
+            f_replicaDirectoryId = r.uuid();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
         case 1:
-          if (!(version >= 18 && version >= 18)) return false;
-          f_highWatermark = r.int64();
-          return true;
+          if (version >= 18 && version >= 18) {
+            f_highWatermark = r.int64();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     partition: f_partition,
@@ -441,6 +560,10 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
     highWatermark: f_highWatermark,
     _unknownTaggedFields,
   };
+}
+
+function decodeFetchPartition(r: Reader, version: number): FetchPartition {
+  return version >= 12 ? decodeFetchPartitionFlexible(r, version) : decodeFetchPartitionClassic(r, version);
 }
 
 function sizeFetchPartition(m: FetchPartitionInit, version: number): number {
@@ -538,36 +661,66 @@ export function isDefaultFetchTopic(m: FetchTopicInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeFetchTopic(r: Reader, version: number): FetchTopic {
-  let f_topic: string = "";
+function decodeFetchTopicClassic(r: Reader, version: number): FetchTopic {
+  let f_topic: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitions: FetchPartition[];
-  if (version <= 12) {
-    f_topic = (version >= 12 ? r.compactString() : r.string());
-  }
-  if (version >= 13) {
-    f_topicId = r.uuid();
-  }
+  f_topic = r.string();
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: FetchPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeFetchPartition(r, version);
+        a0[i0] = decodeFetchPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     topicId: f_topicId,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeFetchTopicFlexible(r: Reader, version: number): FetchTopic {
+  let f_topic: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitions: FetchPartition[];
+  if (version <= 12) {
+    f_topic = r.compactString();
+  }
+  if (version >= 13) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: FetchPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeFetchPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFetchTopic(r: Reader, version: number): FetchTopic {
+  return version >= 12 ? decodeFetchTopicFlexible(r, version) : decodeFetchTopicClassic(r, version);
 }
 
 function sizeFetchTopic(m: FetchTopicInit, version: number): number {
@@ -639,18 +792,13 @@ export function isDefaultForgottenTopic(m: ForgottenTopicInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
-  let f_topic: string = "";
+function decodeForgottenTopicClassic(r: Reader, version: number): ForgottenTopic {
+  let f_topic: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitions: number[];
-  if (version <= 12) {
-    f_topic = (version >= 12 ? r.compactString() : r.string());
-  }
-  if (version >= 13) {
-    f_topicId = r.uuid();
-  }
+  f_topic = r.string();
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -662,13 +810,48 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     topicId: f_topicId,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeForgottenTopicFlexible(r: Reader, version: number): ForgottenTopic {
+  let f_topic: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitions: number[];
+  if (version <= 12) {
+    f_topic = r.compactString();
+  }
+  if (version >= 13) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
+  return version >= 12 ? decodeForgottenTopicFlexible(r, version) : decodeForgottenTopicClassic(r, version);
 }
 
 function sizeForgottenTopic(m: ForgottenTopicInit, version: number): number {

@@ -5,6 +5,7 @@ import {
   ZERO_UUID, EMPTY_BYTES, recordsLength, writeRecordsBody, unsupportedVersion, cannotEncode,
   uvarintSize, stringSize, compactStringSize, bytesSize, compactBytesSize,
   taggedSectionSize, writeTaggedSection,
+  GatherWriter, GATHER_MIN_BYTES,
 } from "../src/protocol/generated-support.ts";
 
 const NO_TAGS: TaggedEntry[] = [];
@@ -56,7 +57,7 @@ export function isDefaultFetchResponse(m: FetchResponseInit): boolean {
     (m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0));
 }
 
-function decodeFetchResponse(r: Reader, version: number): FetchResponse {
+function decodeFetchResponseClassic(r: Reader, version: number): FetchResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number = 0;
   let f_sessionId: number = 0;
@@ -70,39 +71,81 @@ function decodeFetchResponse(r: Reader, version: number): FetchResponse {
     f_sessionId = r.int32();
   }
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: FetchableTopicResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeFetchableTopicResponse(r, version);
+        a0[i0] = decodeFetchableTopicResponseClassic(r, version);
       }
       f_responses = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    sessionId: f_sessionId,
+    responses: f_responses,
+    nodeEndpoints: f_nodeEndpoints,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFetchResponseFlexible(r: Reader, version: number): FetchResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_sessionId: number;
+  let f_responses: FetchableTopicResponse[];
+  let f_nodeEndpoints: NodeEndpoint[] = [];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  f_sessionId = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: FetchableTopicResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeFetchableTopicResponseFlexible(r, version);
+      }
+      f_responses = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 16 && version >= 16)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: NodeEndpoint[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeNodeEndpoint(r, version);
+          if (version >= 16 && version >= 16) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: NodeEndpoint[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeNodeEndpoint(r, version);
+                }
+                f_nodeEndpoints = a0;
               }
-              f_nodeEndpoints = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     throttleTimeMs: f_throttleTimeMs,
@@ -112,6 +155,10 @@ function decodeFetchResponse(r: Reader, version: number): FetchResponse {
     nodeEndpoints: f_nodeEndpoints,
     _unknownTaggedFields,
   };
+}
+
+function decodeFetchResponse(r: Reader, version: number): FetchResponse {
+  return version >= 12 ? decodeFetchResponseFlexible(r, version) : decodeFetchResponseClassic(r, version);
 }
 
 function sizeFetchResponse(m: FetchResponseInit, version: number): number {
@@ -187,6 +234,12 @@ function encodeFetchResponse(w: Writer, version: number, m: FetchResponseInit): 
   if (version >= 12) writeTaggedSection(w, taggedFetchResponse(m, version), m._unknownTaggedFields);
 }
 
+function gatheredFetchResponse(m: FetchResponseInit, version: number, min: number): number {
+  let n = 0;
+  if (m.responses != null) for (const e of m.responses) n += gatheredFetchableTopicResponse(e, version, min);
+  return n;
+}
+
 export interface EpochEndOffset {
   epoch: number;
   endOffset: bigint;
@@ -216,7 +269,7 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
   f_epoch = r.int32();
   f_endOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     epoch: f_epoch,
     endOffset: f_endOffset,
@@ -271,7 +324,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
@@ -326,7 +379,7 @@ function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   f_endOffset = r.int64();
   f_epoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     endOffset: f_endOffset,
     epoch: f_epoch,
@@ -375,18 +428,35 @@ export function isDefaultAbortedTransaction(m: AbortedTransactionInit): boolean 
     (m.firstOffset === undefined || m.firstOffset === 0n);
 }
 
-function decodeAbortedTransaction(r: Reader, version: number): AbortedTransaction {
+function decodeAbortedTransactionClassic(r: Reader, version: number): AbortedTransaction {
   let f_producerId: bigint;
   let f_firstOffset: bigint;
   f_producerId = r.int64();
   f_firstOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) _unknownTaggedFields = r.taggedFields();
   return {
     producerId: f_producerId,
     firstOffset: f_firstOffset,
     _unknownTaggedFields,
   };
+}
+
+function decodeAbortedTransactionFlexible(r: Reader, version: number): AbortedTransaction {
+  let f_producerId: bigint;
+  let f_firstOffset: bigint;
+  f_producerId = r.int64();
+  f_firstOffset = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    producerId: f_producerId,
+    firstOffset: f_firstOffset,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAbortedTransaction(r: Reader, version: number): AbortedTransaction {
+  return version >= 12 ? decodeAbortedTransactionFlexible(r, version) : decodeAbortedTransactionClassic(r, version);
 }
 
 function sizeAbortedTransaction(m: AbortedTransactionInit, version: number): number {
@@ -466,7 +536,7 @@ export function isDefaultPartitionData(m: PartitionDataInit): boolean {
     (m.records === undefined || (m.records !== null && recordsLength(m.records) === 0));
 }
 
-function decodePartitionData(r: Reader, version: number): PartitionData {
+function decodePartitionDataClassic(r: Reader, version: number): PartitionData {
   let f_partitionIndex: number;
   let f_errorCode: number;
   let f_highWatermark: bigint;
@@ -486,14 +556,14 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     f_logStartOffset = r.int64();
   }
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(true)) throw new DecodeError("null array where non-nullable");
       f_abortedTransactions = null;
     } else {
       const a0: AbortedTransaction[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAbortedTransaction(r, version);
+        a0[i0] = decodeAbortedTransactionClassic(r, version);
       }
       f_abortedTransactions = a0;
     }
@@ -501,26 +571,91 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   if (version >= 11) {
     f_preferredReadReplica = r.int32();
   }
-  f_records = (version >= 12 ? r.compactNullableBytes() : r.nullableBytes());
+  f_records = r.nullableBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    highWatermark: f_highWatermark,
+    lastStableOffset: f_lastStableOffset,
+    logStartOffset: f_logStartOffset,
+    divergingEpoch: f_divergingEpoch,
+    currentLeader: f_currentLeader,
+    snapshotId: f_snapshotId,
+    abortedTransactions: f_abortedTransactions,
+    preferredReadReplica: f_preferredReadReplica,
+    records: f_records,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionDataFlexible(r: Reader, version: number): PartitionData {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  let f_highWatermark: bigint;
+  let f_lastStableOffset: bigint;
+  let f_logStartOffset: bigint;
+  let f_divergingEpoch: EpochEndOffset = defaultEpochEndOffset();
+  let f_currentLeader: LeaderIdAndEpoch = defaultLeaderIdAndEpoch();
+  let f_snapshotId: SnapshotId = defaultSnapshotId();
+  let f_abortedTransactions: AbortedTransaction[] | null;
+  let f_preferredReadReplica: number;
+  let f_records: Uint8Array | null;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  f_highWatermark = r.int64();
+  f_lastStableOffset = r.int64();
+  f_logStartOffset = r.int64();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_abortedTransactions = null;
+    } else {
+      const a0: AbortedTransaction[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAbortedTransactionFlexible(r, version);
+      }
+      f_abortedTransactions = a0;
+    }
+  }
+  f_preferredReadReplica = r.int32();
+  f_records = r.compactNullableBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 12 && version >= 12)) return false;
-          f_divergingEpoch = decodeEpochEndOffset(r, version);
-          return true;
+          if (true) {
+            f_divergingEpoch = decodeEpochEndOffset(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
         case 1:
-          if (!(version >= 12 && version >= 12)) return false;
-          f_currentLeader = decodeLeaderIdAndEpoch(r, version);
-          return true;
+          if (true) {
+            f_currentLeader = decodeLeaderIdAndEpoch(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
         case 2:
-          if (!(version >= 12 && version >= 12)) return false;
-          f_snapshotId = decodeSnapshotId(r, version);
-          return true;
+          if (true) {
+            f_snapshotId = decodeSnapshotId(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     partitionIndex: f_partitionIndex,
@@ -536,6 +671,10 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     records: f_records,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionData(r: Reader, version: number): PartitionData {
+  return version >= 12 ? decodePartitionDataFlexible(r, version) : decodePartitionDataClassic(r, version);
 }
 
 function sizePartitionData(m: PartitionDataInit, version: number): number {
@@ -633,6 +772,12 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInit): 
   if (version >= 12) writeTaggedSection(w, taggedPartitionData(m, version), m._unknownTaggedFields);
 }
 
+function gatheredPartitionData(m: PartitionDataInit, version: number, min: number): number {
+  let n = 0;
+  if (m.records != null && recordsLength(m.records) >= min) n += recordsLength(m.records);
+  return n;
+}
+
 export interface FetchableTopicResponse {
   topic: string;
   topicId: string;
@@ -660,36 +805,66 @@ export function isDefaultFetchableTopicResponse(m: FetchableTopicResponseInit): 
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopicResponse {
-  let f_topic: string = "";
+function decodeFetchableTopicResponseClassic(r: Reader, version: number): FetchableTopicResponse {
+  let f_topic: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitions: PartitionData[];
-  if (version <= 12) {
-    f_topic = (version >= 12 ? r.compactString() : r.string());
-  }
-  if (version >= 13) {
-    f_topicId = r.uuid();
-  }
+  f_topic = r.string();
   {
-    const n0 = (version >= 12 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionData(r, version);
+        a0[i0] = decodePartitionDataClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 12) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     topicId: f_topicId,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeFetchableTopicResponseFlexible(r: Reader, version: number): FetchableTopicResponse {
+  let f_topic: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitions: PartitionData[];
+  if (version <= 12) {
+    f_topic = r.compactString();
+  }
+  if (version >= 13) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionDataFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFetchableTopicResponse(r: Reader, version: number): FetchableTopicResponse {
+  return version >= 12 ? decodeFetchableTopicResponseFlexible(r, version) : decodeFetchableTopicResponseClassic(r, version);
 }
 
 function sizeFetchableTopicResponse(m: FetchableTopicResponseInit, version: number): number {
@@ -734,6 +909,12 @@ function encodeFetchableTopicResponse(w: Writer, version: number, m: FetchableTo
   if (version >= 12) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredFetchableTopicResponse(m: FetchableTopicResponseInit, version: number, min: number): number {
+  let n = 0;
+  if (m.partitions != null) for (const e of m.partitions) n += gatheredPartitionData(e, version, min);
+  return n;
+}
+
 export interface NodeEndpoint {
   nodeId: number;
   host: string;
@@ -775,7 +956,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_port = r.int32();
   f_rack = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,
@@ -832,6 +1013,17 @@ export function encode(m: FetchResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeFetchResponse(w, version, m);
   return w.finish();
+}
+
+/**
+ * Encodes into ordered chunks for a gathered socket write: record sections of
+ * at least `minGather` bytes are referenced, not copied; the rest is one buffer.
+ */
+export function encodeChunks(m: FetchResponseInit, version: number, minGather: number = GATHER_MIN_BYTES): Uint8Array[] {
+  const total = size(m, version);
+  const w = new GatherWriter(total, gatheredFetchResponse(m, version, minGather), minGather);
+  encodeFetchResponse(w, version, m);
+  return w.finishChunks();
 }
 
 export type Message = FetchResponse;

@@ -72,16 +72,26 @@ function decodeFetchSnapshotRequest(r: Reader, version: number): FetchSnapshotRe
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(true)) return false;
-          f_clusterId = r.compactNullableString();
-          return true;
+          if (true) {
+            f_clusterId = r.compactNullableString();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     clusterId: f_clusterId,
@@ -168,7 +178,7 @@ function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   f_endOffset = r.int64();
   f_epoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     endOffset: f_endOffset,
     epoch: f_epoch,
@@ -240,16 +250,26 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
   f_snapshotId = decodeSnapshotId(r, version);
   f_position = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 1 && version >= 1)) return false;
-          f_replicaDirectoryId = r.uuid();
-          return true;
+          if (version >= 1 && version >= 1) {
+            f_replicaDirectoryId = r.uuid();
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     partition: f_partition,
@@ -340,7 +360,7 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

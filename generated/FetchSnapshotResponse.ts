@@ -5,6 +5,7 @@ import {
   ZERO_UUID, EMPTY_BYTES, recordsLength, writeRecordsBody, unsupportedVersion, cannotEncode,
   uvarintSize, stringSize, compactStringSize, bytesSize, compactBytesSize,
   taggedSectionSize, writeTaggedSection,
+  GatherWriter, GATHER_MIN_BYTES,
 } from "../src/protocol/generated-support.ts";
 
 const NO_TAGS: TaggedEntry[] = [];
@@ -72,27 +73,37 @@ function decodeFetchSnapshotResponse(r: Reader, version: number): FetchSnapshotR
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 1 && version >= 1)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: NodeEndpoint[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeNodeEndpoint(r, version);
+          if (version >= 1 && version >= 1) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: NodeEndpoint[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeNodeEndpoint(r, version);
+                }
+                f_nodeEndpoints = a0;
               }
-              f_nodeEndpoints = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     throttleTimeMs: f_throttleTimeMs,
@@ -163,6 +174,12 @@ function encodeFetchSnapshotResponse(w: Writer, version: number, m: FetchSnapsho
   if (true) writeTaggedSection(w, taggedFetchSnapshotResponse(m, version), m._unknownTaggedFields);
 }
 
+function gatheredFetchSnapshotResponse(m: FetchSnapshotResponseInit, version: number, min: number): number {
+  let n = 0;
+  if (m.topics != null) for (const e of m.topics) n += gatheredTopicSnapshot(e, version, min);
+  return n;
+}
+
 export interface SnapshotId {
   endOffset: bigint;
   epoch: number;
@@ -192,7 +209,7 @@ function decodeSnapshotId(r: Reader, version: number): SnapshotId {
   f_endOffset = r.int64();
   f_epoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     endOffset: f_endOffset,
     epoch: f_epoch,
@@ -247,7 +264,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
@@ -331,16 +348,26 @@ function decodePartitionSnapshot(r: Reader, version: number): PartitionSnapshot 
   f_position = r.int64();
   f_unalignedRecords = r.compactBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(true)) return false;
-          f_currentLeader = decodeLeaderIdAndEpoch(r, version);
-          return true;
+          if (true) {
+            f_currentLeader = decodeLeaderIdAndEpoch(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     index: f_index,
@@ -401,6 +428,12 @@ function encodePartitionSnapshot(w: Writer, version: number, m: PartitionSnapsho
   if (true) writeTaggedSection(w, taggedPartitionSnapshot(m, version), m._unknownTaggedFields);
 }
 
+function gatheredPartitionSnapshot(m: PartitionSnapshotInit, version: number, min: number): number {
+  let n = 0;
+  if (m.unalignedRecords != null && recordsLength(m.unalignedRecords) >= min) n += recordsLength(m.unalignedRecords);
+  return n;
+}
+
 export interface TopicSnapshot {
   name: string;
   partitions: PartitionSnapshot[];
@@ -441,7 +474,7 @@ function decodeTopicSnapshot(r: Reader, version: number): TopicSnapshot {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
@@ -479,6 +512,12 @@ function encodeTopicSnapshot(w: Writer, version: number, m: TopicSnapshotInit): 
   if (true) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredTopicSnapshot(m: TopicSnapshotInit, version: number, min: number): number {
+  let n = 0;
+  if (m.partitions != null) for (const e of m.partitions) n += gatheredPartitionSnapshot(e, version, min);
+  return n;
+}
+
 export interface NodeEndpoint {
   nodeId: number;
   host: string;
@@ -514,7 +553,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,
@@ -566,6 +605,17 @@ export function encode(m: FetchSnapshotResponseInit, version: number): Uint8Arra
   const w = Writer.alloc(size(m, version));
   encodeFetchSnapshotResponse(w, version, m);
   return w.finish();
+}
+
+/**
+ * Encodes into ordered chunks for a gathered socket write: record sections of
+ * at least `minGather` bytes are referenced, not copied; the rest is one buffer.
+ */
+export function encodeChunks(m: FetchSnapshotResponseInit, version: number, minGather: number = GATHER_MIN_BYTES): Uint8Array[] {
+  const total = size(m, version);
+  const w = new GatherWriter(total, gatheredFetchSnapshotResponse(m, version, minGather), minGather);
+  encodeFetchSnapshotResponse(w, version, m);
+  return w.finishChunks();
 }
 
 export type Message = FetchSnapshotResponse;

@@ -48,38 +48,57 @@ export function isDefaultFindCoordinatorRequest(m: FindCoordinatorRequestInit): 
     (m.coordinatorKeys === undefined || (m.coordinatorKeys !== null && m.coordinatorKeys.length === 0));
 }
 
-function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
-  let f_key: string = "";
+function decodeFindCoordinatorRequestClassic(r: Reader, version: number): FindCoordinatorRequest {
+  let f_key: string;
   let f_keyType: number = 0;
   let f_coordinatorKeys: string[] = [];
-  if (version <= 3) {
-    f_key = (version >= 3 ? r.compactString() : r.string());
-  }
+  f_key = r.string();
   if (version >= 1) {
     f_keyType = r.int8();
   }
-  if (version >= 4) {
-    {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
-      if (n0 < 0) {
-        throw new DecodeError("null array where non-nullable");
-      } else {
-        const a0: string[] = new Array(n0);
-        for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = (version >= 3 ? r.compactString() : r.string());
-        }
-        f_coordinatorKeys = a0;
-      }
-    }
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     keyType: f_keyType,
     coordinatorKeys: f_coordinatorKeys,
     _unknownTaggedFields,
   };
+}
+
+function decodeFindCoordinatorRequestFlexible(r: Reader, version: number): FindCoordinatorRequest {
+  let f_key: string = "";
+  let f_keyType: number;
+  let f_coordinatorKeys: string[] = [];
+  if (version <= 3) {
+    f_key = r.compactString();
+  }
+  f_keyType = r.int8();
+  if (version >= 4) {
+    {
+      const n0 = r.compactArrayLength();
+      if (n0 < 0) {
+        throw new DecodeError("null array where non-nullable");
+      } else {
+        const a0: string[] = new Array(n0);
+        for (let i0 = 0; i0 < n0; i0++) {
+          a0[i0] = r.compactString();
+        }
+        f_coordinatorKeys = a0;
+      }
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    key: f_key,
+    keyType: f_keyType,
+    coordinatorKeys: f_coordinatorKeys,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
+  return version >= 3 ? decodeFindCoordinatorRequestFlexible(r, version) : decodeFindCoordinatorRequestClassic(r, version);
 }
 
 function sizeFindCoordinatorRequest(m: FindCoordinatorRequestInit, version: number): number {

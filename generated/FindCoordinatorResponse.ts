@@ -64,35 +64,66 @@ export function isDefaultFindCoordinatorResponse(m: FindCoordinatorResponseInit)
     (m.coordinators === undefined || (m.coordinators !== null && m.coordinators.length === 0));
 }
 
-function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
+function decodeFindCoordinatorResponseClassic(r: Reader, version: number): FindCoordinatorResponse {
   let f_throttleTimeMs: number = 0;
+  let f_errorCode: number;
+  let f_errorMessage: string | null = "";
+  let f_nodeId: number;
+  let f_host: string;
+  let f_port: number;
+  let f_coordinators: Coordinator[] = [];
+  if (version >= 1) {
+    f_throttleTimeMs = r.int32();
+  }
+  f_errorCode = r.int16();
+  if (version >= 1) {
+    f_errorMessage = r.nullableString();
+    if (f_errorMessage === null && !(version >= 1)) throw new DecodeError("null where non-nullable");
+  }
+  f_nodeId = r.int32();
+  f_host = r.string();
+  f_port = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+    coordinators: f_coordinators,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeFindCoordinatorResponseFlexible(r: Reader, version: number): FindCoordinatorResponse {
+  let f_throttleTimeMs: number;
   let f_errorCode: number = 0;
   let f_errorMessage: string | null = "";
   let f_nodeId: number = 0;
   let f_host: string = "";
   let f_port: number = 0;
   let f_coordinators: Coordinator[] = [];
-  if (version >= 1) {
-    f_throttleTimeMs = r.int32();
-  }
+  f_throttleTimeMs = r.int32();
   if (version <= 3) {
     f_errorCode = r.int16();
   }
-  if ((version >= 1 && version <= 3)) {
-    f_errorMessage = (version >= 3 ? ((version >= 1 && version <= 3) ? r.compactNullableString() : r.compactString()) : ((version >= 1 && version <= 3) ? r.nullableString() : r.string()));
+  if (version <= 3) {
+    f_errorMessage = r.compactNullableString();
+    if (f_errorMessage === null && !(version <= 3)) throw new DecodeError("null where non-nullable");
   }
   if (version <= 3) {
     f_nodeId = r.int32();
   }
   if (version <= 3) {
-    f_host = (version >= 3 ? r.compactString() : r.string());
+    f_host = r.compactString();
   }
   if (version <= 3) {
     f_port = r.int32();
   }
   if (version >= 4) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -105,7 +136,7 @@ function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordina
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -116,6 +147,10 @@ function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordina
     coordinators: f_coordinators,
     _unknownTaggedFields,
   };
+}
+
+function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
+  return version >= 3 ? decodeFindCoordinatorResponseFlexible(r, version) : decodeFindCoordinatorResponseClassic(r, version);
 }
 
 function sizeFindCoordinatorResponse(m: FindCoordinatorResponseInit, version: number): number {
@@ -255,7 +290,7 @@ function decodeCoordinator(r: Reader, version: number): Coordinator {
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     nodeId: f_nodeId,

@@ -44,7 +44,7 @@ function decodeGetTelemetrySubscriptionsRequest(r: Reader, version: number): Get
   let f_clientInstanceId: string;
   f_clientInstanceId = r.uuid();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clientInstanceId: f_clientInstanceId,
     _unknownTaggedFields,

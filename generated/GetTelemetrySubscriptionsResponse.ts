@@ -114,7 +114,7 @@ function decodeGetTelemetrySubscriptionsResponse(r: Reader, version: number): Ge
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

@@ -52,19 +52,19 @@ export function isDefaultHeartbeatRequest(m: HeartbeatRequestInit): boolean {
     (m.groupInstanceId === undefined || m.groupInstanceId === null);
 }
 
-function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
+function decodeHeartbeatRequestClassic(r: Reader, version: number): HeartbeatRequest {
   let f_groupId: string;
   let f_generationId: number;
   let f_memberId: string;
   let f_groupInstanceId: string | null = null;
-  f_groupId = (version >= 4 ? r.compactString() : r.string());
+  f_groupId = r.string();
   f_generationId = r.int32();
-  f_memberId = (version >= 4 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 3) {
-    f_groupInstanceId = (version >= 4 ? (version >= 3 ? r.compactNullableString() : r.compactString()) : (version >= 3 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 3)) throw new DecodeError("null where non-nullable");
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     generationId: f_generationId,
@@ -72,6 +72,30 @@ function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
     groupInstanceId: f_groupInstanceId,
     _unknownTaggedFields,
   };
+}
+
+function decodeHeartbeatRequestFlexible(r: Reader, version: number): HeartbeatRequest {
+  let f_groupId: string;
+  let f_generationId: number;
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  f_groupId = r.compactString();
+  f_generationId = r.int32();
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    generationId: f_generationId,
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
+  return version >= 4 ? decodeHeartbeatRequestFlexible(r, version) : decodeHeartbeatRequestClassic(r, version);
 }
 
 function sizeHeartbeatRequest(m: HeartbeatRequestInit, version: number): number {

@@ -44,7 +44,7 @@ export function isDefaultHeartbeatResponse(m: HeartbeatResponseInit): boolean {
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
+function decodeHeartbeatResponseClassic(r: Reader, version: number): HeartbeatResponse {
   let f_throttleTimeMs: number = 0;
   let f_errorCode: number;
   if (version >= 1) {
@@ -52,12 +52,29 @@ function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse 
   }
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeHeartbeatResponseFlexible(r: Reader, version: number): HeartbeatResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
+  return version >= 4 ? decodeHeartbeatResponseFlexible(r, version) : decodeHeartbeatResponseClassic(r, version);
 }
 
 function sizeHeartbeatResponse(m: HeartbeatResponseInit, version: number): number {

@@ -44,29 +44,57 @@ export function isDefaultIncrementalAlterConfigsRequest(m: IncrementalAlterConfi
     (m.validateOnly === undefined || m.validateOnly === false);
 }
 
-function decodeIncrementalAlterConfigsRequest(r: Reader, version: number): IncrementalAlterConfigsRequest {
+function decodeIncrementalAlterConfigsRequestClassic(r: Reader, version: number): IncrementalAlterConfigsRequest {
   let f_resources: AlterConfigsResource[];
   let f_validateOnly: boolean;
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterConfigsResource[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterConfigsResource(r, version);
+        a0[i0] = decodeAlterConfigsResourceClassic(r, version);
       }
       f_resources = a0;
     }
   }
   f_validateOnly = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     resources: f_resources,
     validateOnly: f_validateOnly,
     _unknownTaggedFields,
   };
+}
+
+function decodeIncrementalAlterConfigsRequestFlexible(r: Reader, version: number): IncrementalAlterConfigsRequest {
+  let f_resources: AlterConfigsResource[];
+  let f_validateOnly: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterConfigsResource[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterConfigsResourceFlexible(r, version);
+      }
+      f_resources = a0;
+    }
+  }
+  f_validateOnly = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resources: f_resources,
+    validateOnly: f_validateOnly,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeIncrementalAlterConfigsRequest(r: Reader, version: number): IncrementalAlterConfigsRequest {
+  return version >= 1 ? decodeIncrementalAlterConfigsRequestFlexible(r, version) : decodeIncrementalAlterConfigsRequestClassic(r, version);
 }
 
 function sizeIncrementalAlterConfigsRequest(m: IncrementalAlterConfigsRequestInit, version: number): number {
@@ -126,21 +154,41 @@ export function isDefaultAlterableConfig(m: AlterableConfigInit): boolean {
     (m.value === undefined || m.value === "");
 }
 
-function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
+function decodeAlterableConfigClassic(r: Reader, version: number): AlterableConfig {
   let f_name: string;
   let f_configOperation: number;
   let f_value: string | null;
-  f_name = (version >= 1 ? r.compactString() : r.string());
+  f_name = r.string();
   f_configOperation = r.int8();
-  f_value = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_value = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     configOperation: f_configOperation,
     value: f_value,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterableConfigFlexible(r: Reader, version: number): AlterableConfig {
+  let f_name: string;
+  let f_configOperation: number;
+  let f_value: string | null;
+  f_name = r.compactString();
+  f_configOperation = r.int8();
+  f_value = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    configOperation: f_configOperation,
+    value: f_value,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterableConfig(r: Reader, version: number): AlterableConfig {
+  return version >= 1 ? decodeAlterableConfigFlexible(r, version) : decodeAlterableConfigClassic(r, version);
 }
 
 function sizeAlterableConfig(m: AlterableConfigInit, version: number): number {
@@ -192,32 +240,63 @@ export function isDefaultAlterConfigsResource(m: AlterConfigsResourceInit): bool
     (m.configs === undefined || (m.configs !== null && m.configs.length === 0));
 }
 
-function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
+function decodeAlterConfigsResourceClassic(r: Reader, version: number): AlterConfigsResource {
   let f_resourceType: number;
   let f_resourceName: string;
   let f_configs: AlterableConfig[];
   f_resourceType = r.int8();
-  f_resourceName = (version >= 1 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterableConfig[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterableConfig(r, version);
+        a0[i0] = decodeAlterableConfigClassic(r, version);
       }
       f_configs = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
     configs: f_configs,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterConfigsResourceFlexible(r: Reader, version: number): AlterConfigsResource {
+  let f_resourceType: number;
+  let f_resourceName: string;
+  let f_configs: AlterableConfig[];
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterableConfig[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterableConfigFlexible(r, version);
+      }
+      f_configs = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configs: f_configs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterConfigsResource(r: Reader, version: number): AlterConfigsResource {
+  return version >= 1 ? decodeAlterConfigsResourceFlexible(r, version) : decodeAlterConfigsResourceClassic(r, version);
 }
 
 function sizeAlterConfigsResource(m: AlterConfigsResourceInit, version: number): number {

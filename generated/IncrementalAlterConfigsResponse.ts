@@ -44,29 +44,57 @@ export function isDefaultIncrementalAlterConfigsResponse(m: IncrementalAlterConf
     (m.responses === undefined || (m.responses !== null && m.responses.length === 0));
 }
 
-function decodeIncrementalAlterConfigsResponse(r: Reader, version: number): IncrementalAlterConfigsResponse {
+function decodeIncrementalAlterConfigsResponseClassic(r: Reader, version: number): IncrementalAlterConfigsResponse {
   let f_throttleTimeMs: number;
   let f_responses: AlterConfigsResourceResponse[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 1 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: AlterConfigsResourceResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeAlterConfigsResourceResponse(r, version);
+        a0[i0] = decodeAlterConfigsResourceResponseClassic(r, version);
       }
       f_responses = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     responses: f_responses,
     _unknownTaggedFields,
   };
+}
+
+function decodeIncrementalAlterConfigsResponseFlexible(r: Reader, version: number): IncrementalAlterConfigsResponse {
+  let f_throttleTimeMs: number;
+  let f_responses: AlterConfigsResourceResponse[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: AlterConfigsResourceResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeAlterConfigsResourceResponseFlexible(r, version);
+      }
+      f_responses = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    responses: f_responses,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeIncrementalAlterConfigsResponse(r: Reader, version: number): IncrementalAlterConfigsResponse {
+  return version >= 1 ? decodeIncrementalAlterConfigsResponseFlexible(r, version) : decodeIncrementalAlterConfigsResponseClassic(r, version);
 }
 
 function sizeIncrementalAlterConfigsResponse(m: IncrementalAlterConfigsResponseInit, version: number): number {
@@ -130,17 +158,16 @@ export function isDefaultAlterConfigsResourceResponse(m: AlterConfigsResourceRes
     (m.resourceName === undefined || m.resourceName === "");
 }
 
-function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterConfigsResourceResponse {
+function decodeAlterConfigsResourceResponseClassic(r: Reader, version: number): AlterConfigsResourceResponse {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_resourceType: number;
   let f_resourceName: string;
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 1 ? r.compactNullableString() : r.nullableString());
+  f_errorMessage = r.nullableString();
   f_resourceType = r.int8();
-  f_resourceName = (version >= 1 ? r.compactString() : r.string());
+  f_resourceName = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -148,6 +175,30 @@ function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterCo
     resourceName: f_resourceName,
     _unknownTaggedFields,
   };
+}
+
+function decodeAlterConfigsResourceResponseFlexible(r: Reader, version: number): AlterConfigsResourceResponse {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_resourceType: number;
+  let f_resourceName: string;
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  f_resourceType = r.int8();
+  f_resourceName = r.compactString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeAlterConfigsResourceResponse(r: Reader, version: number): AlterConfigsResourceResponse {
+  return version >= 1 ? decodeAlterConfigsResourceResponseFlexible(r, version) : decodeAlterConfigsResourceResponseClassic(r, version);
 }
 
 function sizeAlterConfigsResourceResponse(m: AlterConfigsResourceResponseInit, version: number): number {

@@ -60,14 +60,35 @@ export function isDefaultInitProducerIdRequest(m: InitProducerIdRequestInit): bo
     (m.keepPreparedTxn === undefined || m.keepPreparedTxn === false);
 }
 
-function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
+function decodeInitProducerIdRequestClassic(r: Reader, version: number): InitProducerIdRequest {
   let f_transactionalId: string | null;
   let f_transactionTimeoutMs: number;
   let f_producerId: bigint = -1n;
   let f_producerEpoch: number = -1;
   let f_enable2Pc: boolean = false;
   let f_keepPreparedTxn: boolean = false;
-  f_transactionalId = (version >= 2 ? r.compactNullableString() : r.nullableString());
+  f_transactionalId = r.nullableString();
+  f_transactionTimeoutMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    transactionalId: f_transactionalId,
+    transactionTimeoutMs: f_transactionTimeoutMs,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    enable2Pc: f_enable2Pc,
+    keepPreparedTxn: f_keepPreparedTxn,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeInitProducerIdRequestFlexible(r: Reader, version: number): InitProducerIdRequest {
+  let f_transactionalId: string | null;
+  let f_transactionTimeoutMs: number;
+  let f_producerId: bigint = -1n;
+  let f_producerEpoch: number = -1;
+  let f_enable2Pc: boolean = false;
+  let f_keepPreparedTxn: boolean = false;
+  f_transactionalId = r.compactNullableString();
   f_transactionTimeoutMs = r.int32();
   if (version >= 3) {
     f_producerId = r.int64();
@@ -82,7 +103,7 @@ function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerId
     f_keepPreparedTxn = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     transactionTimeoutMs: f_transactionTimeoutMs,
@@ -92,6 +113,10 @@ function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerId
     keepPreparedTxn: f_keepPreparedTxn,
     _unknownTaggedFields,
   };
+}
+
+function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
+  return version >= 2 ? decodeInitProducerIdRequestFlexible(r, version) : decodeInitProducerIdRequestClassic(r, version);
 }
 
 function sizeInitProducerIdRequest(m: InitProducerIdRequestInit, version: number): number {

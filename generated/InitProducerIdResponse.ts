@@ -60,7 +60,30 @@ export function isDefaultInitProducerIdResponse(m: InitProducerIdResponseInit): 
     (m.ongoingTxnProducerEpoch === undefined || m.ongoingTxnProducerEpoch === -1);
 }
 
-function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerIdResponse {
+function decodeInitProducerIdResponseClassic(r: Reader, version: number): InitProducerIdResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_producerId: bigint;
+  let f_producerEpoch: number;
+  let f_ongoingTxnProducerId: bigint = -1n;
+  let f_ongoingTxnProducerEpoch: number = -1;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  f_producerId = r.int64();
+  f_producerEpoch = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    ongoingTxnProducerId: f_ongoingTxnProducerId,
+    ongoingTxnProducerEpoch: f_ongoingTxnProducerEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeInitProducerIdResponseFlexible(r: Reader, version: number): InitProducerIdResponse {
   let f_throttleTimeMs: number;
   let f_errorCode: number;
   let f_producerId: bigint;
@@ -78,7 +101,7 @@ function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerI
     f_ongoingTxnProducerEpoch = r.int16();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -88,6 +111,10 @@ function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerI
     ongoingTxnProducerEpoch: f_ongoingTxnProducerEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerIdResponse {
+  return version >= 2 ? decodeInitProducerIdResponseFlexible(r, version) : decodeInitProducerIdResponseClassic(r, version);
 }
 
 function sizeInitProducerIdResponse(m: InitProducerIdResponseInit, version: number): number {

@@ -61,7 +61,7 @@ function decodeInitializeShareGroupStateRequest(r: Reader, version: number): Ini
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -134,7 +134,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_stateEpoch = r.int32();
   f_startOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     stateEpoch: f_stateEpoch,
@@ -205,7 +205,7 @@ function decodeInitializeStateData(r: Reader, version: number): InitializeStateD
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

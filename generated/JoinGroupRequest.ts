@@ -68,7 +68,7 @@ export function isDefaultJoinGroupRequest(m: JoinGroupRequestInit): boolean {
     (m.reason === undefined || m.reason === null);
 }
 
-function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
+function decodeJoinGroupRequestClassic(r: Reader, version: number): JoinGroupRequest {
   let f_groupId: string;
   let f_sessionTimeoutMs: number;
   let f_rebalanceTimeoutMs: number = -1;
@@ -77,33 +77,30 @@ function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
   let f_protocolType: string;
   let f_protocols: JoinGroupRequestProtocol[];
   let f_reason: string | null = null;
-  f_groupId = (version >= 6 ? r.compactString() : r.string());
+  f_groupId = r.string();
   f_sessionTimeoutMs = r.int32();
   if (version >= 1) {
     f_rebalanceTimeoutMs = r.int32();
   }
-  f_memberId = (version >= 6 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 5) {
-    f_groupInstanceId = (version >= 6 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
   }
-  f_protocolType = (version >= 6 ? r.compactString() : r.string());
+  f_protocolType = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: JoinGroupRequestProtocol[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeJoinGroupRequestProtocol(r, version);
+        a0[i0] = decodeJoinGroupRequestProtocolClassic(r, version);
       }
       f_protocols = a0;
     }
   }
-  if (version >= 8) {
-    f_reason = (version >= 6 ? (version >= 8 ? r.compactNullableString() : r.compactString()) : (version >= 8 ? r.nullableString() : r.string()));
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     sessionTimeoutMs: f_sessionTimeoutMs,
@@ -115,6 +112,56 @@ function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
     reason: f_reason,
     _unknownTaggedFields,
   };
+}
+
+function decodeJoinGroupRequestFlexible(r: Reader, version: number): JoinGroupRequest {
+  let f_groupId: string;
+  let f_sessionTimeoutMs: number;
+  let f_rebalanceTimeoutMs: number;
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_protocolType: string;
+  let f_protocols: JoinGroupRequestProtocol[];
+  let f_reason: string | null = null;
+  f_groupId = r.compactString();
+  f_sessionTimeoutMs = r.int32();
+  f_rebalanceTimeoutMs = r.int32();
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  f_protocolType = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: JoinGroupRequestProtocol[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeJoinGroupRequestProtocolFlexible(r, version);
+      }
+      f_protocols = a0;
+    }
+  }
+  if (version >= 8) {
+    f_reason = r.compactNullableString();
+    if (f_reason === null && !(version >= 8)) throw new DecodeError("null where non-nullable");
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    sessionTimeoutMs: f_sessionTimeoutMs,
+    rebalanceTimeoutMs: f_rebalanceTimeoutMs,
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    protocolType: f_protocolType,
+    protocols: f_protocols,
+    reason: f_reason,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
+  return version >= 6 ? decodeJoinGroupRequestFlexible(r, version) : decodeJoinGroupRequestClassic(r, version);
 }
 
 function sizeJoinGroupRequest(m: JoinGroupRequestInit, version: number): number {
@@ -209,18 +256,35 @@ export function isDefaultJoinGroupRequestProtocol(m: JoinGroupRequestProtocolIni
     (m.metadata === undefined || (m.metadata !== null && m.metadata.length === 0));
 }
 
-function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
+function decodeJoinGroupRequestProtocolClassic(r: Reader, version: number): JoinGroupRequestProtocol {
   let f_name: string;
   let f_metadata: Uint8Array;
-  f_name = (version >= 6 ? r.compactString() : r.string());
-  f_metadata = (version >= 6 ? r.compactBytes() : r.bytes());
+  f_name = r.string();
+  f_metadata = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     metadata: f_metadata,
     _unknownTaggedFields,
   };
+}
+
+function decodeJoinGroupRequestProtocolFlexible(r: Reader, version: number): JoinGroupRequestProtocol {
+  let f_name: string;
+  let f_metadata: Uint8Array;
+  f_name = r.compactString();
+  f_metadata = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    metadata: f_metadata,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
+  return version >= 6 ? decodeJoinGroupRequestProtocolFlexible(r, version) : decodeJoinGroupRequestProtocolClassic(r, version);
 }
 
 function sizeJoinGroupRequestProtocol(m: JoinGroupRequestProtocolInit, version: number): number {

@@ -72,7 +72,7 @@ export function isDefaultJoinGroupResponse(m: JoinGroupResponseInit): boolean {
     (m.members === undefined || (m.members !== null && m.members.length === 0));
 }
 
-function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
+function decodeJoinGroupResponseClassic(r: Reader, version: number): JoinGroupResponse {
   let f_throttleTimeMs: number = 0;
   let f_errorCode: number;
   let f_generationId: number;
@@ -87,29 +87,22 @@ function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse 
   }
   f_errorCode = r.int16();
   f_generationId = r.int32();
-  if (version >= 7) {
-    f_protocolType = (version >= 6 ? (version >= 7 ? r.compactNullableString() : r.compactString()) : (version >= 7 ? r.nullableString() : r.string()));
-  }
-  f_protocolName = (version >= 6 ? (version >= 7 ? r.compactNullableString() : r.compactString()) : (version >= 7 ? r.nullableString() : r.string()));
-  f_leader = (version >= 6 ? r.compactString() : r.string());
-  if (version >= 9) {
-    f_skipAssignment = r.bool();
-  }
-  f_memberId = (version >= 6 ? r.compactString() : r.string());
+  f_protocolName = r.string();
+  f_leader = r.string();
+  f_memberId = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: JoinGroupResponseMember[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeJoinGroupResponseMember(r, version);
+        a0[i0] = decodeJoinGroupResponseMemberClassic(r, version);
       }
       f_members = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -122,6 +115,62 @@ function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse 
     members: f_members,
     _unknownTaggedFields,
   };
+}
+
+function decodeJoinGroupResponseFlexible(r: Reader, version: number): JoinGroupResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_generationId: number;
+  let f_protocolType: string | null = null;
+  let f_protocolName: string | null;
+  let f_leader: string;
+  let f_skipAssignment: boolean = false;
+  let f_memberId: string;
+  let f_members: JoinGroupResponseMember[];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  f_generationId = r.int32();
+  if (version >= 7) {
+    f_protocolType = r.compactNullableString();
+    if (f_protocolType === null && !(version >= 7)) throw new DecodeError("null where non-nullable");
+  }
+  f_protocolName = r.compactNullableString();
+  if (f_protocolName === null && !(version >= 7)) throw new DecodeError("null where non-nullable");
+  f_leader = r.compactString();
+  if (version >= 9) {
+    f_skipAssignment = r.bool();
+  }
+  f_memberId = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: JoinGroupResponseMember[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeJoinGroupResponseMemberFlexible(r, version);
+      }
+      f_members = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    generationId: f_generationId,
+    protocolType: f_protocolType,
+    protocolName: f_protocolName,
+    leader: f_leader,
+    skipAssignment: f_skipAssignment,
+    memberId: f_memberId,
+    members: f_members,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
+  return version >= 6 ? decodeJoinGroupResponseFlexible(r, version) : decodeJoinGroupResponseClassic(r, version);
 }
 
 function sizeJoinGroupResponse(m: JoinGroupResponseInit, version: number): number {
@@ -224,23 +273,44 @@ export function isDefaultJoinGroupResponseMember(m: JoinGroupResponseMemberInit)
     (m.metadata === undefined || (m.metadata !== null && m.metadata.length === 0));
 }
 
-function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {
+function decodeJoinGroupResponseMemberClassic(r: Reader, version: number): JoinGroupResponseMember {
   let f_memberId: string;
   let f_groupInstanceId: string | null = null;
   let f_metadata: Uint8Array;
-  f_memberId = (version >= 6 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 5) {
-    f_groupInstanceId = (version >= 6 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
   }
-  f_metadata = (version >= 6 ? r.compactBytes() : r.bytes());
+  f_metadata = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
     metadata: f_metadata,
     _unknownTaggedFields,
   };
+}
+
+function decodeJoinGroupResponseMemberFlexible(r: Reader, version: number): JoinGroupResponseMember {
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_metadata: Uint8Array;
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  f_metadata = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    metadata: f_metadata,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {
+  return version >= 6 ? decodeJoinGroupResponseMemberFlexible(r, version) : decodeJoinGroupResponseMemberClassic(r, version);
 }
 
 function sizeJoinGroupResponseMember(m: JoinGroupResponseMemberInit, version: number): number {

@@ -50,7 +50,7 @@ function decodeKRaftVersionRecord(r: Reader, version: number): KRaftVersionRecor
   f_version = r.int16();
   f_kRaftVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     version: f_version,
     kRaftVersion: f_kRaftVersion,

@@ -84,7 +84,7 @@ function decodeLeaderChangeMessage(r: Reader, version: number): LeaderChangeMess
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     version: f_version,
     leaderId: f_leaderId,
@@ -175,7 +175,7 @@ function decodeVoter(r: Reader, version: number): Voter {
     f_voterDirectoryId = r.uuid();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     voterId: f_voterId,
     voterDirectoryId: f_voterDirectoryId,

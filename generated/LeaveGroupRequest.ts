@@ -48,36 +48,66 @@ export function isDefaultLeaveGroupRequest(m: LeaveGroupRequestInit): boolean {
     (m.members === undefined || (m.members !== null && m.members.length === 0));
 }
 
-function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
+function decodeLeaveGroupRequestClassic(r: Reader, version: number): LeaveGroupRequest {
   let f_groupId: string;
   let f_memberId: string = "";
   let f_members: MemberIdentity[] = [];
-  f_groupId = (version >= 4 ? r.compactString() : r.string());
+  f_groupId = r.string();
   if (version <= 2) {
-    f_memberId = (version >= 4 ? r.compactString() : r.string());
+    f_memberId = r.string();
   }
   if (version >= 3) {
     {
-      const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.arrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: MemberIdentity[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeMemberIdentity(r, version);
+          a0[i0] = decodeMemberIdentityClassic(r, version);
         }
         f_members = a0;
       }
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,
     members: f_members,
     _unknownTaggedFields,
   };
+}
+
+function decodeLeaveGroupRequestFlexible(r: Reader, version: number): LeaveGroupRequest {
+  let f_groupId: string;
+  let f_memberId: string = "";
+  let f_members: MemberIdentity[];
+  f_groupId = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: MemberIdentity[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMemberIdentityFlexible(r, version);
+      }
+      f_members = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    memberId: f_memberId,
+    members: f_members,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
+  return version >= 4 ? decodeLeaveGroupRequestFlexible(r, version) : decodeLeaveGroupRequestClassic(r, version);
 }
 
 function sizeLeaveGroupRequest(m: LeaveGroupRequestInit, version: number): number {
@@ -151,23 +181,43 @@ export function isDefaultMemberIdentity(m: MemberIdentityInit): boolean {
     (m.reason === undefined || m.reason === null);
 }
 
-function decodeMemberIdentity(r: Reader, version: number): MemberIdentity {
+function decodeMemberIdentityClassic(r: Reader, version: number): MemberIdentity {
   let f_memberId: string;
   let f_groupInstanceId: string | null;
   let f_reason: string | null = null;
-  f_memberId = (version >= 4 ? r.compactString() : r.string());
-  f_groupInstanceId = (version >= 4 ? r.compactNullableString() : r.nullableString());
-  if (version >= 5) {
-    f_reason = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
-  }
+  f_memberId = r.string();
+  f_groupInstanceId = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
     reason: f_reason,
     _unknownTaggedFields,
   };
+}
+
+function decodeMemberIdentityFlexible(r: Reader, version: number): MemberIdentity {
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_reason: string | null = null;
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  if (version >= 5) {
+    f_reason = r.compactNullableString();
+    if (f_reason === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    reason: f_reason,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMemberIdentity(r: Reader, version: number): MemberIdentity {
+  return version >= 4 ? decodeMemberIdentityFlexible(r, version) : decodeMemberIdentityClassic(r, version);
 }
 
 function sizeMemberIdentity(m: MemberIdentityInit, version: number): number {

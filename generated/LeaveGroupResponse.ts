@@ -48,7 +48,7 @@ export function isDefaultLeaveGroupResponse(m: LeaveGroupResponseInit): boolean 
     (m.members === undefined || (m.members !== null && m.members.length === 0));
 }
 
-function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {
+function decodeLeaveGroupResponseClassic(r: Reader, version: number): LeaveGroupResponse {
   let f_throttleTimeMs: number = 0;
   let f_errorCode: number;
   let f_members: MemberResponse[] = [];
@@ -58,26 +58,57 @@ function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupRespons
   f_errorCode = r.int16();
   if (version >= 3) {
     {
-      const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.arrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: MemberResponse[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeMemberResponse(r, version);
+          a0[i0] = decodeMemberResponseClassic(r, version);
         }
         f_members = a0;
       }
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     members: f_members,
     _unknownTaggedFields,
   };
+}
+
+function decodeLeaveGroupResponseFlexible(r: Reader, version: number): LeaveGroupResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_members: MemberResponse[];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: MemberResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMemberResponseFlexible(r, version);
+      }
+      f_members = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    members: f_members,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {
+  return version >= 4 ? decodeLeaveGroupResponseFlexible(r, version) : decodeLeaveGroupResponseClassic(r, version);
 }
 
 function sizeLeaveGroupResponse(m: LeaveGroupResponseInit, version: number): number {
@@ -150,21 +181,41 @@ export function isDefaultMemberResponse(m: MemberResponseInit): boolean {
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeMemberResponse(r: Reader, version: number): MemberResponse {
+function decodeMemberResponseClassic(r: Reader, version: number): MemberResponse {
   let f_memberId: string;
   let f_groupInstanceId: string | null;
   let f_errorCode: number;
-  f_memberId = (version >= 4 ? r.compactString() : r.string());
-  f_groupInstanceId = (version >= 4 ? r.compactNullableString() : r.nullableString());
+  f_memberId = r.string();
+  f_groupInstanceId = r.nullableString();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeMemberResponseFlexible(r: Reader, version: number): MemberResponse {
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_errorCode: number;
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMemberResponse(r: Reader, version: number): MemberResponse {
+  return version >= 4 ? decodeMemberResponseFlexible(r, version) : decodeMemberResponseClassic(r, version);
 }
 
 function sizeMemberResponse(m: MemberResponseInit, version: number): number {

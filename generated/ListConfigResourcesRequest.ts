@@ -57,7 +57,7 @@ function decodeListConfigResourcesRequest(r: Reader, version: number): ListConfi
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     resourceTypes: f_resourceTypes,
     _unknownTaggedFields,

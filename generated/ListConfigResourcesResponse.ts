@@ -67,7 +67,7 @@ function decodeListConfigResourcesResponse(r: Reader, version: number): ListConf
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -141,7 +141,7 @@ function decodeConfigResource(r: Reader, version: number): ConfigResource {
     f_resourceType = r.int8();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     resourceName: f_resourceName,
     resourceType: f_resourceType,

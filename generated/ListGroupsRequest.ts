@@ -44,18 +44,29 @@ export function isDefaultListGroupsRequest(m: ListGroupsRequestInit): boolean {
     (m.typesFilter === undefined || (m.typesFilter !== null && m.typesFilter.length === 0));
 }
 
-function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
+function decodeListGroupsRequestClassic(r: Reader, version: number): ListGroupsRequest {
+  let f_statesFilter: string[] = [];
+  let f_typesFilter: string[] = [];
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    statesFilter: f_statesFilter,
+    typesFilter: f_typesFilter,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListGroupsRequestFlexible(r: Reader, version: number): ListGroupsRequest {
   let f_statesFilter: string[] = [];
   let f_typesFilter: string[] = [];
   if (version >= 4) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: string[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = (version >= 3 ? r.compactString() : r.string());
+          a0[i0] = r.compactString();
         }
         f_statesFilter = a0;
       }
@@ -63,25 +74,29 @@ function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest 
   }
   if (version >= 5) {
     {
-      const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: string[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = (version >= 3 ? r.compactString() : r.string());
+          a0[i0] = r.compactString();
         }
         f_typesFilter = a0;
       }
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     statesFilter: f_statesFilter,
     typesFilter: f_typesFilter,
     _unknownTaggedFields,
   };
+}
+
+function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
+  return version >= 3 ? decodeListGroupsRequestFlexible(r, version) : decodeListGroupsRequestClassic(r, version);
 }
 
 function sizeListGroupsRequest(m: ListGroupsRequestInit, version: number): number {

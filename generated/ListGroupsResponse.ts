@@ -48,7 +48,7 @@ export function isDefaultListGroupsResponse(m: ListGroupsResponseInit): boolean 
     (m.groups === undefined || (m.groups !== null && m.groups.length === 0));
 }
 
-function decodeListGroupsResponse(r: Reader, version: number): ListGroupsResponse {
+function decodeListGroupsResponseClassic(r: Reader, version: number): ListGroupsResponse {
   let f_throttleTimeMs: number = 0;
   let f_errorCode: number;
   let f_groups: ListedGroup[];
@@ -57,25 +57,56 @@ function decodeListGroupsResponse(r: Reader, version: number): ListGroupsRespons
   }
   f_errorCode = r.int16();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ListedGroup[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeListedGroup(r, version);
+        a0[i0] = decodeListedGroupClassic(r, version);
       }
       f_groups = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     groups: f_groups,
     _unknownTaggedFields,
   };
+}
+
+function decodeListGroupsResponseFlexible(r: Reader, version: number): ListGroupsResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_groups: ListedGroup[];
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ListedGroup[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeListedGroupFlexible(r, version);
+      }
+      f_groups = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    groups: f_groups,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListGroupsResponse(r: Reader, version: number): ListGroupsResponse {
+  return version >= 3 ? decodeListGroupsResponseFlexible(r, version) : decodeListGroupsResponseClassic(r, version);
 }
 
 function sizeListGroupsResponse(m: ListGroupsResponseInit, version: number): number {
@@ -147,21 +178,14 @@ export function isDefaultListedGroup(m: ListedGroupInit): boolean {
     (m.groupType === undefined || m.groupType === "");
 }
 
-function decodeListedGroup(r: Reader, version: number): ListedGroup {
+function decodeListedGroupClassic(r: Reader, version: number): ListedGroup {
   let f_groupId: string;
   let f_protocolType: string;
   let f_groupState: string = "";
   let f_groupType: string = "";
-  f_groupId = (version >= 3 ? r.compactString() : r.string());
-  f_protocolType = (version >= 3 ? r.compactString() : r.string());
-  if (version >= 4) {
-    f_groupState = (version >= 3 ? r.compactString() : r.string());
-  }
-  if (version >= 5) {
-    f_groupType = (version >= 3 ? r.compactString() : r.string());
-  }
+  f_groupId = r.string();
+  f_protocolType = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     protocolType: f_protocolType,
@@ -169,6 +193,34 @@ function decodeListedGroup(r: Reader, version: number): ListedGroup {
     groupType: f_groupType,
     _unknownTaggedFields,
   };
+}
+
+function decodeListedGroupFlexible(r: Reader, version: number): ListedGroup {
+  let f_groupId: string;
+  let f_protocolType: string;
+  let f_groupState: string = "";
+  let f_groupType: string = "";
+  f_groupId = r.compactString();
+  f_protocolType = r.compactString();
+  if (version >= 4) {
+    f_groupState = r.compactString();
+  }
+  if (version >= 5) {
+    f_groupType = r.compactString();
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    protocolType: f_protocolType,
+    groupState: f_groupState,
+    groupType: f_groupType,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListedGroup(r: Reader, version: number): ListedGroup {
+  return version >= 3 ? decodeListedGroupFlexible(r, version) : decodeListedGroupClassic(r, version);
 }
 
 function sizeListedGroup(m: ListedGroupInit, version: number): number {

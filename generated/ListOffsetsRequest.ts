@@ -52,7 +52,7 @@ export function isDefaultListOffsetsRequest(m: ListOffsetsRequestInit): boolean 
     (m.timeoutMs === undefined || m.timeoutMs === 0);
 }
 
-function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
+function decodeListOffsetsRequestClassic(r: Reader, version: number): ListOffsetsRequest {
   let f_replicaId: number;
   let f_isolationLevel: number = 0;
   let f_topics: ListOffsetsTopic[];
@@ -62,13 +62,42 @@ function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsReques
     f_isolationLevel = r.int8();
   }
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ListOffsetsTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeListOffsetsTopic(r, version);
+        a0[i0] = decodeListOffsetsTopicClassic(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    replicaId: f_replicaId,
+    isolationLevel: f_isolationLevel,
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsRequestFlexible(r: Reader, version: number): ListOffsetsRequest {
+  let f_replicaId: number;
+  let f_isolationLevel: number;
+  let f_topics: ListOffsetsTopic[];
+  let f_timeoutMs: number = 0;
+  f_replicaId = r.int32();
+  f_isolationLevel = r.int8();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ListOffsetsTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeListOffsetsTopicFlexible(r, version);
       }
       f_topics = a0;
     }
@@ -77,7 +106,7 @@ function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsReques
     f_timeoutMs = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     replicaId: f_replicaId,
     isolationLevel: f_isolationLevel,
@@ -85,6 +114,10 @@ function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsReques
     timeoutMs: f_timeoutMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
+  return version >= 6 ? decodeListOffsetsRequestFlexible(r, version) : decodeListOffsetsRequestClassic(r, version);
 }
 
 function sizeListOffsetsRequest(m: ListOffsetsRequestInit, version: number): number {
@@ -161,7 +194,7 @@ export function isDefaultListOffsetsPartition(m: ListOffsetsPartitionInit): bool
     (m.timestamp === undefined || m.timestamp === 0n);
 }
 
-function decodeListOffsetsPartition(r: Reader, version: number): ListOffsetsPartition {
+function decodeListOffsetsPartitionClassic(r: Reader, version: number): ListOffsetsPartition {
   let f_partitionIndex: number;
   let f_currentLeaderEpoch: number = -1;
   let f_timestamp: bigint;
@@ -171,13 +204,33 @@ function decodeListOffsetsPartition(r: Reader, version: number): ListOffsetsPart
   }
   f_timestamp = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     currentLeaderEpoch: f_currentLeaderEpoch,
     timestamp: f_timestamp,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsPartitionFlexible(r: Reader, version: number): ListOffsetsPartition {
+  let f_partitionIndex: number;
+  let f_currentLeaderEpoch: number;
+  let f_timestamp: bigint;
+  f_partitionIndex = r.int32();
+  f_currentLeaderEpoch = r.int32();
+  f_timestamp = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    currentLeaderEpoch: f_currentLeaderEpoch,
+    timestamp: f_timestamp,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsPartition(r: Reader, version: number): ListOffsetsPartition {
+  return version >= 6 ? decodeListOffsetsPartitionFlexible(r, version) : decodeListOffsetsPartitionClassic(r, version);
 }
 
 function sizeListOffsetsPartition(m: ListOffsetsPartitionInit, version: number): number {
@@ -229,29 +282,57 @@ export function isDefaultListOffsetsTopic(m: ListOffsetsTopicInit): boolean {
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
+function decodeListOffsetsTopicClassic(r: Reader, version: number): ListOffsetsTopic {
   let f_name: string;
   let f_partitions: ListOffsetsPartition[];
-  f_name = (version >= 6 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ListOffsetsPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeListOffsetsPartition(r, version);
+        a0[i0] = decodeListOffsetsPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsTopicFlexible(r: Reader, version: number): ListOffsetsTopic {
+  let f_name: string;
+  let f_partitions: ListOffsetsPartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ListOffsetsPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeListOffsetsPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsTopic(r: Reader, version: number): ListOffsetsTopic {
+  return version >= 6 ? decodeListOffsetsTopicFlexible(r, version) : decodeListOffsetsTopicClassic(r, version);
 }
 
 function sizeListOffsetsTopic(m: ListOffsetsTopicInit, version: number): number {

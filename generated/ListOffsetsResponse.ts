@@ -44,31 +44,59 @@ export function isDefaultListOffsetsResponse(m: ListOffsetsResponseInit): boolea
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
+function decodeListOffsetsResponseClassic(r: Reader, version: number): ListOffsetsResponse {
   let f_throttleTimeMs: number = 0;
   let f_topics: ListOffsetsTopicResponse[];
   if (version >= 2) {
     f_throttleTimeMs = r.int32();
   }
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ListOffsetsTopicResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeListOffsetsTopicResponse(r, version);
+        a0[i0] = decodeListOffsetsTopicResponseClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsResponseFlexible(r: Reader, version: number): ListOffsetsResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: ListOffsetsTopicResponse[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ListOffsetsTopicResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeListOffsetsTopicResponseFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
+  return version >= 6 ? decodeListOffsetsResponseFlexible(r, version) : decodeListOffsetsResponseClassic(r, version);
 }
 
 function sizeListOffsetsResponse(m: ListOffsetsResponseInit, version: number): number {
@@ -140,7 +168,7 @@ export function isDefaultListOffsetsPartitionResponse(m: ListOffsetsPartitionRes
     (m.leaderEpoch === undefined || m.leaderEpoch === -1);
 }
 
-function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsPartitionResponse {
+function decodeListOffsetsPartitionResponseClassic(r: Reader, version: number): ListOffsetsPartitionResponse {
   let f_partitionIndex: number;
   let f_errorCode: number;
   let f_timestamp: bigint;
@@ -154,7 +182,6 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
     f_leaderEpoch = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -163,6 +190,33 @@ function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOff
     leaderEpoch: f_leaderEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsPartitionResponseFlexible(r: Reader, version: number): ListOffsetsPartitionResponse {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  let f_timestamp: bigint;
+  let f_offset: bigint;
+  let f_leaderEpoch: number;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  f_timestamp = r.int64();
+  f_offset = r.int64();
+  f_leaderEpoch = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    timestamp: f_timestamp,
+    offset: f_offset,
+    leaderEpoch: f_leaderEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsPartitionResponse {
+  return version >= 6 ? decodeListOffsetsPartitionResponseFlexible(r, version) : decodeListOffsetsPartitionResponseClassic(r, version);
 }
 
 function sizeListOffsetsPartitionResponse(m: ListOffsetsPartitionResponseInit, version: number): number {
@@ -223,29 +277,57 @@ export function isDefaultListOffsetsTopicResponse(m: ListOffsetsTopicResponseIni
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsTopicResponse {
+function decodeListOffsetsTopicResponseClassic(r: Reader, version: number): ListOffsetsTopicResponse {
   let f_name: string;
   let f_partitions: ListOffsetsPartitionResponse[];
-  f_name = (version >= 6 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: ListOffsetsPartitionResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeListOffsetsPartitionResponse(r, version);
+        a0[i0] = decodeListOffsetsPartitionResponseClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeListOffsetsTopicResponseFlexible(r: Reader, version: number): ListOffsetsTopicResponse {
+  let f_name: string;
+  let f_partitions: ListOffsetsPartitionResponse[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: ListOffsetsPartitionResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeListOffsetsPartitionResponseFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsTopicResponse {
+  return version >= 6 ? decodeListOffsetsTopicResponseFlexible(r, version) : decodeListOffsetsTopicResponseClassic(r, version);
 }
 
 function sizeListOffsetsTopicResponse(m: ListOffsetsTopicResponseInit, version: number): number {

@@ -62,7 +62,7 @@ function decodeListPartitionReassignmentsRequest(r: Reader, version: number): Li
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     timeoutMs: f_timeoutMs,
     topics: f_topics,
@@ -140,7 +140,7 @@ function decodeListPartitionReassignmentsTopics(r: Reader, version: number): Lis
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitionIndexes: f_partitionIndexes,

@@ -73,7 +73,7 @@ function decodeListPartitionReassignmentsResponse(r: Reader, version: number): L
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -195,7 +195,7 @@ function decodeOngoingPartitionReassignment(r: Reader, version: number): Ongoing
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     replicas: f_replicas,
@@ -301,7 +301,7 @@ function decodeOngoingTopicReassignment(r: Reader, version: number): OngoingTopi
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

@@ -85,10 +85,11 @@ function decodeListTransactionsRequest(r: Reader, version: number): ListTransact
     f_durationFilter = r.int64();
   }
   if (version >= 2) {
-    f_transactionalIdPattern = (version >= 2 ? r.compactNullableString() : r.compactString());
+    f_transactionalIdPattern = r.compactNullableString();
+    if (f_transactionalIdPattern === null && !(version >= 2)) throw new DecodeError("null where non-nullable");
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     stateFilters: f_stateFilters,
     producerIdFilters: f_producerIdFilters,

@@ -84,7 +84,7 @@ function decodeListTransactionsResponse(r: Reader, version: number): ListTransac
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -179,7 +179,7 @@ function decodeTransactionState(r: Reader, version: number): TransactionState {
   f_producerId = r.int64();
   f_transactionState = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     producerId: f_producerId,

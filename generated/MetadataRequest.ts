@@ -52,20 +52,20 @@ export function isDefaultMetadataRequest(m: MetadataRequestInit): boolean {
     (m.includeTopicAuthorizedOperations === undefined || m.includeTopicAuthorizedOperations === false);
 }
 
-function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
+function decodeMetadataRequestClassic(r: Reader, version: number): MetadataRequest {
   let f_topics: MetadataRequestTopic[] | null;
   let f_allowAutoTopicCreation: boolean = true;
   let f_includeClusterAuthorizedOperations: boolean = false;
   let f_includeTopicAuthorizedOperations: boolean = false;
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       if (!(version >= 1)) throw new DecodeError("null array where non-nullable");
       f_topics = null;
     } else {
       const a0: MetadataRequestTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeMetadataRequestTopic(r, version);
+        a0[i0] = decodeMetadataRequestTopicClassic(r, version);
       }
       f_topics = a0;
     }
@@ -73,14 +73,13 @@ function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
   if (version >= 4) {
     f_allowAutoTopicCreation = r.bool();
   }
-  if ((version >= 8 && version <= 10)) {
+  if (version >= 8) {
     f_includeClusterAuthorizedOperations = r.bool();
   }
   if (version >= 8) {
     f_includeTopicAuthorizedOperations = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     topics: f_topics,
     allowAutoTopicCreation: f_allowAutoTopicCreation,
@@ -88,6 +87,44 @@ function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
     includeTopicAuthorizedOperations: f_includeTopicAuthorizedOperations,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataRequestFlexible(r: Reader, version: number): MetadataRequest {
+  let f_topics: MetadataRequestTopic[] | null;
+  let f_allowAutoTopicCreation: boolean;
+  let f_includeClusterAuthorizedOperations: boolean = false;
+  let f_includeTopicAuthorizedOperations: boolean;
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      if (!(true)) throw new DecodeError("null array where non-nullable");
+      f_topics = null;
+    } else {
+      const a0: MetadataRequestTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMetadataRequestTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  f_allowAutoTopicCreation = r.bool();
+  if (version <= 10) {
+    f_includeClusterAuthorizedOperations = r.bool();
+  }
+  f_includeTopicAuthorizedOperations = r.bool();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topics: f_topics,
+    allowAutoTopicCreation: f_allowAutoTopicCreation,
+    includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations,
+    includeTopicAuthorizedOperations: f_includeTopicAuthorizedOperations,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
+  return version >= 9 ? decodeMetadataRequestFlexible(r, version) : decodeMetadataRequestClassic(r, version);
 }
 
 function sizeMetadataRequest(m: MetadataRequestInit, version: number): number {
@@ -167,20 +204,37 @@ export function isDefaultMetadataRequestTopic(m: MetadataRequestTopicInit): bool
     (m.name === undefined || m.name === "");
 }
 
-function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
+function decodeMetadataRequestTopicClassic(r: Reader, version: number): MetadataRequestTopic {
   let f_topicId: string = ZERO_UUID;
   let f_name: string | null;
-  if (version >= 10) {
-    f_topicId = r.uuid();
-  }
-  f_name = (version >= 9 ? (version >= 10 ? r.compactNullableString() : r.compactString()) : (version >= 10 ? r.nullableString() : r.string()));
+  f_name = r.string();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     name: f_name,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataRequestTopicFlexible(r: Reader, version: number): MetadataRequestTopic {
+  let f_topicId: string = ZERO_UUID;
+  let f_name: string | null;
+  if (version >= 10) {
+    f_topicId = r.uuid();
+  }
+  f_name = r.compactNullableString();
+  if (f_name === null && !(version >= 10)) throw new DecodeError("null where non-nullable");
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topicId: f_topicId,
+    name: f_name,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
+  return version >= 9 ? decodeMetadataRequestTopicFlexible(r, version) : decodeMetadataRequestTopicClassic(r, version);
 }
 
 function sizeMetadataRequestTopic(m: MetadataRequestTopicInit, version: number): number {

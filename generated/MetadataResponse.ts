@@ -64,7 +64,7 @@ export function isDefaultMetadataResponse(m: MetadataResponseInit): boolean {
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
+function decodeMetadataResponseClassic(r: Reader, version: number): MetadataResponse {
   let f_throttleTimeMs: number = 0;
   let f_brokers: MetadataResponseBroker[];
   let f_clusterId: string | null = null;
@@ -76,43 +76,40 @@ function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
     f_throttleTimeMs = r.int32();
   }
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: MetadataResponseBroker[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeMetadataResponseBroker(r, version);
+        a0[i0] = decodeMetadataResponseBrokerClassic(r, version);
       }
       f_brokers = a0;
     }
   }
   if (version >= 2) {
-    f_clusterId = (version >= 9 ? (version >= 2 ? r.compactNullableString() : r.compactString()) : (version >= 2 ? r.nullableString() : r.string()));
+    f_clusterId = r.nullableString();
+    if (f_clusterId === null && !(version >= 2)) throw new DecodeError("null where non-nullable");
   }
   if (version >= 1) {
     f_controllerId = r.int32();
   }
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: MetadataResponseTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeMetadataResponseTopic(r, version);
+        a0[i0] = decodeMetadataResponseTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
-  if ((version >= 8 && version <= 10)) {
+  if (version >= 8) {
     f_clusterAuthorizedOperations = r.int32();
   }
-  if (version >= 13) {
-    f_errorCode = r.int16();
-  }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     brokers: f_brokers,
@@ -123,6 +120,65 @@ function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataResponseFlexible(r: Reader, version: number): MetadataResponse {
+  let f_throttleTimeMs: number;
+  let f_brokers: MetadataResponseBroker[];
+  let f_clusterId: string | null;
+  let f_controllerId: number;
+  let f_topics: MetadataResponseTopic[];
+  let f_clusterAuthorizedOperations: number = -2147483648;
+  let f_errorCode: number = 0;
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: MetadataResponseBroker[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMetadataResponseBrokerFlexible(r, version);
+      }
+      f_brokers = a0;
+    }
+  }
+  f_clusterId = r.compactNullableString();
+  f_controllerId = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: MetadataResponseTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMetadataResponseTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  if (version <= 10) {
+    f_clusterAuthorizedOperations = r.int32();
+  }
+  if (version >= 13) {
+    f_errorCode = r.int16();
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    brokers: f_brokers,
+    clusterId: f_clusterId,
+    controllerId: f_controllerId,
+    topics: f_topics,
+    clusterAuthorizedOperations: f_clusterAuthorizedOperations,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
+  return version >= 9 ? decodeMetadataResponseFlexible(r, version) : decodeMetadataResponseClassic(r, version);
 }
 
 function sizeMetadataResponse(m: MetadataResponseInit, version: number): number {
@@ -240,19 +296,19 @@ export function isDefaultMetadataResponseBroker(m: MetadataResponseBrokerInit): 
     (m.rack === undefined || m.rack === null);
 }
 
-function decodeMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
+function decodeMetadataResponseBrokerClassic(r: Reader, version: number): MetadataResponseBroker {
   let f_nodeId: number;
   let f_host: string;
   let f_port: number;
   let f_rack: string | null = null;
   f_nodeId = r.int32();
-  f_host = (version >= 9 ? r.compactString() : r.string());
+  f_host = r.string();
   f_port = r.int32();
   if (version >= 1) {
-    f_rack = (version >= 9 ? (version >= 1 ? r.compactNullableString() : r.compactString()) : (version >= 1 ? r.nullableString() : r.string()));
+    f_rack = r.nullableString();
+    if (f_rack === null && !(version >= 1)) throw new DecodeError("null where non-nullable");
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,
@@ -260,6 +316,30 @@ function decodeMetadataResponseBroker(r: Reader, version: number): MetadataRespo
     rack: f_rack,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataResponseBrokerFlexible(r: Reader, version: number): MetadataResponseBroker {
+  let f_nodeId: number;
+  let f_host: string;
+  let f_port: number;
+  let f_rack: string | null;
+  f_nodeId = r.int32();
+  f_host = r.compactString();
+  f_port = r.int32();
+  f_rack = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+    rack: f_rack,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
+  return version >= 9 ? decodeMetadataResponseBrokerFlexible(r, version) : decodeMetadataResponseBrokerClassic(r, version);
 }
 
 function sizeMetadataResponseBroker(m: MetadataResponseBrokerInit, version: number): number {
@@ -336,7 +416,7 @@ export function isDefaultMetadataResponsePartition(m: MetadataResponsePartitionI
     (m.offlineReplicas === undefined || (m.offlineReplicas !== null && m.offlineReplicas.length === 0));
 }
 
-function decodeMetadataResponsePartition(r: Reader, version: number): MetadataResponsePartition {
+function decodeMetadataResponsePartitionClassic(r: Reader, version: number): MetadataResponsePartition {
   let f_errorCode: number;
   let f_partitionIndex: number;
   let f_leaderId: number;
@@ -351,7 +431,7 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     f_leaderEpoch = r.int32();
   }
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -363,7 +443,7 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     }
   }
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -376,7 +456,7 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
   }
   if (version >= 5) {
     {
-      const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.arrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -389,7 +469,6 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
@@ -400,6 +479,72 @@ function decodeMetadataResponsePartition(r: Reader, version: number): MetadataRe
     offlineReplicas: f_offlineReplicas,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataResponsePartitionFlexible(r: Reader, version: number): MetadataResponsePartition {
+  let f_errorCode: number;
+  let f_partitionIndex: number;
+  let f_leaderId: number;
+  let f_leaderEpoch: number;
+  let f_replicaNodes: number[];
+  let f_isrNodes: number[];
+  let f_offlineReplicas: number[];
+  f_errorCode = r.int16();
+  f_partitionIndex = r.int32();
+  f_leaderId = r.int32();
+  f_leaderEpoch = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_replicaNodes = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_isrNodes = a0;
+    }
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_offlineReplicas = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    partitionIndex: f_partitionIndex,
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+    replicaNodes: f_replicaNodes,
+    isrNodes: f_isrNodes,
+    offlineReplicas: f_offlineReplicas,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataResponsePartition(r: Reader, version: number): MetadataResponsePartition {
+  return version >= 9 ? decodeMetadataResponsePartitionFlexible(r, version) : decodeMetadataResponsePartitionClassic(r, version);
 }
 
 function sizeMetadataResponsePartition(m: MetadataResponsePartitionInit, version: number): number {
@@ -517,7 +662,7 @@ export function isDefaultMetadataResponseTopic(m: MetadataResponseTopicInit): bo
     (m.topicAuthorizedOperations === undefined || m.topicAuthorizedOperations === -2147483648);
 }
 
-function decodeMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
+function decodeMetadataResponseTopicClassic(r: Reader, version: number): MetadataResponseTopic {
   let f_errorCode: number;
   let f_name: string | null;
   let f_topicId: string = ZERO_UUID;
@@ -525,21 +670,18 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
   let f_partitions: MetadataResponsePartition[];
   let f_topicAuthorizedOperations: number = -2147483648;
   f_errorCode = r.int16();
-  f_name = (version >= 9 ? (version >= 12 ? r.compactNullableString() : r.compactString()) : (version >= 12 ? r.nullableString() : r.string()));
-  if (version >= 10) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   if (version >= 1) {
     f_isInternal = r.bool();
   }
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: MetadataResponsePartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeMetadataResponsePartition(r, version);
+        a0[i0] = decodeMetadataResponsePartitionClassic(r, version);
       }
       f_partitions = a0;
     }
@@ -548,7 +690,6 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
     f_topicAuthorizedOperations = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     name: f_name,
@@ -558,6 +699,50 @@ function decodeMetadataResponseTopic(r: Reader, version: number): MetadataRespon
     topicAuthorizedOperations: f_topicAuthorizedOperations,
     _unknownTaggedFields,
   };
+}
+
+function decodeMetadataResponseTopicFlexible(r: Reader, version: number): MetadataResponseTopic {
+  let f_errorCode: number;
+  let f_name: string | null;
+  let f_topicId: string = ZERO_UUID;
+  let f_isInternal: boolean;
+  let f_partitions: MetadataResponsePartition[];
+  let f_topicAuthorizedOperations: number;
+  f_errorCode = r.int16();
+  f_name = r.compactNullableString();
+  if (f_name === null && !(version >= 12)) throw new DecodeError("null where non-nullable");
+  if (version >= 10) {
+    f_topicId = r.uuid();
+  }
+  f_isInternal = r.bool();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: MetadataResponsePartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeMetadataResponsePartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  f_topicAuthorizedOperations = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    name: f_name,
+    topicId: f_topicId,
+    isInternal: f_isInternal,
+    partitions: f_partitions,
+    topicAuthorizedOperations: f_topicAuthorizedOperations,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
+  return version >= 9 ? decodeMetadataResponseTopicFlexible(r, version) : decodeMetadataResponseTopicClassic(r, version);
 }
 
 function sizeMetadataResponseTopic(m: MetadataResponseTopicInit, version: number): number {

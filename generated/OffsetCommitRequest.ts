@@ -60,36 +60,36 @@ export function isDefaultOffsetCommitRequest(m: OffsetCommitRequestInit): boolea
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
+function decodeOffsetCommitRequestClassic(r: Reader, version: number): OffsetCommitRequest {
   let f_groupId: string;
   let f_generationIdOrMemberEpoch: number;
   let f_memberId: string;
   let f_groupInstanceId: string | null = null;
   let f_retentionTimeMs: bigint = -1n;
   let f_topics: OffsetCommitRequestTopic[];
-  f_groupId = (version >= 8 ? r.compactString() : r.string());
+  f_groupId = r.string();
   f_generationIdOrMemberEpoch = r.int32();
-  f_memberId = (version >= 8 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 7) {
-    f_groupInstanceId = (version >= 8 ? (version >= 7 ? r.compactNullableString() : r.compactString()) : (version >= 7 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 7)) throw new DecodeError("null where non-nullable");
   }
   if (version <= 4) {
     f_retentionTimeMs = r.int64();
   }
   {
-    const n0 = (version >= 8 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetCommitRequestTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetCommitRequestTopic(r, version);
+        a0[i0] = decodeOffsetCommitRequestTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     generationIdOrMemberEpoch: f_generationIdOrMemberEpoch,
@@ -99,6 +99,46 @@ function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequ
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitRequestFlexible(r: Reader, version: number): OffsetCommitRequest {
+  let f_groupId: string;
+  let f_generationIdOrMemberEpoch: number;
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_retentionTimeMs: bigint = -1n;
+  let f_topics: OffsetCommitRequestTopic[];
+  f_groupId = r.compactString();
+  f_generationIdOrMemberEpoch = r.int32();
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetCommitRequestTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetCommitRequestTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    generationIdOrMemberEpoch: f_generationIdOrMemberEpoch,
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    retentionTimeMs: f_retentionTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
+  return version >= 8 ? decodeOffsetCommitRequestFlexible(r, version) : decodeOffsetCommitRequestClassic(r, version);
 }
 
 function sizeOffsetCommitRequest(m: OffsetCommitRequestInit, version: number): number {
@@ -188,7 +228,7 @@ export function isDefaultOffsetCommitRequestPartition(m: OffsetCommitRequestPart
     (m.committedMetadata === undefined || m.committedMetadata === "");
 }
 
-function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionClassic(r: Reader, version: number): OffsetCommitRequestPartition {
   let f_partitionIndex: number;
   let f_committedOffset: bigint;
   let f_committedLeaderEpoch: number = -1;
@@ -198,9 +238,8 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetC
   if (version >= 6) {
     f_committedLeaderEpoch = r.int32();
   }
-  f_committedMetadata = (version >= 8 ? r.compactNullableString() : r.nullableString());
+  f_committedMetadata = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -208,6 +247,30 @@ function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetC
     committedMetadata: f_committedMetadata,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitRequestPartitionFlexible(r: Reader, version: number): OffsetCommitRequestPartition {
+  let f_partitionIndex: number;
+  let f_committedOffset: bigint;
+  let f_committedLeaderEpoch: number;
+  let f_committedMetadata: string | null;
+  f_partitionIndex = r.int32();
+  f_committedOffset = r.int64();
+  f_committedLeaderEpoch = r.int32();
+  f_committedMetadata = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    committedOffset: f_committedOffset,
+    committedLeaderEpoch: f_committedLeaderEpoch,
+    committedMetadata: f_committedMetadata,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestPartition {
+  return version >= 8 ? decodeOffsetCommitRequestPartitionFlexible(r, version) : decodeOffsetCommitRequestPartitionClassic(r, version);
 }
 
 function sizeOffsetCommitRequestPartition(m: OffsetCommitRequestPartitionInit, version: number): number {
@@ -267,36 +330,66 @@ export function isDefaultOffsetCommitRequestTopic(m: OffsetCommitRequestTopicIni
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
-  let f_name: string = "";
+function decodeOffsetCommitRequestTopicClassic(r: Reader, version: number): OffsetCommitRequestTopic {
+  let f_name: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitions: OffsetCommitRequestPartition[];
-  if (version <= 9) {
-    f_name = (version >= 8 ? r.compactString() : r.string());
-  }
-  if (version >= 10) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   {
-    const n0 = (version >= 8 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetCommitRequestPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetCommitRequestPartition(r, version);
+        a0[i0] = decodeOffsetCommitRequestPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitRequestTopicFlexible(r: Reader, version: number): OffsetCommitRequestTopic {
+  let f_name: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitions: OffsetCommitRequestPartition[];
+  if (version <= 9) {
+    f_name = r.compactString();
+  }
+  if (version >= 10) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetCommitRequestPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetCommitRequestPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
+  return version >= 8 ? decodeOffsetCommitRequestTopicFlexible(r, version) : decodeOffsetCommitRequestTopicClassic(r, version);
 }
 
 function sizeOffsetCommitRequestTopic(m: OffsetCommitRequestTopicInit, version: number): number {

@@ -44,31 +44,59 @@ export function isDefaultOffsetCommitResponse(m: OffsetCommitResponseInit): bool
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {
+function decodeOffsetCommitResponseClassic(r: Reader, version: number): OffsetCommitResponse {
   let f_throttleTimeMs: number = 0;
   let f_topics: OffsetCommitResponseTopic[];
   if (version >= 3) {
     f_throttleTimeMs = r.int32();
   }
   {
-    const n0 = (version >= 8 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetCommitResponseTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetCommitResponseTopic(r, version);
+        a0[i0] = decodeOffsetCommitResponseTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitResponseFlexible(r: Reader, version: number): OffsetCommitResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: OffsetCommitResponseTopic[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetCommitResponseTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetCommitResponseTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {
+  return version >= 8 ? decodeOffsetCommitResponseFlexible(r, version) : decodeOffsetCommitResponseClassic(r, version);
 }
 
 function sizeOffsetCommitResponse(m: OffsetCommitResponseInit, version: number): number {
@@ -128,18 +156,35 @@ export function isDefaultOffsetCommitResponsePartition(m: OffsetCommitResponsePa
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponsePartition {
+function decodeOffsetCommitResponsePartitionClassic(r: Reader, version: number): OffsetCommitResponsePartition {
   let f_partitionIndex: number;
   let f_errorCode: number;
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitResponsePartitionFlexible(r: Reader, version: number): OffsetCommitResponsePartition {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponsePartition {
+  return version >= 8 ? decodeOffsetCommitResponsePartitionFlexible(r, version) : decodeOffsetCommitResponsePartitionClassic(r, version);
 }
 
 function sizeOffsetCommitResponsePartition(m: OffsetCommitResponsePartitionInit, version: number): number {
@@ -187,36 +232,66 @@ export function isDefaultOffsetCommitResponseTopic(m: OffsetCommitResponseTopicI
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
-  let f_name: string = "";
+function decodeOffsetCommitResponseTopicClassic(r: Reader, version: number): OffsetCommitResponseTopic {
+  let f_name: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitions: OffsetCommitResponsePartition[];
-  if (version <= 9) {
-    f_name = (version >= 8 ? r.compactString() : r.string());
-  }
-  if (version >= 10) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   {
-    const n0 = (version >= 8 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetCommitResponsePartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetCommitResponsePartition(r, version);
+        a0[i0] = decodeOffsetCommitResponsePartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 8) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetCommitResponseTopicFlexible(r: Reader, version: number): OffsetCommitResponseTopic {
+  let f_name: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitions: OffsetCommitResponsePartition[];
+  if (version <= 9) {
+    f_name = r.compactString();
+  }
+  if (version >= 10) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetCommitResponsePartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetCommitResponsePartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
+  return version >= 8 ? decodeOffsetCommitResponseTopicFlexible(r, version) : decodeOffsetCommitResponseTopicClassic(r, version);
 }
 
 function sizeOffsetCommitResponseTopic(m: OffsetCommitResponseTopicInit, version: number): number {

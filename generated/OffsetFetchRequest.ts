@@ -52,24 +52,53 @@ export function isDefaultOffsetFetchRequest(m: OffsetFetchRequestInit): boolean 
     (m.requireStable === undefined || m.requireStable === false);
 }
 
-function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
+function decodeOffsetFetchRequestClassic(r: Reader, version: number): OffsetFetchRequest {
+  let f_groupId: string;
+  let f_topics: OffsetFetchRequestTopic[] | null;
+  let f_groups: OffsetFetchRequestGroup[] = [];
+  let f_requireStable: boolean = false;
+  f_groupId = r.string();
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      if (!(version >= 2)) throw new DecodeError("null array where non-nullable");
+      f_topics = null;
+    } else {
+      const a0: OffsetFetchRequestTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetFetchRequestTopicClassic(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    groupId: f_groupId,
+    topics: f_topics,
+    groups: f_groups,
+    requireStable: f_requireStable,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetFetchRequestFlexible(r: Reader, version: number): OffsetFetchRequest {
   let f_groupId: string = "";
   let f_topics: OffsetFetchRequestTopic[] | null = [];
   let f_groups: OffsetFetchRequestGroup[] = [];
   let f_requireStable: boolean = false;
   if (version <= 7) {
-    f_groupId = (version >= 6 ? r.compactString() : r.string());
+    f_groupId = r.compactString();
   }
   if (version <= 7) {
     {
-      const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
-        if (!((version >= 2 && version <= 7))) throw new DecodeError("null array where non-nullable");
+        if (!(version <= 7)) throw new DecodeError("null array where non-nullable");
         f_topics = null;
       } else {
         const a0: OffsetFetchRequestTopic[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeOffsetFetchRequestTopic(r, version);
+          a0[i0] = decodeOffsetFetchRequestTopicFlexible(r, version);
         }
         f_topics = a0;
       }
@@ -77,7 +106,7 @@ function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchReques
   }
   if (version >= 8) {
     {
-      const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -93,7 +122,7 @@ function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchReques
     f_requireStable = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -101,6 +130,10 @@ function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchReques
     requireStable: f_requireStable,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
+  return version >= 6 ? decodeOffsetFetchRequestFlexible(r, version) : decodeOffsetFetchRequestClassic(r, version);
 }
 
 function sizeOffsetFetchRequest(m: OffsetFetchRequestInit, version: number): number {
@@ -197,12 +230,12 @@ export function isDefaultOffsetFetchRequestTopic(m: OffsetFetchRequestTopicInit)
     (m.partitionIndexes === undefined || (m.partitionIndexes !== null && m.partitionIndexes.length === 0));
 }
 
-function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
+function decodeOffsetFetchRequestTopicClassic(r: Reader, version: number): OffsetFetchRequestTopic {
   let f_name: string;
   let f_partitionIndexes: number[];
-  f_name = (version >= 6 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
@@ -214,12 +247,40 @@ function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchR
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitionIndexes: f_partitionIndexes,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetFetchRequestTopicFlexible(r: Reader, version: number): OffsetFetchRequestTopic {
+  let f_name: string;
+  let f_partitionIndexes: number[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: number[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = r.int32();
+      }
+      f_partitionIndexes = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
+  return version >= 6 ? decodeOffsetFetchRequestTopicFlexible(r, version) : decodeOffsetFetchRequestTopicClassic(r, version);
 }
 
 function sizeOffsetFetchRequestTopic(m: OffsetFetchRequestTopicInit, version: number): number {
@@ -300,7 +361,7 @@ function decodeOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetch
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
@@ -387,7 +448,8 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
   let f_topics: OffsetFetchRequestTopics[] | null;
   f_groupId = r.compactString();
   if (version >= 9) {
-    f_memberId = (version >= 9 ? r.compactNullableString() : r.compactString());
+    f_memberId = r.compactNullableString();
+    if (f_memberId === null && !(version >= 9)) throw new DecodeError("null where non-nullable");
   }
   if (version >= 9) {
     f_memberEpoch = r.int32();
@@ -406,7 +468,7 @@ function decodeOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchR
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,

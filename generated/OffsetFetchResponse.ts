@@ -52,34 +52,65 @@ export function isDefaultOffsetFetchResponse(m: OffsetFetchResponseInit): boolea
     (m.groups === undefined || (m.groups !== null && m.groups.length === 0));
 }
 
-function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
+function decodeOffsetFetchResponseClassic(r: Reader, version: number): OffsetFetchResponse {
   let f_throttleTimeMs: number = 0;
-  let f_topics: OffsetFetchResponseTopic[] = [];
+  let f_topics: OffsetFetchResponseTopic[];
   let f_errorCode: number = 0;
   let f_groups: OffsetFetchResponseGroup[] = [];
   if (version >= 3) {
     f_throttleTimeMs = r.int32();
   }
+  {
+    const n0 = r.arrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetFetchResponseTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetFetchResponseTopicClassic(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  if (version >= 2) {
+    f_errorCode = r.int16();
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    errorCode: f_errorCode,
+    groups: f_groups,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetFetchResponseFlexible(r: Reader, version: number): OffsetFetchResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: OffsetFetchResponseTopic[] = [];
+  let f_errorCode: number = 0;
+  let f_groups: OffsetFetchResponseGroup[] = [];
+  f_throttleTimeMs = r.int32();
   if (version <= 7) {
     {
-      const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: OffsetFetchResponseTopic[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeOffsetFetchResponseTopic(r, version);
+          a0[i0] = decodeOffsetFetchResponseTopicFlexible(r, version);
         }
         f_topics = a0;
       }
     }
   }
-  if ((version >= 2 && version <= 7)) {
+  if (version <= 7) {
     f_errorCode = r.int16();
   }
   if (version >= 8) {
     {
-      const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.compactArrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
@@ -92,7 +123,7 @@ function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespo
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
@@ -100,6 +131,10 @@ function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchRespo
     groups: f_groups,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
+  return version >= 6 ? decodeOffsetFetchResponseFlexible(r, version) : decodeOffsetFetchResponseClassic(r, version);
 }
 
 function sizeOffsetFetchResponse(m: OffsetFetchResponseInit, version: number): number {
@@ -205,7 +240,7 @@ export function isDefaultOffsetFetchResponsePartition(m: OffsetFetchResponsePart
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponsePartition {
+function decodeOffsetFetchResponsePartitionClassic(r: Reader, version: number): OffsetFetchResponsePartition {
   let f_partitionIndex: number;
   let f_committedOffset: bigint;
   let f_committedLeaderEpoch: number = -1;
@@ -216,10 +251,9 @@ function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetF
   if (version >= 5) {
     f_committedLeaderEpoch = r.int32();
   }
-  f_metadata = (version >= 6 ? r.compactNullableString() : r.nullableString());
+  f_metadata = r.nullableString();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -228,6 +262,33 @@ function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetF
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetFetchResponsePartitionFlexible(r: Reader, version: number): OffsetFetchResponsePartition {
+  let f_partitionIndex: number;
+  let f_committedOffset: bigint;
+  let f_committedLeaderEpoch: number;
+  let f_metadata: string | null;
+  let f_errorCode: number;
+  f_partitionIndex = r.int32();
+  f_committedOffset = r.int64();
+  f_committedLeaderEpoch = r.int32();
+  f_metadata = r.compactNullableString();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    committedOffset: f_committedOffset,
+    committedLeaderEpoch: f_committedLeaderEpoch,
+    metadata: f_metadata,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponsePartition {
+  return version >= 6 ? decodeOffsetFetchResponsePartitionFlexible(r, version) : decodeOffsetFetchResponsePartitionClassic(r, version);
 }
 
 function sizeOffsetFetchResponsePartition(m: OffsetFetchResponsePartitionInit, version: number): number {
@@ -287,29 +348,57 @@ export function isDefaultOffsetFetchResponseTopic(m: OffsetFetchResponseTopicIni
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
+function decodeOffsetFetchResponseTopicClassic(r: Reader, version: number): OffsetFetchResponseTopic {
   let f_name: string;
   let f_partitions: OffsetFetchResponsePartition[];
-  f_name = (version >= 6 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 6 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetFetchResponsePartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetFetchResponsePartition(r, version);
+        a0[i0] = decodeOffsetFetchResponsePartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 6) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetFetchResponseTopicFlexible(r: Reader, version: number): OffsetFetchResponseTopic {
+  let f_name: string;
+  let f_partitions: OffsetFetchResponsePartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetFetchResponsePartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetFetchResponsePartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
+  return version >= 6 ? decodeOffsetFetchResponseTopicFlexible(r, version) : decodeOffsetFetchResponseTopicClassic(r, version);
 }
 
 function sizeOffsetFetchResponseTopic(m: OffsetFetchResponseTopicInit, version: number): number {
@@ -389,7 +478,7 @@ function decodeOffsetFetchResponsePartitions(r: Reader, version: number): Offset
   f_metadata = r.compactNullableString();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -480,7 +569,7 @@ function decodeOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetc
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
@@ -577,7 +666,7 @@ function decodeOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetch
   }
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,

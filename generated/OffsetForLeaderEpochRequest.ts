@@ -44,31 +44,59 @@ export function isDefaultOffsetForLeaderEpochRequest(m: OffsetForLeaderEpochRequ
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForLeaderEpochRequest {
+function decodeOffsetForLeaderEpochRequestClassic(r: Reader, version: number): OffsetForLeaderEpochRequest {
   let f_replicaId: number = -2;
   let f_topics: OffsetForLeaderTopic[];
   if (version >= 3) {
     f_replicaId = r.int32();
   }
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetForLeaderTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetForLeaderTopic(r, version);
+        a0[i0] = decodeOffsetForLeaderTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     replicaId: f_replicaId,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetForLeaderEpochRequestFlexible(r: Reader, version: number): OffsetForLeaderEpochRequest {
+  let f_replicaId: number;
+  let f_topics: OffsetForLeaderTopic[];
+  f_replicaId = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetForLeaderTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetForLeaderTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    replicaId: f_replicaId,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetForLeaderEpochRequest(r: Reader, version: number): OffsetForLeaderEpochRequest {
+  return version >= 4 ? decodeOffsetForLeaderEpochRequestFlexible(r, version) : decodeOffsetForLeaderEpochRequestClassic(r, version);
 }
 
 function sizeOffsetForLeaderEpochRequest(m: OffsetForLeaderEpochRequestInit, version: number): number {
@@ -132,7 +160,7 @@ export function isDefaultOffsetForLeaderPartition(m: OffsetForLeaderPartitionIni
     (m.leaderEpoch === undefined || m.leaderEpoch === 0);
 }
 
-function decodeOffsetForLeaderPartition(r: Reader, version: number): OffsetForLeaderPartition {
+function decodeOffsetForLeaderPartitionClassic(r: Reader, version: number): OffsetForLeaderPartition {
   let f_partition: number;
   let f_currentLeaderEpoch: number;
   let f_leaderEpoch: number;
@@ -140,13 +168,33 @@ function decodeOffsetForLeaderPartition(r: Reader, version: number): OffsetForLe
   f_currentLeaderEpoch = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     currentLeaderEpoch: f_currentLeaderEpoch,
     leaderEpoch: f_leaderEpoch,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetForLeaderPartitionFlexible(r: Reader, version: number): OffsetForLeaderPartition {
+  let f_partition: number;
+  let f_currentLeaderEpoch: number;
+  let f_leaderEpoch: number;
+  f_partition = r.int32();
+  f_currentLeaderEpoch = r.int32();
+  f_leaderEpoch = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partition: f_partition,
+    currentLeaderEpoch: f_currentLeaderEpoch,
+    leaderEpoch: f_leaderEpoch,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetForLeaderPartition(r: Reader, version: number): OffsetForLeaderPartition {
+  return version >= 4 ? decodeOffsetForLeaderPartitionFlexible(r, version) : decodeOffsetForLeaderPartitionClassic(r, version);
 }
 
 function sizeOffsetForLeaderPartition(m: OffsetForLeaderPartitionInit, version: number): number {
@@ -194,29 +242,57 @@ export function isDefaultOffsetForLeaderTopic(m: OffsetForLeaderTopicInit): bool
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeaderTopic {
+function decodeOffsetForLeaderTopicClassic(r: Reader, version: number): OffsetForLeaderTopic {
   let f_topic: string;
   let f_partitions: OffsetForLeaderPartition[];
-  f_topic = (version >= 4 ? r.compactString() : r.string());
+  f_topic = r.string();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetForLeaderPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetForLeaderPartition(r, version);
+        a0[i0] = decodeOffsetForLeaderPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetForLeaderTopicFlexible(r: Reader, version: number): OffsetForLeaderTopic {
+  let f_topic: string;
+  let f_partitions: OffsetForLeaderPartition[];
+  f_topic = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetForLeaderPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetForLeaderPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetForLeaderTopic(r: Reader, version: number): OffsetForLeaderTopic {
+  return version >= 4 ? decodeOffsetForLeaderTopicFlexible(r, version) : decodeOffsetForLeaderTopicClassic(r, version);
 }
 
 function sizeOffsetForLeaderTopic(m: OffsetForLeaderTopicInit, version: number): number {

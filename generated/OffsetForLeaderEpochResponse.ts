@@ -44,29 +44,57 @@ export function isDefaultOffsetForLeaderEpochResponse(m: OffsetForLeaderEpochRes
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetForLeaderEpochResponse {
+function decodeOffsetForLeaderEpochResponseClassic(r: Reader, version: number): OffsetForLeaderEpochResponse {
   let f_throttleTimeMs: number;
   let f_topics: OffsetForLeaderTopicResult[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: OffsetForLeaderTopicResult[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeOffsetForLeaderTopicResult(r, version);
+        a0[i0] = decodeOffsetForLeaderTopicResultClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetForLeaderEpochResponseFlexible(r: Reader, version: number): OffsetForLeaderEpochResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: OffsetForLeaderTopicResult[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: OffsetForLeaderTopicResult[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeOffsetForLeaderTopicResultFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetForLeaderEpochResponse(r: Reader, version: number): OffsetForLeaderEpochResponse {
+  return version >= 4 ? decodeOffsetForLeaderEpochResponseFlexible(r, version) : decodeOffsetForLeaderEpochResponseClassic(r, version);
 }
 
 function sizeOffsetForLeaderEpochResponse(m: OffsetForLeaderEpochResponseInit, version: number): number {
@@ -130,7 +158,7 @@ export function isDefaultEpochEndOffset(m: EpochEndOffsetInit): boolean {
     (m.endOffset === undefined || m.endOffset === -1n);
 }
 
-function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
+function decodeEpochEndOffsetClassic(r: Reader, version: number): EpochEndOffset {
   let f_errorCode: number;
   let f_partition: number;
   let f_leaderEpoch: number;
@@ -140,7 +168,6 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
   f_leaderEpoch = r.int32();
   f_endOffset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     partition: f_partition,
@@ -148,6 +175,30 @@ function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
     endOffset: f_endOffset,
     _unknownTaggedFields,
   };
+}
+
+function decodeEpochEndOffsetFlexible(r: Reader, version: number): EpochEndOffset {
+  let f_errorCode: number;
+  let f_partition: number;
+  let f_leaderEpoch: number;
+  let f_endOffset: bigint;
+  f_errorCode = r.int16();
+  f_partition = r.int32();
+  f_leaderEpoch = r.int32();
+  f_endOffset = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    partition: f_partition,
+    leaderEpoch: f_leaderEpoch,
+    endOffset: f_endOffset,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeEpochEndOffset(r: Reader, version: number): EpochEndOffset {
+  return version >= 4 ? decodeEpochEndOffsetFlexible(r, version) : decodeEpochEndOffsetClassic(r, version);
 }
 
 function sizeEpochEndOffset(m: EpochEndOffsetInit, version: number): number {
@@ -199,29 +250,57 @@ export function isDefaultOffsetForLeaderTopicResult(m: OffsetForLeaderTopicResul
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetForLeaderTopicResult {
+function decodeOffsetForLeaderTopicResultClassic(r: Reader, version: number): OffsetForLeaderTopicResult {
   let f_topic: string;
   let f_partitions: EpochEndOffset[];
-  f_topic = (version >= 4 ? r.compactString() : r.string());
+  f_topic = r.string();
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: EpochEndOffset[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeEpochEndOffset(r, version);
+        a0[i0] = decodeEpochEndOffsetClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeOffsetForLeaderTopicResultFlexible(r: Reader, version: number): OffsetForLeaderTopicResult {
+  let f_topic: string;
+  let f_partitions: EpochEndOffset[];
+  f_topic = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: EpochEndOffset[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeEpochEndOffsetFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    topic: f_topic,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeOffsetForLeaderTopicResult(r: Reader, version: number): OffsetForLeaderTopicResult {
+  return version >= 4 ? decodeOffsetForLeaderTopicResultFlexible(r, version) : decodeOffsetForLeaderTopicResultClassic(r, version);
 }
 
 function sizeOffsetForLeaderTopicResult(m: OffsetForLeaderTopicResultInit, version: number): number {

@@ -5,6 +5,7 @@ import {
   ZERO_UUID, EMPTY_BYTES, recordsLength, writeRecordsBody, unsupportedVersion, cannotEncode,
   uvarintSize, stringSize, compactStringSize, bytesSize, compactBytesSize,
   taggedSectionSize, writeTaggedSection,
+  GatherWriter, GATHER_MIN_BYTES,
 } from "../src/protocol/generated-support.ts";
 
 const NO_TAGS: TaggedEntry[] = [];
@@ -52,28 +53,27 @@ export function isDefaultProduceRequest(m: ProduceRequestInit): boolean {
     (m.topicData === undefined || (m.topicData !== null && m.topicData.length === 0));
 }
 
-function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
+function decodeProduceRequestClassic(r: Reader, version: number): ProduceRequest {
   let f_transactionalId: string | null;
   let f_acks: number;
   let f_timeoutMs: number;
   let f_topicData: TopicProduceData[];
-  f_transactionalId = (version >= 9 ? r.compactNullableString() : r.nullableString());
+  f_transactionalId = r.nullableString();
   f_acks = r.int16();
   f_timeoutMs = r.int32();
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TopicProduceData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicProduceData(r, version);
+        a0[i0] = decodeTopicProduceDataClassic(r, version);
       }
       f_topicData = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     acks: f_acks,
@@ -81,6 +81,41 @@ function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
     topicData: f_topicData,
     _unknownTaggedFields,
   };
+}
+
+function decodeProduceRequestFlexible(r: Reader, version: number): ProduceRequest {
+  let f_transactionalId: string | null;
+  let f_acks: number;
+  let f_timeoutMs: number;
+  let f_topicData: TopicProduceData[];
+  f_transactionalId = r.compactNullableString();
+  f_acks = r.int16();
+  f_timeoutMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TopicProduceData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicProduceDataFlexible(r, version);
+      }
+      f_topicData = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    transactionalId: f_transactionalId,
+    acks: f_acks,
+    timeoutMs: f_timeoutMs,
+    topicData: f_topicData,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
+  return version >= 9 ? decodeProduceRequestFlexible(r, version) : decodeProduceRequestClassic(r, version);
 }
 
 function sizeProduceRequest(m: ProduceRequestInit, version: number): number {
@@ -121,6 +156,12 @@ function encodeProduceRequest(w: Writer, version: number, m: ProduceRequestInit)
   if (version >= 9) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredProduceRequest(m: ProduceRequestInit, version: number, min: number): number {
+  let n = 0;
+  if (m.topicData != null) for (const e of m.topicData) n += gatheredTopicProduceData(e, version, min);
+  return n;
+}
+
 export interface PartitionProduceData {
   index: number;
   records: Uint8Array | null;
@@ -144,18 +185,35 @@ export function isDefaultPartitionProduceData(m: PartitionProduceDataInit): bool
     (m.records === undefined || (m.records !== null && recordsLength(m.records) === 0));
 }
 
-function decodePartitionProduceData(r: Reader, version: number): PartitionProduceData {
+function decodePartitionProduceDataClassic(r: Reader, version: number): PartitionProduceData {
   let f_index: number;
   let f_records: Uint8Array | null;
   f_index = r.int32();
-  f_records = (version >= 9 ? r.compactNullableBytes() : r.nullableBytes());
+  f_records = r.nullableBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     index: f_index,
     records: f_records,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionProduceDataFlexible(r: Reader, version: number): PartitionProduceData {
+  let f_index: number;
+  let f_records: Uint8Array | null;
+  f_index = r.int32();
+  f_records = r.compactNullableBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    index: f_index,
+    records: f_records,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionProduceData(r: Reader, version: number): PartitionProduceData {
+  return version >= 9 ? decodePartitionProduceDataFlexible(r, version) : decodePartitionProduceDataClassic(r, version);
 }
 
 function sizePartitionProduceData(m: PartitionProduceDataInit, version: number): number {
@@ -174,6 +232,12 @@ function encodePartitionProduceData(w: Writer, version: number, m: PartitionProd
   const v_records = (m.records === undefined ? EMPTY_BYTES : m.records);
   if (v_records === null) { if (version >= 9) w.uvarint(0); else w.int32(-1); } else { if (version >= 9) w.uvarint(recordsLength(v_records) + 1); else w.int32(recordsLength(v_records)); writeRecordsBody(w, v_records); }
   if (version >= 9) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
+}
+
+function gatheredPartitionProduceData(m: PartitionProduceDataInit, version: number, min: number): number {
+  let n = 0;
+  if (m.records != null && recordsLength(m.records) >= min) n += recordsLength(m.records);
+  return n;
 }
 
 export interface TopicProduceData {
@@ -203,36 +267,66 @@ export function isDefaultTopicProduceData(m: TopicProduceDataInit): boolean {
     (m.partitionData === undefined || (m.partitionData !== null && m.partitionData.length === 0));
 }
 
-function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
-  let f_name: string = "";
+function decodeTopicProduceDataClassic(r: Reader, version: number): TopicProduceData {
+  let f_name: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitionData: PartitionProduceData[];
-  if (version <= 12) {
-    f_name = (version >= 9 ? r.compactString() : r.string());
-  }
-  if (version >= 13) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionProduceData[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionProduceData(r, version);
+        a0[i0] = decodePartitionProduceDataClassic(r, version);
       }
       f_partitionData = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
     partitionData: f_partitionData,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicProduceDataFlexible(r: Reader, version: number): TopicProduceData {
+  let f_name: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitionData: PartitionProduceData[];
+  if (version <= 12) {
+    f_name = r.compactString();
+  }
+  if (version >= 13) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionProduceData[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionProduceDataFlexible(r, version);
+      }
+      f_partitionData = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    partitionData: f_partitionData,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicProduceData(r: Reader, version: number): TopicProduceData {
+  return version >= 9 ? decodeTopicProduceDataFlexible(r, version) : decodeTopicProduceDataClassic(r, version);
 }
 
 function sizeTopicProduceData(m: TopicProduceDataInit, version: number): number {
@@ -277,6 +371,12 @@ function encodeTopicProduceData(w: Writer, version: number, m: TopicProduceDataI
   if (version >= 9) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredTopicProduceData(m: TopicProduceDataInit, version: number, min: number): number {
+  let n = 0;
+  if (m.partitionData != null) for (const e of m.partitionData) n += gatheredPartitionProduceData(e, version, min);
+  return n;
+}
+
 /** Decodes a ProduceRequest at `version`; bytes and records are views into the reader's buffer. */
 export function decode(r: Reader, version: number): ProduceRequest {
   if (version < 3 || version > 13) unsupportedVersion("ProduceRequest", version);
@@ -298,6 +398,17 @@ export function encode(m: ProduceRequestInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeProduceRequest(w, version, m);
   return w.finish();
+}
+
+/**
+ * Encodes into ordered chunks for a gathered socket write: record sections of
+ * at least `minGather` bytes are referenced, not copied; the rest is one buffer.
+ */
+export function encodeChunks(m: ProduceRequestInit, version: number, minGather: number = GATHER_MIN_BYTES): Uint8Array[] {
+  const total = size(m, version);
+  const w = new GatherWriter(total, gatheredProduceRequest(m, version, minGather), minGather);
+  encodeProduceRequest(w, version, m);
+  return w.finishChunks();
 }
 
 export type Message = ProduceRequest;

@@ -48,45 +48,81 @@ export function isDefaultProduceResponse(m: ProduceResponseInit): boolean {
     (m.nodeEndpoints === undefined || (m.nodeEndpoints !== null && m.nodeEndpoints.length === 0));
 }
 
-function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
+function decodeProduceResponseClassic(r: Reader, version: number): ProduceResponse {
   let f_responses: TopicProduceResponse[];
   let f_throttleTimeMs: number;
   let f_nodeEndpoints: NodeEndpoint[] = [];
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TopicProduceResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTopicProduceResponse(r, version);
+        a0[i0] = decodeTopicProduceResponseClassic(r, version);
       }
       f_responses = a0;
     }
   }
   f_throttleTimeMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    responses: f_responses,
+    throttleTimeMs: f_throttleTimeMs,
+    nodeEndpoints: f_nodeEndpoints,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeProduceResponseFlexible(r: Reader, version: number): ProduceResponse {
+  let f_responses: TopicProduceResponse[];
+  let f_throttleTimeMs: number;
+  let f_nodeEndpoints: NodeEndpoint[] = [];
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TopicProduceResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTopicProduceResponseFlexible(r, version);
+      }
+      f_responses = a0;
+    }
+  }
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 10 && version >= 10)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: NodeEndpoint[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeNodeEndpoint(r, version);
+          if (version >= 10 && version >= 10) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: NodeEndpoint[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeNodeEndpoint(r, version);
+                }
+                f_nodeEndpoints = a0;
               }
-              f_nodeEndpoints = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     responses: f_responses,
@@ -94,6 +130,10 @@ function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
     nodeEndpoints: f_nodeEndpoints,
     _unknownTaggedFields,
   };
+}
+
+function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
+  return version >= 9 ? decodeProduceResponseFlexible(r, version) : decodeProduceResponseClassic(r, version);
 }
 
 function sizeProduceResponse(m: ProduceResponseInit, version: number): number {
@@ -175,18 +215,35 @@ export function isDefaultBatchIndexAndErrorMessage(m: BatchIndexAndErrorMessageI
     (m.batchIndexErrorMessage === undefined || m.batchIndexErrorMessage === null);
 }
 
-function decodeBatchIndexAndErrorMessage(r: Reader, version: number): BatchIndexAndErrorMessage {
+function decodeBatchIndexAndErrorMessageClassic(r: Reader, version: number): BatchIndexAndErrorMessage {
   let f_batchIndex: number;
   let f_batchIndexErrorMessage: string | null;
   f_batchIndex = r.int32();
-  f_batchIndexErrorMessage = (version >= 9 ? r.compactNullableString() : r.nullableString());
+  f_batchIndexErrorMessage = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     batchIndex: f_batchIndex,
     batchIndexErrorMessage: f_batchIndexErrorMessage,
     _unknownTaggedFields,
   };
+}
+
+function decodeBatchIndexAndErrorMessageFlexible(r: Reader, version: number): BatchIndexAndErrorMessage {
+  let f_batchIndex: number;
+  let f_batchIndexErrorMessage: string | null;
+  f_batchIndex = r.int32();
+  f_batchIndexErrorMessage = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    batchIndex: f_batchIndex,
+    batchIndexErrorMessage: f_batchIndexErrorMessage,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeBatchIndexAndErrorMessage(r: Reader, version: number): BatchIndexAndErrorMessage {
+  return version >= 9 ? decodeBatchIndexAndErrorMessageFlexible(r, version) : decodeBatchIndexAndErrorMessageClassic(r, version);
 }
 
 function sizeBatchIndexAndErrorMessage(m: BatchIndexAndErrorMessageInit, version: number): number {
@@ -236,7 +293,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
@@ -309,7 +366,7 @@ export function isDefaultPartitionProduceResponse(m: PartitionProduceResponseIni
     (m.currentLeader === undefined || (m.currentLeader !== null && isDefaultLeaderIdAndEpoch(m.currentLeader)));
 }
 
-function decodePartitionProduceResponse(r: Reader, version: number): PartitionProduceResponse {
+function decodePartitionProduceResponseClassic(r: Reader, version: number): PartitionProduceResponse {
   let f_index: number;
   let f_errorCode: number;
   let f_baseOffset: bigint;
@@ -327,32 +384,84 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
   }
   if (version >= 8) {
     {
-      const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+      const n0 = r.arrayLength();
       if (n0 < 0) {
         throw new DecodeError("null array where non-nullable");
       } else {
         const a0: BatchIndexAndErrorMessage[] = new Array(n0);
         for (let i0 = 0; i0 < n0; i0++) {
-          a0[i0] = decodeBatchIndexAndErrorMessage(r, version);
+          a0[i0] = decodeBatchIndexAndErrorMessageClassic(r, version);
         }
         f_recordErrors = a0;
       }
     }
   }
   if (version >= 8) {
-    f_errorMessage = (version >= 9 ? (version >= 8 ? r.compactNullableString() : r.compactString()) : (version >= 8 ? r.nullableString() : r.string()));
+    f_errorMessage = r.nullableString();
+    if (f_errorMessage === null && !(version >= 8)) throw new DecodeError("null where non-nullable");
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  return {
+    index: f_index,
+    errorCode: f_errorCode,
+    baseOffset: f_baseOffset,
+    logAppendTimeMs: f_logAppendTimeMs,
+    logStartOffset: f_logStartOffset,
+    recordErrors: f_recordErrors,
+    errorMessage: f_errorMessage,
+    currentLeader: f_currentLeader,
+    _unknownTaggedFields,
+  };
+}
+
+function decodePartitionProduceResponseFlexible(r: Reader, version: number): PartitionProduceResponse {
+  let f_index: number;
+  let f_errorCode: number;
+  let f_baseOffset: bigint;
+  let f_logAppendTimeMs: bigint;
+  let f_logStartOffset: bigint;
+  let f_recordErrors: BatchIndexAndErrorMessage[];
+  let f_errorMessage: string | null;
+  let f_currentLeader: LeaderIdAndEpoch = defaultLeaderIdAndEpoch();
+  f_index = r.int32();
+  f_errorCode = r.int16();
+  f_baseOffset = r.int64();
+  f_logAppendTimeMs = r.int64();
+  f_logStartOffset = r.int64();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: BatchIndexAndErrorMessage[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeBatchIndexAndErrorMessageFlexible(r, version);
+      }
+      f_recordErrors = a0;
+    }
+  }
+  f_errorMessage = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 10 && version >= 10)) return false;
-          f_currentLeader = decodeLeaderIdAndEpoch(r, version);
-          return true;
+          if (version >= 10 && version >= 10) {
+            f_currentLeader = decodeLeaderIdAndEpoch(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     index: f_index,
@@ -365,6 +474,10 @@ function decodePartitionProduceResponse(r: Reader, version: number): PartitionPr
     currentLeader: f_currentLeader,
     _unknownTaggedFields,
   };
+}
+
+function decodePartitionProduceResponse(r: Reader, version: number): PartitionProduceResponse {
+  return version >= 9 ? decodePartitionProduceResponseFlexible(r, version) : decodePartitionProduceResponseClassic(r, version);
 }
 
 function sizePartitionProduceResponse(m: PartitionProduceResponseInit, version: number): number {
@@ -471,36 +584,66 @@ export function isDefaultTopicProduceResponse(m: TopicProduceResponseInit): bool
     (m.partitionResponses === undefined || (m.partitionResponses !== null && m.partitionResponses.length === 0));
 }
 
-function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceResponse {
-  let f_name: string = "";
+function decodeTopicProduceResponseClassic(r: Reader, version: number): TopicProduceResponse {
+  let f_name: string;
   let f_topicId: string = ZERO_UUID;
   let f_partitionResponses: PartitionProduceResponse[];
-  if (version <= 12) {
-    f_name = (version >= 9 ? r.compactString() : r.string());
-  }
-  if (version >= 13) {
-    f_topicId = r.uuid();
-  }
+  f_name = r.string();
   {
-    const n0 = (version >= 9 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: PartitionProduceResponse[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodePartitionProduceResponse(r, version);
+        a0[i0] = decodePartitionProduceResponseClassic(r, version);
       }
       f_partitionResponses = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 9) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     topicId: f_topicId,
     partitionResponses: f_partitionResponses,
     _unknownTaggedFields,
   };
+}
+
+function decodeTopicProduceResponseFlexible(r: Reader, version: number): TopicProduceResponse {
+  let f_name: string = "";
+  let f_topicId: string = ZERO_UUID;
+  let f_partitionResponses: PartitionProduceResponse[];
+  if (version <= 12) {
+    f_name = r.compactString();
+  }
+  if (version >= 13) {
+    f_topicId = r.uuid();
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: PartitionProduceResponse[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodePartitionProduceResponseFlexible(r, version);
+      }
+      f_partitionResponses = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    topicId: f_topicId,
+    partitionResponses: f_partitionResponses,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTopicProduceResponse(r: Reader, version: number): TopicProduceResponse {
+  return version >= 9 ? decodeTopicProduceResponseFlexible(r, version) : decodeTopicProduceResponseClassic(r, version);
 }
 
 function sizeTopicProduceResponse(m: TopicProduceResponseInit, version: number): number {
@@ -586,7 +729,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_port = r.int32();
   f_rack = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,

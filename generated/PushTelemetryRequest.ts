@@ -68,7 +68,7 @@ function decodePushTelemetryRequest(r: Reader, version: number): PushTelemetryRe
   f_compressionType = r.int8();
   f_metrics = r.compactBytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clientInstanceId: f_clientInstanceId,
     subscriptionId: f_subscriptionId,

@@ -50,7 +50,7 @@ function decodePushTelemetryResponse(r: Reader, version: number): PushTelemetryR
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,

@@ -61,7 +61,7 @@ function decodeReadShareGroupStateRequest(r: Reader, version: number): ReadShare
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -128,7 +128,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_partition = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     leaderEpoch: f_leaderEpoch,
@@ -194,7 +194,7 @@ function decodeReadStateData(r: Reader, version: number): ReadStateData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -55,7 +55,7 @@ function decodeReadShareGroupStateResponse(r: Reader, version: number): ReadShar
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     results: f_results,
     _unknownTaggedFields,
@@ -129,7 +129,7 @@ function decodeStateBatch(r: Reader, version: number): StateBatch {
   f_deliveryState = r.int8();
   f_deliveryCount = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
@@ -229,7 +229,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     errorCode: f_errorCode,
@@ -327,7 +327,7 @@ function decodeReadStateResult(r: Reader, version: number): ReadStateResult {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -55,7 +55,7 @@ function decodeReadShareGroupStateSummaryResponse(r: Reader, version: number): R
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     results: f_results,
     _unknownTaggedFields,
@@ -149,7 +149,7 @@ function decodePartitionResult(r: Reader, version: number): PartitionResult {
     f_deliveryCompleteCount = r.int32();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     errorCode: f_errorCode,
@@ -244,7 +244,7 @@ function decodeReadStateSummaryResult(r: Reader, version: number): ReadStateSumm
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -56,7 +56,7 @@ function decodeRemoveRaftVoterRequest(r: Reader, version: number): RemoveRaftVot
   f_voterId = r.int32();
   f_voterDirectoryId = r.uuid();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     voterId: f_voterId,

@@ -44,18 +44,35 @@ export function isDefaultRenewDelegationTokenRequest(m: RenewDelegationTokenRequ
     (m.renewPeriodMs === undefined || m.renewPeriodMs === 0n);
 }
 
-function decodeRenewDelegationTokenRequest(r: Reader, version: number): RenewDelegationTokenRequest {
+function decodeRenewDelegationTokenRequestClassic(r: Reader, version: number): RenewDelegationTokenRequest {
   let f_hmac: Uint8Array;
   let f_renewPeriodMs: bigint;
-  f_hmac = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_hmac = r.bytes();
   f_renewPeriodMs = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     hmac: f_hmac,
     renewPeriodMs: f_renewPeriodMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeRenewDelegationTokenRequestFlexible(r: Reader, version: number): RenewDelegationTokenRequest {
+  let f_hmac: Uint8Array;
+  let f_renewPeriodMs: bigint;
+  f_hmac = r.compactBytes();
+  f_renewPeriodMs = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    hmac: f_hmac,
+    renewPeriodMs: f_renewPeriodMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeRenewDelegationTokenRequest(r: Reader, version: number): RenewDelegationTokenRequest {
+  return version >= 2 ? decodeRenewDelegationTokenRequestFlexible(r, version) : decodeRenewDelegationTokenRequestClassic(r, version);
 }
 
 function sizeRenewDelegationTokenRequest(m: RenewDelegationTokenRequestInit, version: number): number {

@@ -48,7 +48,7 @@ export function isDefaultRenewDelegationTokenResponse(m: RenewDelegationTokenRes
     (m.throttleTimeMs === undefined || m.throttleTimeMs === 0);
 }
 
-function decodeRenewDelegationTokenResponse(r: Reader, version: number): RenewDelegationTokenResponse {
+function decodeRenewDelegationTokenResponseClassic(r: Reader, version: number): RenewDelegationTokenResponse {
   let f_errorCode: number;
   let f_expiryTimestampMs: bigint;
   let f_throttleTimeMs: number;
@@ -56,13 +56,33 @@ function decodeRenewDelegationTokenResponse(r: Reader, version: number): RenewDe
   f_expiryTimestampMs = r.int64();
   f_throttleTimeMs = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     expiryTimestampMs: f_expiryTimestampMs,
     throttleTimeMs: f_throttleTimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeRenewDelegationTokenResponseFlexible(r: Reader, version: number): RenewDelegationTokenResponse {
+  let f_errorCode: number;
+  let f_expiryTimestampMs: bigint;
+  let f_throttleTimeMs: number;
+  f_errorCode = r.int16();
+  f_expiryTimestampMs = r.int64();
+  f_throttleTimeMs = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    expiryTimestampMs: f_expiryTimestampMs,
+    throttleTimeMs: f_throttleTimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeRenewDelegationTokenResponse(r: Reader, version: number): RenewDelegationTokenResponse {
+  return version >= 2 ? decodeRenewDelegationTokenResponseFlexible(r, version) : decodeRenewDelegationTokenResponseClassic(r, version);
 }
 
 function sizeRenewDelegationTokenResponse(m: RenewDelegationTokenResponseInit, version: number): number {

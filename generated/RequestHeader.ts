@@ -52,7 +52,7 @@ export function isDefaultRequestHeader(m: RequestHeaderInit): boolean {
     (m.clientId === undefined || m.clientId === "");
 }
 
-function decodeRequestHeader(r: Reader, version: number): RequestHeader {
+function decodeRequestHeaderClassic(r: Reader, version: number): RequestHeader {
   let f_requestApiKey: number;
   let f_requestApiVersion: number;
   let f_correlationId: number;
@@ -62,7 +62,6 @@ function decodeRequestHeader(r: Reader, version: number): RequestHeader {
   f_correlationId = r.int32();
   f_clientId = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     requestApiKey: f_requestApiKey,
     requestApiVersion: f_requestApiVersion,
@@ -70,6 +69,30 @@ function decodeRequestHeader(r: Reader, version: number): RequestHeader {
     clientId: f_clientId,
     _unknownTaggedFields,
   };
+}
+
+function decodeRequestHeaderFlexible(r: Reader, version: number): RequestHeader {
+  let f_requestApiKey: number;
+  let f_requestApiVersion: number;
+  let f_correlationId: number;
+  let f_clientId: string | null;
+  f_requestApiKey = r.int16();
+  f_requestApiVersion = r.int16();
+  f_correlationId = r.int32();
+  f_clientId = r.nullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    requestApiKey: f_requestApiKey,
+    requestApiVersion: f_requestApiVersion,
+    correlationId: f_correlationId,
+    clientId: f_clientId,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeRequestHeader(r: Reader, version: number): RequestHeader {
+  return version >= 2 ? decodeRequestHeaderFlexible(r, version) : decodeRequestHeaderClassic(r, version);
 }
 
 function sizeRequestHeader(m: RequestHeaderInit, version: number): number {

@@ -40,15 +40,29 @@ export function isDefaultResponseHeader(m: ResponseHeaderInit): boolean {
   return (m.correlationId === undefined || m.correlationId === 0);
 }
 
-function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
+function decodeResponseHeaderClassic(r: Reader, version: number): ResponseHeader {
   let f_correlationId: number;
   f_correlationId = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 1) _unknownTaggedFields = r.taggedFields();
   return {
     correlationId: f_correlationId,
     _unknownTaggedFields,
   };
+}
+
+function decodeResponseHeaderFlexible(r: Reader, version: number): ResponseHeader {
+  let f_correlationId: number;
+  f_correlationId = r.int32();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    correlationId: f_correlationId,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
+  return version >= 1 ? decodeResponseHeaderFlexible(r, version) : decodeResponseHeaderClassic(r, version);
 }
 
 function sizeResponseHeader(m: ResponseHeaderInit, version: number): number {

@@ -40,15 +40,29 @@ export function isDefaultSaslAuthenticateRequest(m: SaslAuthenticateRequestInit)
   return (m.authBytes === undefined || (m.authBytes !== null && m.authBytes.length === 0));
 }
 
-function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
+function decodeSaslAuthenticateRequestClassic(r: Reader, version: number): SaslAuthenticateRequest {
   let f_authBytes: Uint8Array;
-  f_authBytes = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_authBytes = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     authBytes: f_authBytes,
     _unknownTaggedFields,
   };
+}
+
+function decodeSaslAuthenticateRequestFlexible(r: Reader, version: number): SaslAuthenticateRequest {
+  let f_authBytes: Uint8Array;
+  f_authBytes = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    authBytes: f_authBytes,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
+  return version >= 2 ? decodeSaslAuthenticateRequestFlexible(r, version) : decodeSaslAuthenticateRequestClassic(r, version);
 }
 
 function sizeSaslAuthenticateRequest(m: SaslAuthenticateRequestInit, version: number): number {

@@ -52,19 +52,18 @@ export function isDefaultSaslAuthenticateResponse(m: SaslAuthenticateResponseIni
     (m.sessionLifetimeMs === undefined || m.sessionLifetimeMs === 0n);
 }
 
-function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthenticateResponse {
+function decodeSaslAuthenticateResponseClassic(r: Reader, version: number): SaslAuthenticateResponse {
   let f_errorCode: number;
   let f_errorMessage: string | null;
   let f_authBytes: Uint8Array;
   let f_sessionLifetimeMs: bigint = 0n;
   f_errorCode = r.int16();
-  f_errorMessage = (version >= 2 ? r.compactNullableString() : r.nullableString());
-  f_authBytes = (version >= 2 ? r.compactBytes() : r.bytes());
+  f_errorMessage = r.nullableString();
+  f_authBytes = r.bytes();
   if (version >= 1) {
     f_sessionLifetimeMs = r.int64();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 2) _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -72,6 +71,30 @@ function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthent
     sessionLifetimeMs: f_sessionLifetimeMs,
     _unknownTaggedFields,
   };
+}
+
+function decodeSaslAuthenticateResponseFlexible(r: Reader, version: number): SaslAuthenticateResponse {
+  let f_errorCode: number;
+  let f_errorMessage: string | null;
+  let f_authBytes: Uint8Array;
+  let f_sessionLifetimeMs: bigint;
+  f_errorCode = r.int16();
+  f_errorMessage = r.compactNullableString();
+  f_authBytes = r.compactBytes();
+  f_sessionLifetimeMs = r.int64();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    authBytes: f_authBytes,
+    sessionLifetimeMs: f_sessionLifetimeMs,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthenticateResponse {
+  return version >= 2 ? decodeSaslAuthenticateResponseFlexible(r, version) : decodeSaslAuthenticateResponseClassic(r, version);
 }
 
 function sizeSaslAuthenticateResponse(m: SaslAuthenticateResponseInit, version: number): number {

@@ -81,7 +81,7 @@ function decodeShareAcknowledgeRequest(r: Reader, version: number): ShareAcknowl
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -185,7 +185,7 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
@@ -266,7 +266,7 @@ function decodeAcknowledgePartition(r: Reader, version: number): AcknowledgePart
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     acknowledgementBatches: f_acknowledgementBatches,
@@ -344,7 +344,7 @@ function decodeAcknowledgeTopic(r: Reader, version: number): AcknowledgeTopic {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

@@ -98,7 +98,7 @@ function decodeShareAcknowledgeResponse(r: Reader, version: number): ShareAcknow
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -201,7 +201,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
@@ -268,7 +268,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_errorMessage = r.compactNullableString();
   f_currentLeader = decodeLeaderIdAndEpoch(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -344,7 +344,7 @@ function decodeShareAcknowledgeTopicResponse(r: Reader, version: number): ShareA
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,
@@ -423,7 +423,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_port = r.int32();
   f_rack = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,

@@ -136,7 +136,7 @@ function decodeShareFetchRequest(r: Reader, version: number): ShareFetchRequest 
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -291,7 +291,7 @@ function decodeAcknowledgementBatch(r: Reader, version: number): Acknowledgement
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
@@ -377,7 +377,7 @@ function decodeFetchPartition(r: Reader, version: number): FetchPartition {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     partitionMaxBytes: f_partitionMaxBytes,
@@ -457,7 +457,7 @@ function decodeFetchTopic(r: Reader, version: number): FetchTopic {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,
@@ -535,7 +535,7 @@ function decodeForgottenTopic(r: Reader, version: number): ForgottenTopic {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

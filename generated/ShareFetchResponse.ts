@@ -5,6 +5,7 @@ import {
   ZERO_UUID, EMPTY_BYTES, recordsLength, writeRecordsBody, unsupportedVersion, cannotEncode,
   uvarintSize, stringSize, compactStringSize, bytesSize, compactBytesSize,
   taggedSectionSize, writeTaggedSection,
+  GatherWriter, GATHER_MIN_BYTES,
 } from "../src/protocol/generated-support.ts";
 
 const NO_TAGS: TaggedEntry[] = [];
@@ -96,7 +97,7 @@ function decodeShareFetchResponse(r: Reader, version: number): ShareFetchRespons
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -166,6 +167,12 @@ function encodeShareFetchResponse(w: Writer, version: number, m: ShareFetchRespo
   if (true) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredShareFetchResponse(m: ShareFetchResponseInit, version: number, min: number): number {
+  let n = 0;
+  if (m.responses != null) for (const e of m.responses) n += gatheredShareFetchableTopicResponse(e, version, min);
+  return n;
+}
+
 export interface LeaderIdAndEpoch {
   leaderId: number;
   leaderEpoch: number;
@@ -195,7 +202,7 @@ function decodeLeaderIdAndEpoch(r: Reader, version: number): LeaderIdAndEpoch {
   f_leaderId = r.int32();
   f_leaderEpoch = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
@@ -256,7 +263,7 @@ function decodeAcquiredRecords(r: Reader, version: number): AcquiredRecords {
   f_lastOffset = r.int64();
   f_deliveryCount = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
@@ -363,7 +370,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -432,6 +439,12 @@ function encodePartitionData(w: Writer, version: number, m: PartitionDataInit): 
   if (true) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
 }
 
+function gatheredPartitionData(m: PartitionDataInit, version: number, min: number): number {
+  let n = 0;
+  if (m.records != null && recordsLength(m.records) >= min) n += recordsLength(m.records);
+  return n;
+}
+
 export interface ShareFetchableTopicResponse {
   topicId: string;
   partitions: PartitionData[];
@@ -472,7 +485,7 @@ function decodeShareFetchableTopicResponse(r: Reader, version: number): ShareFet
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,
@@ -508,6 +521,12 @@ function encodeShareFetchableTopicResponse(w: Writer, version: number, m: ShareF
     }
   }
   if (true) writeTaggedSection(w, NO_TAGS, m._unknownTaggedFields);
+}
+
+function gatheredShareFetchableTopicResponse(m: ShareFetchableTopicResponseInit, version: number, min: number): number {
+  let n = 0;
+  if (m.partitions != null) for (const e of m.partitions) n += gatheredPartitionData(e, version, min);
+  return n;
 }
 
 export interface NodeEndpoint {
@@ -551,7 +570,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_port = r.int32();
   f_rack = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,
@@ -608,6 +627,17 @@ export function encode(m: ShareFetchResponseInit, version: number): Uint8Array {
   const w = Writer.alloc(size(m, version));
   encodeShareFetchResponse(w, version, m);
   return w.finish();
+}
+
+/**
+ * Encodes into ordered chunks for a gathered socket write: record sections of
+ * at least `minGather` bytes are referenced, not copied; the rest is one buffer.
+ */
+export function encodeChunks(m: ShareFetchResponseInit, version: number, minGather: number = GATHER_MIN_BYTES): Uint8Array[] {
+  const total = size(m, version);
+  const w = new GatherWriter(total, gatheredShareFetchResponse(m, version, minGather), minGather);
+  encodeShareFetchResponse(w, version, m);
+  return w.finishChunks();
 }
 
 export type Message = ShareFetchResponse;

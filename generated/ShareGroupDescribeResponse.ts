@@ -61,7 +61,7 @@ function decodeShareGroupDescribeResponse(r: Reader, version: number): ShareGrou
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     groups: f_groups,
@@ -169,7 +169,7 @@ function decodeMember(r: Reader, version: number): Member {
   }
   f_assignment = decodeAssignment(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     rackId: f_rackId,
@@ -314,7 +314,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   }
   f_authorizedOperations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -433,7 +433,7 @@ function decodeTopicPartitions(r: Reader, version: number): TopicPartitions {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     topicName: f_topicName,
@@ -508,7 +508,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicPartitions: f_topicPartitions,
     _unknownTaggedFields,

@@ -80,7 +80,7 @@ function decodeShareGroupHeartbeatRequest(r: Reader, version: number): ShareGrou
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,

@@ -44,7 +44,7 @@ function decodeSnapshotFooterRecord(r: Reader, version: number): SnapshotFooterR
   let f_version: number;
   f_version = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     version: f_version,
     _unknownTaggedFields,

@@ -50,7 +50,7 @@ function decodeSnapshotHeaderRecord(r: Reader, version: number): SnapshotHeaderR
   f_version = r.int16();
   f_lastContainedLogTimestamp = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     version: f_version,
     lastContainedLogTimestamp: f_lastContainedLogTimestamp,

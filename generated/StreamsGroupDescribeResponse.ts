@@ -61,7 +61,7 @@ function decodeStreamsGroupDescribeResponse(r: Reader, version: number): Streams
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     groups: f_groups,
@@ -190,7 +190,7 @@ function decodeSubtopology(r: Reader, version: number): Subtopology {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     sourceTopics: f_sourceTopics,
@@ -320,7 +320,7 @@ function decodeTopology(r: Reader, version: number): Topology {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     epoch: f_epoch,
     subtopologies: f_subtopologies,
@@ -499,7 +499,7 @@ function decodeMember(r: Reader, version: number): Member {
   f_targetAssignment = decodeAssignment(r, version);
   f_isClassic = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     memberEpoch: f_memberEpoch,
@@ -710,7 +710,7 @@ function decodeDescribedGroup(r: Reader, version: number): DescribedGroup {
   }
   f_authorizedOperations = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -813,7 +813,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     host: f_host,
     port: f_port,
@@ -874,7 +874,7 @@ function decodeTaskOffset(r: Reader, version: number): TaskOffset {
   f_partition = r.int32();
   f_offset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     partition: f_partition,
@@ -973,7 +973,7 @@ function decodeAssignment(r: Reader, version: number): Assignment {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     activeTasks: f_activeTasks,
     standbyTasks: f_standbyTasks,
@@ -1080,7 +1080,7 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     partitions: f_partitions,
@@ -1145,7 +1145,7 @@ function decodeKeyValue(r: Reader, version: number): KeyValue {
   f_key = r.compactString();
   f_value = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     value: f_value,
@@ -1223,7 +1223,7 @@ function decodeTopicInfo(r: Reader, version: number): TopicInfo {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,

@@ -214,7 +214,7 @@ function decodeStreamsGroupHeartbeatRequest(r: Reader, version: number): Streams
   }
   f_shutdownApplication = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -457,7 +457,7 @@ function decodeCopartitionGroup(r: Reader, version: number): CopartitionGroup {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     sourceTopics: f_sourceTopics,
     sourceTopicRegex: f_sourceTopicRegex,
@@ -643,7 +643,7 @@ function decodeSubtopology(r: Reader, version: number): Subtopology {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     sourceTopics: f_sourceTopics,
@@ -806,7 +806,7 @@ function decodeTopology(r: Reader, version: number): Topology {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     epoch: f_epoch,
     subtopologies: f_subtopologies,
@@ -873,7 +873,7 @@ function decodeKeyValue(r: Reader, version: number): KeyValue {
   f_key = r.compactString();
   f_value = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     key: f_key,
     value: f_value,
@@ -951,7 +951,7 @@ function decodeTopicInfo(r: Reader, version: number): TopicInfo {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
@@ -1028,7 +1028,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     host: f_host,
     port: f_port,
@@ -1089,7 +1089,7 @@ function decodeTaskOffset(r: Reader, version: number): TaskOffset {
   f_partition = r.int32();
   f_offset = r.int64();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     partition: f_partition,
@@ -1160,7 +1160,7 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     partitions: f_partitions,

@@ -182,7 +182,7 @@ function decodeStreamsGroupHeartbeatResponse(r: Reader, version: number): Stream
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -385,7 +385,7 @@ function decodeEndpointToPartitions(r: Reader, version: number): EndpointToParti
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     userEndpoint: f_userEndpoint,
     activePartitions: f_activePartitions,
@@ -469,7 +469,7 @@ function decodeStatus(r: Reader, version: number): Status {
   f_statusCode = r.int8();
   f_statusDetail = r.compactString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     statusCode: f_statusCode,
     statusDetail: f_statusDetail,
@@ -535,7 +535,7 @@ function decodeTopicPartition(r: Reader, version: number): TopicPartition {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topic: f_topic,
     partitions: f_partitions,
@@ -611,7 +611,7 @@ function decodeTaskIds(r: Reader, version: number): TaskIds {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     subtopologyId: f_subtopologyId,
     partitions: f_partitions,
@@ -676,7 +676,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     host: f_host,
     port: f_port,

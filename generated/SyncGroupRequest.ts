@@ -64,7 +64,7 @@ export function isDefaultSyncGroupRequest(m: SyncGroupRequestInit): boolean {
     (m.assignments === undefined || (m.assignments !== null && m.assignments.length === 0));
 }
 
-function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
+function decodeSyncGroupRequestClassic(r: Reader, version: number): SyncGroupRequest {
   let f_groupId: string;
   let f_generationId: number;
   let f_memberId: string;
@@ -72,32 +72,26 @@ function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
   let f_protocolType: string | null = null;
   let f_protocolName: string | null = null;
   let f_assignments: SyncGroupRequestAssignment[];
-  f_groupId = (version >= 4 ? r.compactString() : r.string());
+  f_groupId = r.string();
   f_generationId = r.int32();
-  f_memberId = (version >= 4 ? r.compactString() : r.string());
+  f_memberId = r.string();
   if (version >= 3) {
-    f_groupInstanceId = (version >= 4 ? (version >= 3 ? r.compactNullableString() : r.compactString()) : (version >= 3 ? r.nullableString() : r.string()));
-  }
-  if (version >= 5) {
-    f_protocolType = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
-  }
-  if (version >= 5) {
-    f_protocolName = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
+    f_groupInstanceId = r.nullableString();
+    if (f_groupInstanceId === null && !(version >= 3)) throw new DecodeError("null where non-nullable");
   }
   {
-    const n0 = (version >= 4 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: SyncGroupRequestAssignment[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeSyncGroupRequestAssignment(r, version);
+        a0[i0] = decodeSyncGroupRequestAssignmentClassic(r, version);
       }
       f_assignments = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     generationId: f_generationId,
@@ -108,6 +102,56 @@ function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
     assignments: f_assignments,
     _unknownTaggedFields,
   };
+}
+
+function decodeSyncGroupRequestFlexible(r: Reader, version: number): SyncGroupRequest {
+  let f_groupId: string;
+  let f_generationId: number;
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_protocolType: string | null = null;
+  let f_protocolName: string | null = null;
+  let f_assignments: SyncGroupRequestAssignment[];
+  f_groupId = r.compactString();
+  f_generationId = r.int32();
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  if (version >= 5) {
+    f_protocolType = r.compactNullableString();
+    if (f_protocolType === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  if (version >= 5) {
+    f_protocolName = r.compactNullableString();
+    if (f_protocolName === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: SyncGroupRequestAssignment[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeSyncGroupRequestAssignmentFlexible(r, version);
+      }
+      f_assignments = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    groupId: f_groupId,
+    generationId: f_generationId,
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    protocolType: f_protocolType,
+    protocolName: f_protocolName,
+    assignments: f_assignments,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
+  return version >= 4 ? decodeSyncGroupRequestFlexible(r, version) : decodeSyncGroupRequestClassic(r, version);
 }
 
 function sizeSyncGroupRequest(m: SyncGroupRequestInit, version: number): number {
@@ -199,18 +243,35 @@ export function isDefaultSyncGroupRequestAssignment(m: SyncGroupRequestAssignmen
     (m.assignment === undefined || (m.assignment !== null && m.assignment.length === 0));
 }
 
-function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
+function decodeSyncGroupRequestAssignmentClassic(r: Reader, version: number): SyncGroupRequestAssignment {
   let f_memberId: string;
   let f_assignment: Uint8Array;
-  f_memberId = (version >= 4 ? r.compactString() : r.string());
-  f_assignment = (version >= 4 ? r.compactBytes() : r.bytes());
+  f_memberId = r.string();
+  f_assignment = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     memberId: f_memberId,
     assignment: f_assignment,
     _unknownTaggedFields,
   };
+}
+
+function decodeSyncGroupRequestAssignmentFlexible(r: Reader, version: number): SyncGroupRequestAssignment {
+  let f_memberId: string;
+  let f_assignment: Uint8Array;
+  f_memberId = r.compactString();
+  f_assignment = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    memberId: f_memberId,
+    assignment: f_assignment,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
+  return version >= 4 ? decodeSyncGroupRequestAssignmentFlexible(r, version) : decodeSyncGroupRequestAssignmentClassic(r, version);
 }
 
 function sizeSyncGroupRequestAssignment(m: SyncGroupRequestAssignmentInit, version: number): number {

@@ -56,7 +56,7 @@ export function isDefaultSyncGroupResponse(m: SyncGroupResponseInit): boolean {
     (m.assignment === undefined || (m.assignment !== null && m.assignment.length === 0));
 }
 
-function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
+function decodeSyncGroupResponseClassic(r: Reader, version: number): SyncGroupResponse {
   let f_throttleTimeMs: number = 0;
   let f_errorCode: number;
   let f_protocolType: string | null = null;
@@ -66,15 +66,8 @@ function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse 
     f_throttleTimeMs = r.int32();
   }
   f_errorCode = r.int16();
-  if (version >= 5) {
-    f_protocolType = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
-  }
-  if (version >= 5) {
-    f_protocolName = (version >= 4 ? (version >= 5 ? r.compactNullableString() : r.compactString()) : (version >= 5 ? r.nullableString() : r.string()));
-  }
-  f_assignment = (version >= 4 ? r.compactBytes() : r.bytes());
+  f_assignment = r.bytes();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 4) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -83,6 +76,39 @@ function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse 
     assignment: f_assignment,
     _unknownTaggedFields,
   };
+}
+
+function decodeSyncGroupResponseFlexible(r: Reader, version: number): SyncGroupResponse {
+  let f_throttleTimeMs: number;
+  let f_errorCode: number;
+  let f_protocolType: string | null = null;
+  let f_protocolName: string | null = null;
+  let f_assignment: Uint8Array;
+  f_throttleTimeMs = r.int32();
+  f_errorCode = r.int16();
+  if (version >= 5) {
+    f_protocolType = r.compactNullableString();
+    if (f_protocolType === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  if (version >= 5) {
+    f_protocolName = r.compactNullableString();
+    if (f_protocolName === null && !(version >= 5)) throw new DecodeError("null where non-nullable");
+  }
+  f_assignment = r.compactBytes();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    protocolType: f_protocolType,
+    protocolName: f_protocolName,
+    assignment: f_assignment,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
+  return version >= 4 ? decodeSyncGroupResponseFlexible(r, version) : decodeSyncGroupResponseClassic(r, version);
 }
 
 function sizeSyncGroupResponse(m: SyncGroupResponseInit, version: number): number {

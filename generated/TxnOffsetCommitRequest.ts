@@ -68,7 +68,7 @@ export function isDefaultTxnOffsetCommitRequest(m: TxnOffsetCommitRequestInit): 
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
+function decodeTxnOffsetCommitRequestClassic(r: Reader, version: number): TxnOffsetCommitRequest {
   let f_transactionalId: string;
   let f_groupId: string;
   let f_producerId: bigint;
@@ -77,33 +77,23 @@ function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetComm
   let f_memberId: string = "";
   let f_groupInstanceId: string | null = null;
   let f_topics: TxnOffsetCommitRequestTopic[];
-  f_transactionalId = (version >= 3 ? r.compactString() : r.string());
-  f_groupId = (version >= 3 ? r.compactString() : r.string());
+  f_transactionalId = r.string();
+  f_groupId = r.string();
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
-  if (version >= 3) {
-    f_generationId = r.int32();
-  }
-  if (version >= 3) {
-    f_memberId = (version >= 3 ? r.compactString() : r.string());
-  }
-  if (version >= 3) {
-    f_groupInstanceId = (version >= 3 ? (version >= 3 ? r.compactNullableString() : r.compactString()) : (version >= 3 ? r.nullableString() : r.string()));
-  }
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TxnOffsetCommitRequestTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTxnOffsetCommitRequestTopic(r, version);
+        a0[i0] = decodeTxnOffsetCommitRequestTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     transactionalId: f_transactionalId,
     groupId: f_groupId,
@@ -115,6 +105,53 @@ function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetComm
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitRequestFlexible(r: Reader, version: number): TxnOffsetCommitRequest {
+  let f_transactionalId: string;
+  let f_groupId: string;
+  let f_producerId: bigint;
+  let f_producerEpoch: number;
+  let f_generationId: number;
+  let f_memberId: string;
+  let f_groupInstanceId: string | null;
+  let f_topics: TxnOffsetCommitRequestTopic[];
+  f_transactionalId = r.compactString();
+  f_groupId = r.compactString();
+  f_producerId = r.int64();
+  f_producerEpoch = r.int16();
+  f_generationId = r.int32();
+  f_memberId = r.compactString();
+  f_groupInstanceId = r.compactNullableString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TxnOffsetCommitRequestTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTxnOffsetCommitRequestTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    transactionalId: f_transactionalId,
+    groupId: f_groupId,
+    producerId: f_producerId,
+    producerEpoch: f_producerEpoch,
+    generationId: f_generationId,
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
+  return version >= 3 ? decodeTxnOffsetCommitRequestFlexible(r, version) : decodeTxnOffsetCommitRequestClassic(r, version);
 }
 
 function sizeTxnOffsetCommitRequest(m: TxnOffsetCommitRequestInit, version: number): number {
@@ -218,7 +255,7 @@ export function isDefaultTxnOffsetCommitRequestPartition(m: TxnOffsetCommitReque
     (m.committedMetadata === undefined || m.committedMetadata === "");
 }
 
-function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestPartition {
+function decodeTxnOffsetCommitRequestPartitionClassic(r: Reader, version: number): TxnOffsetCommitRequestPartition {
   let f_partitionIndex: number;
   let f_committedOffset: bigint;
   let f_committedLeaderEpoch: number = -1;
@@ -228,9 +265,8 @@ function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnO
   if (version >= 2) {
     f_committedLeaderEpoch = r.int32();
   }
-  f_committedMetadata = (version >= 3 ? r.compactNullableString() : r.nullableString());
+  f_committedMetadata = r.nullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -238,6 +274,30 @@ function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnO
     committedMetadata: f_committedMetadata,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitRequestPartitionFlexible(r: Reader, version: number): TxnOffsetCommitRequestPartition {
+  let f_partitionIndex: number;
+  let f_committedOffset: bigint;
+  let f_committedLeaderEpoch: number;
+  let f_committedMetadata: string | null;
+  f_partitionIndex = r.int32();
+  f_committedOffset = r.int64();
+  f_committedLeaderEpoch = r.int32();
+  f_committedMetadata = r.compactNullableString();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    committedOffset: f_committedOffset,
+    committedLeaderEpoch: f_committedLeaderEpoch,
+    committedMetadata: f_committedMetadata,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestPartition {
+  return version >= 3 ? decodeTxnOffsetCommitRequestPartitionFlexible(r, version) : decodeTxnOffsetCommitRequestPartitionClassic(r, version);
 }
 
 function sizeTxnOffsetCommitRequestPartition(m: TxnOffsetCommitRequestPartitionInit, version: number): number {
@@ -293,29 +353,57 @@ export function isDefaultTxnOffsetCommitRequestTopic(m: TxnOffsetCommitRequestTo
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
+function decodeTxnOffsetCommitRequestTopicClassic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   let f_name: string;
   let f_partitions: TxnOffsetCommitRequestPartition[];
-  f_name = (version >= 3 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TxnOffsetCommitRequestPartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTxnOffsetCommitRequestPartition(r, version);
+        a0[i0] = decodeTxnOffsetCommitRequestPartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitRequestTopicFlexible(r: Reader, version: number): TxnOffsetCommitRequestTopic {
+  let f_name: string;
+  let f_partitions: TxnOffsetCommitRequestPartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TxnOffsetCommitRequestPartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTxnOffsetCommitRequestPartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
+  return version >= 3 ? decodeTxnOffsetCommitRequestTopicFlexible(r, version) : decodeTxnOffsetCommitRequestTopicClassic(r, version);
 }
 
 function sizeTxnOffsetCommitRequestTopic(m: TxnOffsetCommitRequestTopicInit, version: number): number {

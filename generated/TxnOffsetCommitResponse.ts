@@ -44,29 +44,57 @@ export function isDefaultTxnOffsetCommitResponse(m: TxnOffsetCommitResponseInit)
     (m.topics === undefined || (m.topics !== null && m.topics.length === 0));
 }
 
-function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
+function decodeTxnOffsetCommitResponseClassic(r: Reader, version: number): TxnOffsetCommitResponse {
   let f_throttleTimeMs: number;
   let f_topics: TxnOffsetCommitResponseTopic[];
   f_throttleTimeMs = r.int32();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TxnOffsetCommitResponseTopic[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTxnOffsetCommitResponseTopic(r, version);
+        a0[i0] = decodeTxnOffsetCommitResponseTopicClassic(r, version);
       }
       f_topics = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitResponseFlexible(r: Reader, version: number): TxnOffsetCommitResponse {
+  let f_throttleTimeMs: number;
+  let f_topics: TxnOffsetCommitResponseTopic[];
+  f_throttleTimeMs = r.int32();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TxnOffsetCommitResponseTopic[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTxnOffsetCommitResponseTopicFlexible(r, version);
+      }
+      f_topics = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
+  return version >= 3 ? decodeTxnOffsetCommitResponseFlexible(r, version) : decodeTxnOffsetCommitResponseClassic(r, version);
 }
 
 function sizeTxnOffsetCommitResponse(m: TxnOffsetCommitResponseInit, version: number): number {
@@ -122,18 +150,35 @@ export function isDefaultTxnOffsetCommitResponsePartition(m: TxnOffsetCommitResp
     (m.errorCode === undefined || m.errorCode === 0);
 }
 
-function decodeTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponsePartition {
+function decodeTxnOffsetCommitResponsePartitionClassic(r: Reader, version: number): TxnOffsetCommitResponsePartition {
   let f_partitionIndex: number;
   let f_errorCode: number;
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitResponsePartitionFlexible(r: Reader, version: number): TxnOffsetCommitResponsePartition {
+  let f_partitionIndex: number;
+  let f_errorCode: number;
+  f_partitionIndex = r.int32();
+  f_errorCode = r.int16();
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponsePartition {
+  return version >= 3 ? decodeTxnOffsetCommitResponsePartitionFlexible(r, version) : decodeTxnOffsetCommitResponsePartitionClassic(r, version);
 }
 
 function sizeTxnOffsetCommitResponsePartition(m: TxnOffsetCommitResponsePartitionInit, version: number): number {
@@ -177,29 +222,57 @@ export function isDefaultTxnOffsetCommitResponseTopic(m: TxnOffsetCommitResponse
     (m.partitions === undefined || (m.partitions !== null && m.partitions.length === 0));
 }
 
-function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
+function decodeTxnOffsetCommitResponseTopicClassic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   let f_name: string;
   let f_partitions: TxnOffsetCommitResponsePartition[];
-  f_name = (version >= 3 ? r.compactString() : r.string());
+  f_name = r.string();
   {
-    const n0 = (version >= 3 ? r.compactArrayLength() : r.arrayLength());
+    const n0 = r.arrayLength();
     if (n0 < 0) {
       throw new DecodeError("null array where non-nullable");
     } else {
       const a0: TxnOffsetCommitResponsePartition[] = new Array(n0);
       for (let i0 = 0; i0 < n0; i0++) {
-        a0[i0] = decodeTxnOffsetCommitResponsePartition(r, version);
+        a0[i0] = decodeTxnOffsetCommitResponsePartitionClassic(r, version);
       }
       f_partitions = a0;
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (version >= 3) _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
     _unknownTaggedFields,
   };
+}
+
+function decodeTxnOffsetCommitResponseTopicFlexible(r: Reader, version: number): TxnOffsetCommitResponseTopic {
+  let f_name: string;
+  let f_partitions: TxnOffsetCommitResponsePartition[];
+  f_name = r.compactString();
+  {
+    const n0 = r.compactArrayLength();
+    if (n0 < 0) {
+      throw new DecodeError("null array where non-nullable");
+    } else {
+      const a0: TxnOffsetCommitResponsePartition[] = new Array(n0);
+      for (let i0 = 0; i0 < n0; i0++) {
+        a0[i0] = decodeTxnOffsetCommitResponsePartitionFlexible(r, version);
+      }
+      f_partitions = a0;
+    }
+  }
+  let _unknownTaggedFields: TaggedField[] | undefined;
+  _unknownTaggedFields = r.taggedFields();
+  return {
+    name: f_name,
+    partitions: f_partitions,
+    _unknownTaggedFields,
+  };
+}
+
+function decodeTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
+  return version >= 3 ? decodeTxnOffsetCommitResponseTopicFlexible(r, version) : decodeTxnOffsetCommitResponseTopicClassic(r, version);
 }
 
 function sizeTxnOffsetCommitResponseTopic(m: TxnOffsetCommitResponseTopicInit, version: number): number {

@@ -44,7 +44,7 @@ function decodeUnregisterBrokerRequest(r: Reader, version: number): UnregisterBr
   let f_brokerId: number;
   f_brokerId = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     brokerId: f_brokerId,
     _unknownTaggedFields,

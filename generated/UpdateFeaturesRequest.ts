@@ -69,7 +69,7 @@ function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateFeatures
     f_validateOnly = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     timeoutMs: f_timeoutMs,
     featureUpdates: f_featureUpdates,
@@ -162,7 +162,7 @@ function decodeFeatureUpdateKey(r: Reader, version: number): FeatureUpdateKey {
     f_upgradeType = r.int8();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     feature: f_feature,
     maxVersionLevel: f_maxVersionLevel,

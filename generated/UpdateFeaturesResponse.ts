@@ -75,7 +75,7 @@ function decodeUpdateFeaturesResponse(r: Reader, version: number): UpdateFeature
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -162,7 +162,7 @@ function decodeUpdatableFeatureResult(r: Reader, version: number): UpdatableFeat
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     feature: f_feature,
     errorCode: f_errorCode,

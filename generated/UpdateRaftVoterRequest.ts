@@ -85,7 +85,7 @@ function decodeUpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVot
   }
   f_kRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     currentLeaderEpoch: f_currentLeaderEpoch,
@@ -178,7 +178,7 @@ function decodeListener(r: Reader, version: number): Listener {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,
@@ -238,7 +238,7 @@ function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeat
   f_minSupportedVersion = r.int16();
   f_maxSupportedVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     minSupportedVersion: f_minSupportedVersion,
     maxSupportedVersion: f_maxSupportedVersion,

@@ -55,16 +55,26 @@ function decodeUpdateRaftVoterResponse(r: Reader, version: number): UpdateRaftVo
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(true)) return false;
-          f_currentLeader = decodeCurrentLeader(r, version);
-          return true;
+          if (true) {
+            f_currentLeader = decodeCurrentLeader(r, version);
+            r.taggedEnd(end, tag);
+            continue;
+          }
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     throttleTimeMs: f_throttleTimeMs,
@@ -146,7 +156,7 @@ function decodeCurrentLeader(r: Reader, version: number): CurrentLeader {
   f_host = r.compactString();
   f_port = r.int32();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,

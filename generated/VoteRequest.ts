@@ -69,7 +69,7 @@ function decodeVoteRequest(r: Reader, version: number): VoteRequest {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     clusterId: f_clusterId,
     voterId: f_voterId,
@@ -187,7 +187,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     f_preVote = r.bool();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     replicaEpoch: f_replicaEpoch,
@@ -296,7 +296,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,

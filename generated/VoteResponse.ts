@@ -66,27 +66,37 @@ function decodeVoteResponse(r: Reader, version: number): VoteResponse {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) {
-    _unknownTaggedFields = r.taggedFields((tag) => {
+  {
+    const nt = r.taggedCount();
+    for (let t = 0, last = -1; t < nt; t++) {
+      const tag = r.uvarint();
+      if (tag <= last) throw new DecodeError("tagged fields out of order");
+      last = tag;
+      const size = r.uvarint();
+      r.need(size);
+      const end = r.pos + size;
       switch (tag) {
         case 0:
-          if (!(version >= 1 && version >= 1)) return false;
-          {
-            const n0 = r.compactArrayLength();
-            if (n0 < 0) {
-              throw new DecodeError("null array where non-nullable");
-            } else {
-              const a0: NodeEndpoint[] = new Array(n0);
-              for (let i0 = 0; i0 < n0; i0++) {
-                a0[i0] = decodeNodeEndpoint(r, version);
+          if (version >= 1 && version >= 1) {
+            {
+              const n0 = r.compactArrayLength();
+              if (n0 < 0) {
+                throw new DecodeError("null array where non-nullable");
+              } else {
+                const a0: NodeEndpoint[] = new Array(n0);
+                for (let i0 = 0; i0 < n0; i0++) {
+                  a0[i0] = decodeNodeEndpoint(r, version);
+                }
+                f_nodeEndpoints = a0;
               }
-              f_nodeEndpoints = a0;
             }
+            r.taggedEnd(end, tag);
+            continue;
           }
-          return true;
+          break;
       }
-      return false;
-    });
+      (_unknownTaggedFields ??= []).push({ tag, data: r.rawBytes(size) });
+    }
   }
   return {
     errorCode: f_errorCode,
@@ -199,7 +209,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
   f_leaderEpoch = r.int32();
   f_voteGranted = r.bool();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -280,7 +290,7 @@ function decodeTopicData(r: Reader, version: number): TopicData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicName: f_topicName,
     partitions: f_partitions,
@@ -353,7 +363,7 @@ function decodeNodeEndpoint(r: Reader, version: number): NodeEndpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     nodeId: f_nodeId,
     host: f_host,

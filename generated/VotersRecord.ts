@@ -61,7 +61,7 @@ function decodeVotersRecord(r: Reader, version: number): VotersRecord {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     version: f_version,
     voters: f_voters,
@@ -134,7 +134,7 @@ function decodeEndpoint(r: Reader, version: number): Endpoint {
   f_host = r.compactString();
   f_port = r.uint16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     host: f_host,
@@ -194,7 +194,7 @@ function decodeKRaftVersionFeature(r: Reader, version: number): KRaftVersionFeat
   f_minSupportedVersion = r.int16();
   f_maxSupportedVersion = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     minSupportedVersion: f_minSupportedVersion,
     maxSupportedVersion: f_maxSupportedVersion,
@@ -272,7 +272,7 @@ function decodeVoter(r: Reader, version: number): Voter {
   }
   f_kRaftVersionFeature = decodeKRaftVersionFeature(r, version);
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     voterId: f_voterId,
     voterDirectoryId: f_voterDirectoryId,

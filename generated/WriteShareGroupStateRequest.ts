@@ -61,7 +61,7 @@ function decodeWriteShareGroupStateRequest(r: Reader, version: number): WriteSha
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     groupId: f_groupId,
     topics: f_topics,
@@ -140,7 +140,7 @@ function decodeStateBatch(r: Reader, version: number): StateBatch {
   f_deliveryState = r.int8();
   f_deliveryCount = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
@@ -242,7 +242,7 @@ function decodePartitionData(r: Reader, version: number): PartitionData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partition: f_partition,
     stateEpoch: f_stateEpoch,
@@ -344,7 +344,7 @@ function decodeWriteStateData(r: Reader, version: number): WriteStateData {
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     topicId: f_topicId,
     partitions: f_partitions,

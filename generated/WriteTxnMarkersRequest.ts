@@ -55,7 +55,7 @@ function decodeWriteTxnMarkersRequest(r: Reader, version: number): WriteTxnMarke
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     markers: f_markers,
     _unknownTaggedFields,
@@ -128,7 +128,7 @@ function decodeWritableTxnMarkerTopic(r: Reader, version: number): WritableTxnMa
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitionIndexes: f_partitionIndexes,
@@ -230,7 +230,7 @@ function decodeWritableTxnMarker(r: Reader, version: number): WritableTxnMarker 
     f_transactionVersion = r.int8();
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     producerId: f_producerId,
     producerEpoch: f_producerEpoch,

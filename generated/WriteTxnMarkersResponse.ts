@@ -55,7 +55,7 @@ function decodeWriteTxnMarkersResponse(r: Reader, version: number): WriteTxnMark
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     markers: f_markers,
     _unknownTaggedFields,
@@ -117,7 +117,7 @@ function decodeWritableTxnMarkerPartitionResult(r: Reader, version: number): Wri
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -183,7 +183,7 @@ function decodeWritableTxnMarkerTopicResult(r: Reader, version: number): Writabl
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     name: f_name,
     partitions: f_partitions,
@@ -261,7 +261,7 @@ function decodeWritableTxnMarkerResult(r: Reader, version: number): WritableTxnM
     }
   }
   let _unknownTaggedFields: TaggedField[] | undefined;
-  if (true) _unknownTaggedFields = r.taggedFields();
+  _unknownTaggedFields = r.taggedFields();
   return {
     producerId: f_producerId,
     topics: f_topics,

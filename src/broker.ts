@@ -9,6 +9,7 @@ import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, splitHostPort, type BrokerOptions } f
 import { FlushScheduler } from "./log/partition-log.ts";
 import { mountMemoryVolume, unmountMemoryVolume } from "./log/memory-volume.ts";
 import { makeDir } from "./log/storage.ts";
+import { setMaxOpenSealedSegments } from "./log/segment.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry, type Topic } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
@@ -107,6 +108,7 @@ export class Broker {
   constructor(readonly options: BrokerOptions) {
     this.log = new Logger(options.logLevel, options.logFormat);
     makeDir(options.dataDir);
+    setMaxOpenSealedSegments(options.maxOpenSegmentFiles ?? DEFAULT_OPTIONS.maxOpenSegmentFiles);
     const identity = loadClusterIdentity(options.dataDir, options.nodeId);
     this.clusterId = identity.clusterId;
     this.nodeId = identity.nodeId;

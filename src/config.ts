@@ -14,6 +14,7 @@ export interface BrokerOptions {
   fsync: "group" | "never";
   messageMaxBytes: number;
   segmentBytes: number;
+  maxOpenSegmentFiles: number;
   segmentMs: number;
   retentionMs: number;
   retentionBytes: number;
@@ -60,6 +61,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "fsync", flag: "--fsync", kind: "enum", values: ["group", "never"], help: "group: ack after a shared fsync (default); never: ack after write(2)" },
   { key: "messageMaxBytes", flag: "--message-max-bytes", kind: "int", help: "default max.message.bytes of topics (default 1048588)" },
   { key: "segmentBytes", flag: "--segment-bytes", kind: "int", help: "default segment.bytes (default 1073741824)" },
+  { key: "maxOpenSegmentFiles", flag: "--max-open-segment-files", kind: "int", help: "sealed segments kept open for reads at once; the least recently read are closed past this (default 128; active segments, one per partition, come on top)" },
   { key: "segmentMs", flag: "--segment-ms", kind: "int", help: "default segment.ms (default 604800000)" },
   { key: "retentionMs", flag: "--retention-ms", kind: "int", help: "default retention.ms, -1 forever (default 604800000)" },
   { key: "retentionBytes", flag: "--retention-bytes", kind: "int", help: "default retention.bytes per partition, -1 unlimited (default -1)" },
@@ -97,6 +99,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   fsync: "group",
   messageMaxBytes: 1048588,
   segmentBytes: 1073741824,
+  maxOpenSegmentFiles: 128,
   segmentMs: 7 * 24 * 3600 * 1000,
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionBytes: -1,
@@ -185,6 +188,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   if (o.queuedMaxRequestBytes < 1024 * 1024) throw new OptionError("--queued-max-request-bytes must be at least 1048576");
   if (o.maxPartitionsPerTopic < 1 || o.maxTopicsPerRequest < 1 || o.maxPartitionsPerRequest < 1) throw new OptionError("--max-partitions-per-topic, --max-topics-per-request and --max-partitions-per-request must be at least 1");
   if (o.defaultPartitions > o.maxPartitionsPerTopic) throw new OptionError("--default-partitions must not exceed --max-partitions-per-topic");
+  if (o.maxOpenSegmentFiles < 1) throw new OptionError("--max-open-segment-files must be at least 1");
   if (o.logCleanerBackoffMs < 1 || o.logRetentionCheckIntervalMs < 1) throw new OptionError("--log-cleaner-backoff-ms and --log-retention-check-interval-ms must be at least 1");
   if (o.groupConsumerHeartbeatIntervalMs < 1 || o.groupConsumerSessionTimeoutMs <= o.groupConsumerHeartbeatIntervalMs) {
     throw new OptionError("--group-consumer-session-timeout-ms must be longer than --group-consumer-heartbeat-interval-ms (at least 1)");

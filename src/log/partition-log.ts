@@ -267,7 +267,7 @@ export class PartitionLog implements FlushTarget {
       if (segment.startTxnRebuild()) this.txnIndexCreated = true;
       const outcome = scanSegment(segment, segment.activeFile!, fileSize, this.config.crc32c, this.config.indexIntervalBytes, {
         // Placed batches (klite mirror) may leave gaps in the active segment too.
-        contiguous: last && !existsSync(join(this.dir, PLACED_GAPS_FILE)),
+        contiguous: last && !exists(join(this.dir, PLACED_GAPS_FILE)),
         limitOffset: last ? Number.MAX_SAFE_INTEGER : bases[i + 1]!,
         trustedBelow,
       });
@@ -495,7 +495,7 @@ export class PartitionLog implements FlushTarget {
     if (placeAt !== undefined && placeAt > this.endOffset && !this.placedGaps) {
       // Recovery checks that the active segment has no gaps unless told otherwise, durably, before the first gap is written.
       try {
-        if (!existsSync(join(this.dir, PLACED_GAPS_FILE))) writeFileAtomic(join(this.dir, PLACED_GAPS_FILE), new TextEncoder().encode("placed batches leave gaps in this log\n"), { fsync: this.syncing });
+        if (!exists(join(this.dir, PLACED_GAPS_FILE))) writeFileAtomic(join(this.dir, PLACED_GAPS_FILE), new TextEncoder().encode("placed batches leave gaps in this log\n"), { fsync: this.syncing });
         this.placedGaps = true;
       } catch (e) {
         throw this.fail(e, "marking the log as holding placed gaps");

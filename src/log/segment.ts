@@ -51,11 +51,33 @@ const EMPTY = new Uint8Array(0);
 
 // Sealed segments being read keep a read-only fd open; the least recently
 // read are closed past this many, so thousands of segments need no more fds.
-const MAX_OPEN_SEALED = 128;
+// One limit per process, like the fd table it protects (--max-open-segment-files).
+let maxOpenSealed = 128;
 /** Open read fds of sealed segments, least recently read first. */
 const sealedReaders = new Map<Segment, DataFile>();
 /** The last entry of sealedReaders: reads in a row from one segment skip reordering the map. */
 let lastReader: Segment | null = null;
+
+function closeLeastRecentReaders(): void {
+  while (sealedReaders.size > maxOpenSealed) {
+    const [oldest, file] = sealedReaders.entries().next().value!;
+    sealedReaders.delete(oldest);
+    if (lastReader === oldest) lastReader = null;
+    file.close();
+  }
+}
+
+/** How many sealed segments may hold a read fd at once (at least 1); closes any beyond it now. */
+export function setMaxOpenSealedSegments(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`max open sealed segments must be a positive integer, not ${n}`);
+  maxOpenSealed = n;
+  closeLeastRecentReaders();
+}
+
+/** Sealed segments holding a read fd now. */
+export function openSealedSegments(): number {
+  return sealedReaders.size;
+}
 
 function mapFile(path: string, size: number): Uint8Array {
   return storageFor(path).map(path, size);
@@ -318,11 +340,7 @@ export class Segment {
     else f = DataFile.openReadOnly(this.logPath);
     sealedReaders.set(this, f);
     lastReader = this;
-    if (sealedReaders.size > MAX_OPEN_SEALED) {
-      const [oldest, file] = sealedReaders.entries().next().value!;
-      sealedReaders.delete(oldest);
-      file.close();
-    }
+    closeLeastRecentReaders();
     return f;
   }
 

@@ -41,9 +41,16 @@ export class GatherWriter extends Writer {
   constructor(
     private readonly total: number,
     private readonly expectGathered: number,
+    /** Record sections from this size up are referenced (a client's request may want smaller ones too). */
+    private readonly minBytes: number = GATHER_MIN_BYTES,
   ) {
     const own = total - expectGathered;
     super(own >= 4096 ? Buffer.allocUnsafeSlow(own) : new Uint8Array(own));
+  }
+
+  /** Whether this writer references `r` rather than copying it. */
+  gathers(r: RecordsInit): boolean {
+    return recordsBytes(r) >= this.minBytes;
   }
 
   /** Appends `part` by reference, after what was written so far. */

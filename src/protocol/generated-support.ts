@@ -13,7 +13,8 @@ export {
 } from "./writer.ts";
 import { DecodeError, type TaggedField } from "./reader.ts";
 import { EncodeError, uvarintSize, Writer } from "./writer.ts";
-import { GatherWriter, gathers } from "./gather-writer.ts";
+import { GatherWriter } from "./gather-writer.ts";
+export { GatherWriter, GATHER_MIN_BYTES } from "./gather-writer.ts";
 
 export const ZERO_UUID = "00000000000000000000000000000000";
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
@@ -29,7 +30,7 @@ export function recordsLength(r: RecordsInit): number {
 }
 
 export function writeRecordsBody(w: Writer, r: RecordsInit): void {
-  if (w instanceof GatherWriter && gathers(r)) {
+  if (w instanceof GatherWriter && w.gathers(r)) {
     if (r instanceof Uint8Array) w.gather(r);
     else for (const c of r) w.gather(c);
   } else if (r instanceof Uint8Array) w.rawBytes(r);

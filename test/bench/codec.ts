@@ -370,7 +370,11 @@ async function caseProduce(): Promise<void> {
   const prebuiltBuf = prebuilt.map((b) => Buffer.from(b.buffer, b.byteOffset, b.length));
 
   // (a) request encoding around pre-built batches.
-  const kliteA = (v: number) => () => ProduceRequest.encode(kliteProduceRequest(prebuilt), v);
+  // As sent: the request's own bytes in one buffer, each batch referenced for a gathered write (writev).
+  const kliteA = (v: number) => () => ProduceRequest.encodeChunks(kliteProduceRequest(prebuilt), v, 0);
+  // One contiguous buffer, each batch copied in.
+  const kliteCopy = (v: number) => () => ProduceRequest.encode(kliteProduceRequest(prebuilt), v);
+  const chunkBytes = (chunks: Uint8Array[]): number => chunks.reduce((n, c) => n + c.length, 0);
   // Neither peer's produce API accepts pre-built batches; these mirror each peer's own
   // produce request code with its own writer, the batch-building step left out.
   const kjsA = (): Buffer =>
@@ -397,7 +401,10 @@ async function caseProduce(): Promise<void> {
 
   // Verify every side's output before timing.
   for (const v of [KJS_PRODUCE, PLT_PRODUCE, PRODUCE_NEWEST]) {
-    verifyProduce(kliteA(v)(), v, `klite prebuilt v${v}`);
+    const chunks = kliteA(v)();
+    check(chunks.filter((c) => prebuilt.includes(c)).length === PARTITIONS, `klite chunks v${v}: every batch referenced, not copied`);
+    verifyProduce(Buffer.concat(chunks), v, `klite prebuilt chunks v${v}`);
+    verifyProduce(kliteCopy(v)(), v, `klite prebuilt v${v}`);
     verifyProduce(kliteProduceBuilt(v)(), v, `klite built v${v}`);
   }
   verifyProduce(kjsA(), KJS_PRODUCE, "KafkaJS writer, pre-built batches");
@@ -412,23 +419,25 @@ async function caseProduce(): Promise<void> {
   {
     const r = {
       kjs: row("KafkaJS", KJS_PRODUCE, "its Encoder, batches given", timeSync(kjsA), size(kjsA)),
-      kAtKjs: row("klite", KJS_PRODUCE, "", timeSync(kliteA(KJS_PRODUCE)), size(kliteA(KJS_PRODUCE))),
+      kAtKjs: row("klite", KJS_PRODUCE, "", timeSync(kliteA(KJS_PRODUCE)), chunkBytes(kliteA(KJS_PRODUCE)())),
       plt: row("platformatic", PLT_PRODUCE, "its Writer, batches given", timeSync(pltA), size(pltA)),
-      kAtPlt: row("klite", PLT_PRODUCE, "", timeSync(kliteA(PLT_PRODUCE)), size(kliteA(PLT_PRODUCE))),
-      kNew: row("klite", PRODUCE_NEWEST, "newest", timeSync(kliteA(PRODUCE_NEWEST)), size(kliteA(PRODUCE_NEWEST))),
+      kAtPlt: row("klite", PLT_PRODUCE, "", timeSync(kliteA(PLT_PRODUCE)), chunkBytes(kliteA(PLT_PRODUCE)())),
+      kNew: row("klite", PRODUCE_NEWEST, "newest", timeSync(kliteA(PRODUCE_NEWEST)), chunkBytes(kliteA(PRODUCE_NEWEST)())),
+      kCopy: row("klite", PLT_PRODUCE, "one buffer (batches copied)", timeSync(kliteCopy(PLT_PRODUCE)), size(kliteCopy(PLT_PRODUCE))),
     };
     results.push({
       title: `1a. ProduceRequest encode, pre-built batches (${PARTITIONS} partitions × ${RECORDS} records × ${VALUE_BYTES} B values)`,
       does: [
-        "klite: ProduceRequest.encode(msg, v) with each partition's `records` a pre-built RecordBatch (Uint8Array): size, one allocation, one copy per batch.",
+        "klite: ProduceRequest.encodeChunks(msg, v, 0) with each partition's `records` a pre-built RecordBatch (Uint8Array): size, one allocation for the request's own bytes, each batch referenced (chunks for a gathered socket write). Last row: encode() into one buffer, batches copied.",
         "KafkaJS / platformatic: their produce request code only takes messages, so this mirrors it with their own Encoder / Writer and the batch step removed, ending in one contiguous Buffer (`.buffer`) as sent.",
       ],
-      rows: [r.kjs, r.kAtKjs, r.plt, r.kAtPlt, r.kNew],
+      rows: [r.kjs, r.kAtKjs, r.plt, r.kAtPlt, r.kNew, r.kCopy],
       compare: [
         [r.kAtKjs, r.kjs],
         [r.kNew, r.kjs],
         [r.kAtPlt, r.plt],
         [r.kNew, r.plt],
+        [r.kCopy, r.plt],
       ],
     });
   }
@@ -694,6 +703,62 @@ async function caseMetadata(): Promise<void> {
       ],
     });
   }
+
+  // Flexible versions (compact lengths, tagged sections, topic-id uuids) against the
+  // last classic version of the same message, at two sizes: the small answer of a
+  // running client and a cluster-wide one with distinct topic ids.
+  const lastClassic = MetadataResponse.meta.flexibleVersions.min - 1;
+  for (const [topics, partitions] of [
+    [3, 3],
+    [500, 4],
+  ] as const) {
+    const bytes = new Map<number, Uint8Array>();
+    for (const v of [lastClassic, PLT_META, META_NEWEST]) {
+      bytes.set(
+        v,
+        MetadataResponse.encode(
+          {
+            brokers: [{ nodeId: 1, host: "localhost", port: 9092, rack: null }],
+            clusterId: "klite-bench-cluster",
+            controllerId: 1,
+            topics: Array.from({ length: topics }, (_, i) => ({
+              name: `topic-${i}`,
+              topicId: TOPIC_ID.slice(0, 24) + i.toString(16).padStart(8, "0"),
+              partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, leaderId: 1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] })),
+            })),
+          },
+          v,
+        ),
+      );
+    }
+    const dec = (v: number) => () => MetadataResponse.decode(new Reader(bytes.get(v)!), v);
+    for (const v of bytes.keys()) check(dec(v)().topics.length === topics, `klite metadata ${topics} topics v${v}`);
+    // Interleaved, best of 3, so that load from elsewhere on the machine hits every version alike.
+    const best = new Map<number, number>();
+    for (let k = 0; k < 3; k++) for (const v of bytes.keys()) best.set(v, Math.max(best.get(v) ?? 0, timeSync(dec(v))));
+    flexChecks.push({
+      what: `MetadataResponse decode, ${topics} topics × ${partitions} partitions`,
+      classic: { version: lastClassic, ops: best.get(lastClassic)! },
+      flexible: [PLT_META, META_NEWEST].map((v) => ({ version: v, ops: best.get(v)! })),
+    });
+  }
+}
+
+interface FlexCheck {
+  what: string;
+  classic: { version: number; ops: number };
+  flexible: { version: number; ops: number }[];
+}
+const flexChecks: FlexCheck[] = [];
+
+function printFlexChecks(): void {
+  if (flexChecks.length === 0) return;
+  console.log("\nFlexible versions against the last non-flexible one (same message, klite; best of 3 interleaved): slowdown, target ≤ 1.5×");
+  for (const c of flexChecks) {
+    const worst = Math.max(...c.flexible.map((f) => c.classic.ops / f.ops));
+    const parts = c.flexible.map((f) => `v${f.version} ${fmtOps(f.ops)}/s (${(c.classic.ops / f.ops).toFixed(2)}×)`).join(", ");
+    console.log(`  ${pad(c.what, 52)} v${c.classic.version} ${fmtOps(c.classic.ops)}/s; ${parts}  ${worst <= 1.5 ? "met" : "NOT met"}`);
+  }
 }
 
 // ---------------------------------------------------------------- report
@@ -745,6 +810,7 @@ if (ONLY.includes("fetch")) await caseFetch();
 if (ONLY.includes("metadata")) await caseMetadata();
 for (const c of results) printCase(c);
 printSummary();
+printFlexChecks();
 void sink;
 void enc;
 void TOPIC_ID_DASHED;

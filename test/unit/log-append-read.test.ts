@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { LogAppendError, PartitionLog } from "../../src/log/partition-log.ts";
+import { openSealedSegments, setMaxOpenSealedSegments } from "../../src/log/segment.ts";
 import { FlushScheduler, concat, config, makeBatch, splitBatches, tempDir } from "./log-fixtures.ts";
 
 let cleanups: (() => void)[] = [];
@@ -222,5 +223,31 @@ describe("PartitionLog append and read", () => {
     expect(peak - before).toBeLessThanOrEqual(128);
     // Every one of them still reads correctly after its fd was closed and opened again.
     expect(readAll(log, 0, 1 << 20).map((b) => b.baseOffset)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+});
+
+describe("open files of sealed segments", () => {
+  const openFds = () => readdirSync("/proc/self/fd").length;
+
+  test("reads across many sealed segments keep at most --max-open-segment-files of them open", () => {
+    const { log } = openLog({ segmentBytes: 1000 });
+    for (let i = 0; i < 120; i++) log.append(makeBatch({ records: 5, valueSize: 100 }));
+    const sealed = log.segmentCount - 1;
+    expect(sealed).toBeGreaterThan(40);
+    setMaxOpenSealedSegments(8);
+    try {
+      const before = openFds();
+      // Every sealed segment read in turn, twice, and then from the start again.
+      for (let pass = 0; pass < 2; pass++) for (let o = 0; o < log.logEndOffset; o += 5) readAll(log, o, 1);
+      expect(openSealedSegments()).toBe(8);
+      expect(openFds() - before).toBeLessThanOrEqual(8);
+      // Lowering the limit closes the excess at once.
+      setMaxOpenSealedSegments(3);
+      expect(openSealedSegments()).toBe(3);
+      expect(readAll(log, 0, 1)[0]!.baseOffset).toBe(0);
+      expect(openSealedSegments()).toBe(3);
+    } finally {
+      setMaxOpenSealedSegments(128);
+    }
   });
 });
