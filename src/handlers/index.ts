@@ -33,6 +33,10 @@ import { handleElectLeaders } from "./elect-leaders.ts";
 import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
+import { handleShareGroupHeartbeat } from "./share-group-heartbeat.ts";
+import { handleShareGroupDescribe } from "./share-group-describe.ts";
+import { handleShareFetch } from "./share-fetch.ts";
+import { handleShareAcknowledge } from "./share-acknowledge.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -74,5 +78,9 @@ register(35, handleDescribeLogDirs);
 register(43, handleElectLeaders);
 register(74, handleListConfigResources);
 register(75, handleDescribeTopicPartitions);
+register(76, handleShareGroupHeartbeat);
+register(77, handleShareGroupDescribe);
+register(78, handleShareFetch);
+register(79, handleShareAcknowledge);
 
 export { handlers };
