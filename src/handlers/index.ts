@@ -37,6 +37,7 @@ import { handleShareGroupHeartbeat } from "./share-group-heartbeat.ts";
 import { handleShareGroupDescribe } from "./share-group-describe.ts";
 import { handleShareFetch } from "./share-fetch.ts";
 import { handleShareAcknowledge } from "./share-acknowledge.ts";
+import { handleDescribeShareGroupOffsets, handleAlterShareGroupOffsets, handleDeleteShareGroupOffsets } from "./share-offsets.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -82,5 +83,8 @@ register(76, handleShareGroupHeartbeat);
 register(77, handleShareGroupDescribe);
 register(78, handleShareFetch);
 register(79, handleShareAcknowledge);
+register(90, handleDescribeShareGroupOffsets);
+register(91, handleAlterShareGroupOffsets);
+register(92, handleDeleteShareGroupOffsets);
 
 export { handlers };

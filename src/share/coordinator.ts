@@ -391,21 +391,27 @@ export class ShareCoordinator {
     this.o.groups.persist(g);
   }
 
-  private removeMember(g: ShareGroup, memberId: string): void {
+  private removeMember(g: ShareGroup, memberId: string, expired = false): void {
     g.members.delete(memberId);
     this.scheduler.cancel(this.sessionKey(g.groupId, memberId));
     if (g.members.size === 0) g.emptySince = this.scheduler.now();
     this.reassign(g);
     this.bumpEpoch(g);
-    // Its share sessions stay: the client's last ShareAcknowledge (epoch -1) may arrive after its leave heartbeat.
-    this.releaseMember(g.groupId, memberId);
+    // A member that leaves still has its share session: its last ShareAcknowledge (epoch -1) may come after
+    // the leave heartbeat, and closing the session releases what it still holds. Without a session
+    // (or when the member is gone for its session timeout) its records are released now.
+    const sessions = [...this.sessions.ofGroup(g.groupId, memberId)];
+    if (sessions.length === 0 || expired) {
+      for (const s of sessions) this.sessions.close(s);
+      this.releaseMember(g.groupId, memberId);
+    }
   }
 
   private expireMember(groupId: string, memberId: string): void {
     const g = this.shareGroup(groupId, false);
     if (typeof g === "number" || !g.members.has(memberId)) return;
     this.o.logger.info(`share group ${groupId}: member ${memberId} removed after its session timed out`);
-    this.removeMember(g, memberId);
+    this.removeMember(g, memberId, true);
   }
 
   /** DeleteGroups (or retention) removed the group: its share state and configs go with it. */
