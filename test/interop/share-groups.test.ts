@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { inProcessBroker, spawnBroker, type InProcessBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, kcat } from "../helpers/clients.ts";
+import { CLIENT_TEST_TIMEOUT, kcat, py } from "../helpers/clients.ts";
 import { waitFor } from "../helpers/run.ts";
 import { shareConsumer, type Delivery } from "../helpers/share-consumer.ts";
 import { connectWire } from "../helpers/wire-client.ts";
@@ -149,16 +149,19 @@ test.concurrent(
   async () => {
     await produce(b.bootstrap, "share-reset", 0, 20);
     await groupConfig(b.port, "g-earliest", { "share.auto.offset.reset": "earliest" });
+    await groupConfig(b.port, "g-earliest2", { "share.auto.offset.reset": "earliest" });
     const latest = shareConsumer(b.bootstrap, "g-latest", "share-reset", "implicit");
     await latest.ready();
     // The share-partition is initialized when the heartbeat assigns it.
     await waitFor(() => b.broker.share.partitions.size > 0 && [...b.broker.share.partitions.values()].some((e) => e.group === "g-latest"), 30_000, "g-latest initialized");
     const earliest = shareConsumer(b.bootstrap, "g-earliest", "share-reset", "implicit");
+    const earliest2 = shareConsumer(b.bootstrap, "g-earliest2", "share-reset", "implicit");
     await produce(b.bootstrap, "share-reset", 20, 10);
-    await waitFor(() => latest.deliveries.length >= 10 && earliest.deliveries.length >= 30, 60_000, "both groups");
-    await Promise.all([latest.stop(), earliest.stop()]);
+    await waitFor(() => latest.deliveries.length >= 10 && earliest.deliveries.length >= 30 && earliest2.deliveries.length >= 30, 60_000, "all groups");
+    await Promise.all([latest.stop(), earliest.stop(), earliest2.stop()]);
     expect(latest.deliveries.map((d) => d.v)).toEqual(Array.from({ length: 10 }, (_, i) => `r${20 + i}`));
     expectEachOnce(earliest.deliveries, 30);
+    expectEachOnce(earliest2.deliveries, 30);
   },
   CLIENT_TEST_TIMEOUT,
 );
@@ -278,6 +281,84 @@ test.concurrent(
       expect(second.deliveries.filter((d) => committed.has(key(d)))).toEqual([]);
     } finally {
       await broker.cleanup();
+    }
+  },
+  CLIENT_TEST_TIMEOUT,
+);
+
+test.concurrent(
+  "share.isolation.level: read_committed delivers committed records only, read_uncommitted aborted ones too; never a marker",
+  async () => {
+    await groupConfig(b.port, "g-rc", { "share.auto.offset.reset": "earliest", "share.isolation.level": "read_committed" });
+    await groupConfig(b.port, "g-ru", { "share.auto.offset.reset": "earliest" });
+    // c0..c4 committed, a0..a4 aborted, c5..c9 committed, on partition 0 (confluent-kafka-python, librdkafka 2.0.2).
+    await py("txn.py", b.bootstrap, ["commit_abort", "share-txn", "share-txn-id"]);
+    const committed = Array.from({ length: 10 }, (_, i) => `v-c${i}`);
+    const all = [...committed.slice(0, 5), ...Array.from({ length: 5 }, (_, i) => `v-a${i}`), ...committed.slice(5)];
+    const rc = shareConsumer(b.bootstrap, "g-rc", "share-txn", "implicit", 10);
+    const ru = shareConsumer(b.bootstrap, "g-ru", "share-txn", "implicit", 15);
+    expect(await rc.exited).toBe(0);
+    expect(await ru.exited).toBe(0);
+    await Promise.all([rc.stop(), ru.stop()]);
+    expect(rc.deliveries.map((d) => d.v)).toEqual(committed);
+    expect(ru.deliveries.map((d) => d.v)).toEqual(all);
+    // Markers and aborted records count as done: nothing is left for read_committed.
+    const d = await wire(b.port, 90, 1, { groups: [{ groupId: "g-rc", topics: [{ topicName: "share-txn", partitions: [0] }] }] });
+    expect(d.groups[0].topics[0].partitions[0]).toMatchObject({ startOffset: BigInt(hw("share-txn")), lag: 0n });
+  },
+  CLIENT_TEST_TIMEOUT,
+);
+
+test.concurrent(
+  "share.auto.offset.reset by_duration and bad group configs",
+  async () => {
+    await produce(b.bootstrap, "share-dur", 0, 10);
+    await groupConfig(b.port, "g-dur", { "share.auto.offset.reset": "by_duration:PT1H" });
+    const c = shareConsumer(b.bootstrap, "g-dur", "share-dur", "implicit", 10);
+    expect(await c.exited).toBe(0);
+    await c.stop();
+    expect(c.deliveries.map((d) => d.o)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    const r = await wire(b.port, 44, 1, {
+      resources: [
+        { resourceType: GROUP_RESOURCE, resourceName: "g-dur", configs: [{ name: "share.record.lock.duration.ms", configOperation: 0, value: "10" }] },
+        { resourceType: GROUP_RESOURCE, resourceName: "g-dur", configs: [{ name: "share.auto.offset.reset", configOperation: 0, value: "by_duration:1h" }] },
+        { resourceType: GROUP_RESOURCE, resourceName: "g-dur", configs: [{ name: "no.such.config", configOperation: 0, value: "1" }] },
+      ],
+      validateOnly: false,
+    });
+    expect(r.responses.map((x: any) => x.errorCode)).toEqual([40, 40, 40]);
+    const described = await wire(b.port, 32, 4, { resources: [{ resourceType: GROUP_RESOURCE, resourceName: "g-dur", configurationKeys: ["share.auto.offset.reset", "share.record.lock.duration.ms"] }], includeSynonyms: false, includeDocumentation: false });
+    expect(described.results[0].configs.map((x: any) => [x.name, x.value, x.configSource])).toEqual([
+      ["share.record.lock.duration.ms", "30000", 5],
+      ["share.auto.offset.reset", "by_duration:PT1H", 8],
+    ]);
+  },
+  CLIENT_TEST_TIMEOUT,
+);
+
+test.concurrent(
+  "ShareGroupHeartbeat: bad input, fencing, leave; the group's type is kept apart from consumer groups",
+  async () => {
+    const c = await connectWire(b.port);
+    try {
+      const hb = (o: object) => c.call<any>(76, 1, { groupId: "g-hb", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-hb"], ...o });
+      expect((await hb({ groupId: "" })).errorCode).toBe(E.INVALID_REQUEST);
+      expect((await hb({ memberId: "" })).errorCode).toBe(E.INVALID_REQUEST);
+      expect((await hb({ subscribedTopicNames: null })).errorCode).toBe(E.INVALID_REQUEST);
+      expect((await hb({ memberEpoch: 5 })).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+      const joined = await hb({});
+      expect(joined).toMatchObject({ errorCode: 0, memberId: "m1", memberEpoch: 1 });
+      expect((await hb({ memberId: "m2", memberEpoch: 5 })).errorCode).toBe(25); // UNKNOWN_MEMBER_ID
+      expect((await hb({ memberEpoch: 7, subscribedTopicNames: null })).errorCode).toBe(110); // FENCED_MEMBER_EPOCH
+      expect(await hb({ memberEpoch: 1, subscribedTopicNames: null })).toMatchObject({ errorCode: 0, memberEpoch: 1, assignment: null });
+      expect(await hb({ memberEpoch: -1, subscribedTopicNames: null })).toMatchObject({ errorCode: 0, memberEpoch: -1 });
+      // A consumer-protocol member cannot join a share group, nor a share member a consumer group.
+      const cg = await c.call<any>(68, 1, { groupId: "g-hb", memberId: "x", memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000, subscribedTopicNames: ["share-hb"], subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [] });
+      expect(cg.errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+      await c.call<any>(68, 1, { groupId: "g-hb-consumer", memberId: "x", memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000, subscribedTopicNames: ["share-hb"], subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [] });
+      expect((await hb({ groupId: "g-hb-consumer" })).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+    } finally {
+      c.close();
     }
   },
   CLIENT_TEST_TIMEOUT,

@@ -18,8 +18,9 @@
  *
  * Prints one JSON line per delivered record, {"p":P,"o":O,"dc":D,"v":"..."},
  * as it arrives, and {"ready":true} once subscribed. Stops after MAX records
- * (when given) or on SIGTERM/SIGINT, closing the consumer (which sends pending
- * acknowledgements and leaves the group), then prints {"closed":true}.
+ * (when given) or on SIGTERM/SIGINT: commits pending acknowledgements
+ * (rd_kafka_share_commit_sync), closes the consumer (which leaves the group),
+ * then prints {"closed":true}.
  */
 #include <librdkafka/rdkafka.h> /* 2.15: built with -I ahead of any system copy */
 #include <signal.h>
@@ -139,7 +140,15 @@ int main(int argc, char **argv) {
                 }
                 free(committed);
         }
-        rd_kafka_error_t *error = rd_kafka_share_consumer_close(rkshare);
+        /* librdkafka 2.15 (preview) does not acknowledge the last poll's records when it closes: commit them first. */
+        rd_kafka_topic_partition_list_t *last = NULL;
+        rd_kafka_error_t *error = rd_kafka_share_commit_sync(rkshare, 10000, &last);
+        if (error) {
+                fprintf(stderr, "final commit: %s\n", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+        if (last) rd_kafka_topic_partition_list_destroy(last);
+        error = rd_kafka_share_consumer_close(rkshare);
         if (error) {
                 fprintf(stderr, "close: %s\n", rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
