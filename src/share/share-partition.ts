@@ -29,9 +29,9 @@ export interface SourceBatch {
 }
 
 export interface AcquireLimits {
-  /** Records this acquisition may take in all. */
+  /** Records this acquisition should take; the batch it ends in is still taken whole. */
   maxRecords: number;
-  /** group.share.partition.max.record.locks: end - start never grows past it. */
+  /** group.share.partition.max.record.locks: no new batch is acquired once end - start reaches it. */
   maxInFlight: number;
   /** Bytes of batches to return (the first batch goes out whatever its size, KIP-74). */
   maxBytes: number;
@@ -182,8 +182,11 @@ export class SharePartition {
           done = true;
           break;
         }
+        // The in-flight limit is checked before each batch, which is then taken whole (as Kafka: a batch
+        // is never cut for it, so a large batch is not sent again and again for a slice each time).
+        const room = this.inFlight < limits.maxInFlight;
         // Offsets the log no longer holds (compacted away) are done.
-        while (this.endOffset < b.base && this.endOffset < limits.limit && this.inFlight < limits.maxInFlight) this.track(RecordState.ARCHIVED, 0);
+        while (room && this.endOffset < b.base && this.endOffset < limits.limit) this.track(RecordState.ARCHIVED, 0);
         let used = false;
         for (let o = Math.max(b.base, pos); o <= b.last && o < limits.limit; o++) {
           let i: number;
@@ -195,11 +198,7 @@ export class SharePartition {
               continue;
             }
           } else {
-            if (o !== this.endOffset) {
-              done = true; // the lock limit stopped the gap fill above
-              break;
-            }
-            if (this.inFlight >= limits.maxInFlight) {
+            if (!room || o !== this.endOffset) {
               done = true;
               break;
             }
@@ -219,10 +218,9 @@ export class SharePartition {
           const dc = this.count[i]!;
           if (cur && cur.last === o - 1 && cur.deliveryCount === dc) cur.last = o;
           else out.ranges.push((cur = { first: o, last: o, deliveryCount: dc }));
-          if (out.records >= limits.maxRecords) {
-            done = true;
-            break;
-          }
+          // MaxRecords is soft (batch-optimized acquisition, as Kafka): the batch is taken to its end,
+          // so the same large batch is not sent again and again for a few records each time.
+          if (out.records >= limits.maxRecords) done = true;
         }
         if (used) {
           out.chunks.push(b.bytes);

@@ -8,7 +8,7 @@
 // acknowledgements of every record (durable before the next fetch is
 // answered). No thresholds.
 //
-//   bun test/bench/share.ts [--records N]
+//   bun test/bench/share.ts [--records N] [--fsync group|never]
 
 import { parseArgs } from "node:util";
 import { spawnBroker } from "../helpers/broker.ts";
@@ -17,10 +17,11 @@ import { run, waitFor } from "../helpers/run.ts";
 import { shareConsumer } from "../helpers/share-consumer.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
-const { values: opts } = parseArgs({ options: { records: { type: "string", default: "200000" } } });
+const { values: opts } = parseArgs({ options: { records: { type: "string", default: "200000" }, fsync: { type: "string", default: "group" } } });
 const N = Number(opts.records);
 
-const broker = await spawnBroker({ args: ["--log-level", "warn"] });
+const broker = await spawnBroker({ args: ["--log-level", "warn", "--fsync", opts.fsync!] });
+console.log(`${N} records of 100 bytes, one partition, --fsync ${opts.fsync}`);
 try {
   const value = "x".repeat(100);
   await kcat(["-b", broker.bootstrap, "-P", "-t", "bench"], { stdin: Array.from({ length: N }, () => value).join("\n") + "\n", timeoutMs: 300_000 });

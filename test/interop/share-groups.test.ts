@@ -212,7 +212,8 @@ test.concurrent(
   async () => {
     await createTopic(b.port, "share-bad", 1);
     await groupConfig(b.port, "g-bad", { "share.auto.offset.reset": "earliest", "share.partition.max.record.locks": "100" });
-    await produce(b.bootstrap, "share-bad", 0, 300);
+    // Three batches of 100.
+    for (let i = 0; i < 3; i++) await produce(b.bootstrap, "share-bad", i * 100, 100);
     const topicId = b.broker.topics.get("share-bad")!.id;
     const c = await connectWire(b.port);
     try {
@@ -245,11 +246,13 @@ test.concurrent(
       expect(bad.responses[0].partitions[0].acquiredRecords).toEqual([]);
       const malformed = await fetch(2, [{ firstOffset: 5n, lastOffset: 4n, acknowledgeTypes: [1] }]);
       expect(malformed.responses[0].partitions[0].acknowledgeErrorCode).toBe(E.INVALID_REQUEST);
-      // Accepting 0-49 frees 50 locks: the next fetch acquires 100-149.
+      // Accepting 0-49 brings the records in flight below the limit: the next fetch acquires the next batch, 100-199.
       const ok = await fetch(3, [{ firstOffset: 0n, lastOffset: 49n, acknowledgeTypes: [1] }]);
       expect(ok.responses[0].partitions[0].acknowledgeErrorCode).toBe(0);
-      expect(ok.responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 100n, lastOffset: 149n, deliveryCount: 1 }]);
-      const ack = await c.call<any>(79, 1, { groupId: "g-bad", memberId: "m1", shareSessionEpoch: 4, topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 50n, lastOffset: 149n, acknowledgeTypes: [3] }] }] }] });
+      expect(ok.responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 100n, lastOffset: 199n, deliveryCount: 1 }]);
+      // 150 in flight: nothing more until acknowledgements.
+      expect((await fetch(4)).responses).toEqual([]);
+      const ack = await c.call<any>(79, 1, { groupId: "g-bad", memberId: "m1", shareSessionEpoch: 5, topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 50n, lastOffset: 149n, acknowledgeTypes: [3] }] }] }] });
       expect(ack.errorCode).toBe(0);
       expect(ack.responses[0].partitions[0].errorCode).toBe(0);
       const d = await c.call<any>(90, 1, { groups: [{ groupId: "g-bad", topics: [{ topicName: "share-bad", partitions: [0] }] }] });

@@ -33,15 +33,15 @@ const limits = (o: Partial<{ maxRecords: number; maxInFlight: number; maxBytes: 
   ...o,
 });
 
-test("acquires new records up to MaxRecords and the in-flight limit, cutting batches", () => {
+test("acquires whole batches: MaxRecords and the in-flight limit stop it only between batches", () => {
   const sp = new SharePartition(0);
   const read = logOf(100, 10);
   const a = sp.acquire("m1", limits({ maxRecords: 25 }), read);
-  expect(a.ranges).toEqual([{ first: 0, last: 24, deliveryCount: 1 }]);
+  expect(a.ranges).toEqual([{ first: 0, last: 29, deliveryCount: 1 }]);
   expect(a.chunks.length).toBe(3);
-  const b = sp.acquire("m2", limits({ maxInFlight: 40 }), read);
-  expect(b.ranges).toEqual([{ first: 25, last: 39, deliveryCount: 1 }]);
-  expect(sp.acquire("m2", limits({ maxInFlight: 40 }), read).records).toBe(0);
+  const b = sp.acquire("m2", limits({ maxInFlight: 35 }), read);
+  expect(b.ranges).toEqual([{ first: 30, last: 39, deliveryCount: 1 }]);
+  expect(sp.acquire("m2", limits({ maxInFlight: 35 }), read).records).toBe(0);
   expect(sp.ownerOf(10)).toBe("m1");
   expect(sp.ownerOf(30)).toBe("m2");
 });
@@ -61,19 +61,19 @@ test("acknowledgements are all or nothing and only by the holder", () => {
   const again = sp.acquire("m2", limits({ maxRecords: 2 }), logOf(100, 10));
   expect(again.ranges).toEqual([
     { first: 3, last: 3, deliveryCount: 2 },
-    { first: 10, last: 10, deliveryCount: 1 },
+    { first: 10, last: 19, deliveryCount: 1 },
   ]);
 });
 
 test("lock expiry and member release make records available; the delivery limit archives them", () => {
   const sp = new SharePartition(0);
   const read = logOf(100, 10);
-  sp.acquire("m1", limits({ maxRecords: 5, lockExpiry: 1000 }), read);
-  sp.acquire("m2", limits({ maxRecords: 5, lockExpiry: 2000 }), read);
+  sp.acquire("m1", limits({ maxRecords: 10, lockExpiry: 1000 }), read);
+  sp.acquire("m2", limits({ maxRecords: 10, lockExpiry: 2000 }), read);
   expect(sp.nextExpiry()).toBe(1000);
-  expect(sp.release(3, { now: 1500 })).toBe(5);
+  expect(sp.release(3, { now: 1500 })).toBe(10);
   expect(sp.nextExpiry()).toBe(2000);
-  expect(sp.release(3, { member: "m2" })).toBe(5);
+  expect(sp.release(3, { member: "m2" })).toBe(10);
   expect(sp.acquiredCount).toBe(0);
   // Deliveries 2 and 3 of 0-9, then the limit (3) archives them.
   for (let i = 0; i < 2; i++) {
@@ -107,7 +107,7 @@ test("persisted runs restore the window (acquired comes back available) through 
   expect(records[0]).toEqual(rec);
   expect(records[1]).toEqual({ kind: "group-config", group: "g", configs: [["share.auto.offset.reset", "earliest"]] });
   const back = SharePartition.restore(rec.startOffset, rec.stateEpoch, rec.runs);
-  expect([back.startOffset, back.endOffset, back.stateEpoch]).toEqual([5, 25, 3]);
+  expect([back.startOffset, back.endOffset, back.stateEpoch]).toEqual([5, 30, 3]);
   expect(back.stateOf(8)).toBe(RecordState.ACKNOWLEDGED);
   expect(back.stateOf(12)).toBe(RecordState.ARCHIVED);
   expect(back.stateOf(13)).toBe(RecordState.AVAILABLE);
@@ -115,6 +115,7 @@ test("persisted runs restore the window (acquired comes back available) through 
   const a = back.acquire("m9", limits({ maxRecords: 3 }), logOf(100, 10));
   expect(a.ranges).toEqual([
     { first: 5, last: 6, deliveryCount: 2 },
-    { first: 10, last: 10, deliveryCount: 2 },
+    { first: 10, last: 11, deliveryCount: 2 },
+    { first: 13, last: 19, deliveryCount: 2 },
   ]);
 });

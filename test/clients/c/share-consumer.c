@@ -61,7 +61,8 @@ int main(int argc, char **argv) {
         int commit = strcmp(mode, "commit") == 0;
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
-        setvbuf(stdout, NULL, _IOLBF, 0);
+        /* Fully buffered, flushed after each poll: a line per record must not cost a write each. */
+        setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
         char err[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -79,6 +80,7 @@ int main(int argc, char **argv) {
         rd_kafka_topic_partition_list_destroy(topics);
         if (e) die("rd_kafka_share_subscribe", rd_kafka_err2str(e));
         printf("{\"ready\":true}\n");
+        fflush(stdout);
 
         long seen = 0;
         while (!stop && (max < 0 || seen < max)) {
@@ -116,6 +118,7 @@ int main(int argc, char **argv) {
                         }
                 }
                 rd_kafka_messages_destroy(batch);
+                fflush(stdout);
                 if (stall && n > 0) {
                         while (!stop) usleep(20000);
                         /* Killed, never closed: nothing was acknowledged. */
@@ -136,6 +139,7 @@ int main(int argc, char **argv) {
                                 printf("{\"committed\":[");
                                 for (size_t i = 0; i < ncommitted; i++) printf("%s[%ld,%ld]", i ? "," : "", committed[2 * i], committed[2 * i + 1]);
                                 printf("]}\n");
+                                fflush(stdout);
                         }
                 }
                 free(committed);
@@ -155,5 +159,6 @@ int main(int argc, char **argv) {
         }
         rd_kafka_share_destroy(rkshare);
         printf("{\"closed\":true}\n");
+        fflush(stdout);
         return 0;
 }
