@@ -16,6 +16,8 @@ export interface ShareConsumerProc {
   deliveries: Delivery[];
   /** Offsets (as [partition, offset]) the broker confirmed in commit mode. */
   committed: [number, number][];
+  /** count mode: records and first deliveries so far. */
+  counted: { n: number; first: number };
   ready(): Promise<void>;
   /** SIGTERM: the consumer closes (acknowledging what it must) and leaves. */
   stop(): Promise<void>;
@@ -24,7 +26,7 @@ export interface ShareConsumerProc {
   stderr(): string;
 }
 
-export type ShareMode = "implicit" | "accept" | "release-once" | "reject-odd" | "commit" | "stall";
+export type ShareMode = "implicit" | "accept" | "release-once" | "reject-odd" | "commit" | "stall" | "count";
 
 export function shareConsumer(bootstrap: string, group: string, topic: string, mode: ShareMode, max?: number): ShareConsumerProc {
   const args = [compileRdkafkaC("share-consumer"), bootstrap, group, topic, mode, ...(max === undefined ? [] : [String(max)])];
@@ -32,6 +34,7 @@ export function shareConsumer(bootstrap: string, group: string, topic: string, m
   const lines: Record<string, unknown>[] = [];
   const deliveries: Delivery[] = [];
   const committed: [number, number][] = [];
+  const counted = { n: 0, first: 0 };
   let err = "";
   (async () => {
     const d = new TextDecoder();
@@ -43,6 +46,10 @@ export function shareConsumer(bootstrap: string, group: string, topic: string, m
         const v = value as Record<string, unknown>;
         if ("o" in v) deliveries.push(v as unknown as Delivery);
         if (Array.isArray(v.committed)) committed.push(...(v.committed as [number, number][]));
+        if (typeof v.n === "number") {
+          counted.n += v.n;
+          counted.first += v.first as number;
+        }
       }
       return Reflect.set(target, prop, value);
     },
@@ -51,6 +58,7 @@ export function shareConsumer(bootstrap: string, group: string, topic: string, m
   return {
     deliveries,
     committed,
+    counted,
     ready: () => waitFor(() => lines.some((l) => l.ready === true) || p.exitCode !== null, 30_000, "share consumer ready"),
     async stop() {
       if (p.exitCode === null) p.kill("SIGTERM");

@@ -15,6 +15,8 @@
  *                 confirmed
  *   stall         prints the first batch, then stops polling (and so never
  *                 acknowledges) until killed
+ *   count         implicit acknowledgement; prints one line per poll instead,
+ *                 {"n":RECORDS,"first":FIRST_DELIVERIES} (benchmarks)
  *
  * Prints one JSON line per delivered record, {"p":P,"o":O,"dc":D,"v":"..."},
  * as it arrives, and {"ready":true} once subscribed. Stops after MAX records
@@ -59,6 +61,8 @@ int main(int argc, char **argv) {
         int implicit = strcmp(mode, "implicit") == 0;
         int stall = strcmp(mode, "stall") == 0;
         int commit = strcmp(mode, "commit") == 0;
+        int count = strcmp(mode, "count") == 0;
+        if (count) implicit = 1;
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
         /* Fully buffered, flushed after each poll: a line per record must not cost a write each. */
@@ -94,6 +98,7 @@ int main(int argc, char **argv) {
                 size_t n = rd_kafka_messages_count(batch);
                 long *committed = commit ? calloc(n * 2 + 1, sizeof(long)) : NULL;
                 size_t ncommitted = 0;
+                long firsts = 0;
                 for (size_t i = 0; i < n; i++) {
                         rd_kafka_message_t *m = rd_kafka_messages_get(batch, i);
                         if (m->err) {
@@ -101,10 +106,14 @@ int main(int argc, char **argv) {
                                 continue;
                         }
                         int16_t dc = rd_kafka_message_delivery_count(m);
+                        seen++;
+                        if (count) {
+                                firsts += dc == 1;
+                                continue;
+                        }
                         printf("{\"p\":%d,\"o\":%lld,\"dc\":%d,\"v\":", (int)m->partition, (long long)m->offset, (int)dc);
                         print_value(m);
                         printf("}\n");
-                        seen++;
                         if (implicit || stall) continue;
                         rd_kafka_share_AcknowledgeType_t type = RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT;
                         if (strcmp(mode, "release-once") == 0 && dc <= 1) type = RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE;
@@ -118,6 +127,7 @@ int main(int argc, char **argv) {
                         }
                 }
                 rd_kafka_messages_destroy(batch);
+                if (count && n > 0) printf("{\"n\":%zu,\"first\":%ld}\n", n, firsts);
                 fflush(stdout);
                 if (stall && n > 0) {
                         while (!stop) usleep(20000);
