@@ -122,7 +122,7 @@ export class ShareCoordinator {
   constructor(private readonly o: ShareCoordinatorOptions) {
     this.sessions = new ShareSessionCache(o.maxSessions);
     // Members do not survive a restart: a share group comes back Empty at its group epoch.
-    o.groups.registerLoader("share", (r, now) => new ShareGroup(r.group, r.emptySince >= 0 ? r.emptySince : now, r.generation, (g) => this.groupDeleted(g)));
+    o.groups.registerLoader("share", (r, now) => this.newGroup(r.group, r.emptySince >= 0 ? r.emptySince : now, r.generation));
   }
 
   private get scheduler() {
@@ -292,11 +292,24 @@ export class ShareCoordinator {
 
   // ------------------------------------------------------------ membership
 
+  private newGroup(groupId: string, now: number, epoch: number): ShareGroup {
+    return new ShareGroup(
+      groupId,
+      now,
+      epoch,
+      (g) => this.groupDeleted(g),
+      (g) => {
+        for (const e of this.partitions.values()) if (e.group === g.groupId) return true;
+        return false;
+      },
+    );
+  }
+
   private shareGroup(groupId: string, create: boolean): ShareGroup | number {
     const g = this.o.groups.groups.get(groupId);
     if (g instanceof ShareGroup) return g;
     if (g || !create) return ErrorCode.GROUP_ID_NOT_FOUND;
-    const fresh = new ShareGroup(groupId, this.scheduler.now(), 0, (x) => this.groupDeleted(x));
+    const fresh = this.newGroup(groupId, this.scheduler.now(), 0);
     this.o.groups.groups.set(groupId, fresh);
     return fresh;
   }
@@ -412,6 +425,18 @@ export class ShareCoordinator {
     if (typeof g === "number" || !g.members.has(memberId)) return;
     this.o.logger.info(`share group ${groupId}: member ${memberId} removed after its session timed out`);
     this.removeMember(g, memberId, true);
+  }
+
+  /** A deleted topic takes its share-partitions with it, in every group. */
+  onTopicDeleted(topicId: string): void {
+    const records: ShareStateRecord[] = [];
+    for (const [key, e] of [...this.partitions]) {
+      if (e.topicId !== topicId) continue;
+      this.partitions.delete(key);
+      this.scheduler.cancel(this.lockKey(key));
+      records.push({ kind: "partition-delete", group: e.group, topicId, partition: e.partition });
+    }
+    this.appendInBackground(records);
   }
 
   /** DeleteGroups (or retention) removed the group: its share state and configs go with it. */

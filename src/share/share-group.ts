@@ -76,6 +76,8 @@ export class ShareGroup implements Group {
     now: number,
     groupEpoch = 0,
     private readonly onDeleted: (g: ShareGroup) => void = () => {},
+    /** Whether share-partition state of the group exists (the group then never counts as empty). */
+    private readonly hasState: (g: ShareGroup) => boolean = () => false,
   ) {
     this.groupEpoch = groupEpoch;
     this.assignmentEpoch = groupEpoch;
@@ -91,8 +93,13 @@ export class ShareGroup implements Group {
     return SHARE_PROTOCOL_TYPE;
   }
 
+  /**
+   * Without members and without share-partition state: only then may offsets
+   * retention drop the group or a JoinGroup turn it classic (which would
+   * orphan its state). DeleteGroups looks at members only.
+   */
   isEmpty(): boolean {
-    return this.members.size === 0;
+    return this.members.size === 0 && !this.hasState(this);
   }
 
   // Share groups commit no offsets: their progress is the share-partition state.

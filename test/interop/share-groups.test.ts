@@ -277,6 +277,9 @@ test.concurrent(
       await first.kill9();
       const committed = new Set(first.committed.map(([p, o]) => `${p}:${o}`));
       const restarted = await broker.restart();
+      // The group is back (empty), with its share state.
+      const listed = await wire(restarted.port, 16, 5, { statesFilter: [], typesFilter: ["share"] });
+      expect(listed.groups.map((g: any) => [g.groupId, g.groupState])).toEqual([["g-crash", "Empty"]]);
       const second = shareConsumer(restarted.bootstrap, "g-crash", "share-crash", "implicit");
       const seen = () => new Set([...committed, ...second.deliveries.map(key)]).size;
       await waitFor(() => seen() >= 3000, 60_000, "every record acknowledged or delivered after the restart");
