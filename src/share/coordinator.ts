@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { FlushScheduler } from "../log/flush-scheduler.ts";
 import { ATTRIBUTES, LOG_OVERHEAD, PRODUCER_ID, batchBaseOffset, batchLastOffsetDelta, batchSize, readInt64, viewOf } from "../log/batch-header.ts";
 import type { Partition, TopicRegistry } from "../meta/topics.ts";
+import { waitForPartitions } from "../meta/partition-wait.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { firstRecordAtOrAfter } from "../protocol/record-search.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
@@ -629,26 +630,14 @@ export class ShareCoordinator {
     return records;
   }
 
+  /** Until a session partition has new data, records are released anywhere, or `ms` pass. */
   private waitForRecords(session: ShareSession, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const parts: Partition[] = [];
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const wake = () => {
-        clearTimeout(timer);
-        for (const p of parts) p.waiters.delete(wake);
-        this.waiters.delete(wake);
-        resolve();
-      };
-      for (const { topicId, partition } of session.partitions.values()) {
-        const part = this.partitionOf(topicId, partition);
-        if (part) {
-          part.waiters.add(wake);
-          parts.push(part);
-        }
-      }
-      this.waiters.add(wake);
-      timer = setTimeout(wake, ms);
-    });
+    const parts: Partition[] = [];
+    for (const { topicId, partition } of session.partitions.values()) {
+      const part = this.partitionOf(topicId, partition);
+      if (part) parts.push(part);
+    }
+    return waitForPartitions(parts, ms, this.waiters);
   }
 
   // ------------------------------------------------------------ ShareAcknowledge
