@@ -369,3 +369,49 @@ test.concurrent(
   },
   CLIENT_TEST_TIMEOUT,
 );
+
+test.concurrent(
+  "delivery count limit archives; RENEW (v2) keeps a lock and needs IsRenewAck",
+  async () => {
+    await groupConfig(b.port, "g-limit", { "share.auto.offset.reset": "earliest", "share.delivery.count.limit": "2" });
+    await produce(b.bootstrap, "share-limit", 0, 10);
+    const topicId = b.broker.topics.get("share-limit")!.id;
+    const c = await connectWire(b.port);
+    try {
+      expect((await c.call<any>(76, 1, { groupId: "g-limit", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-limit"] })).errorCode).toBe(0);
+      let epoch = 0;
+      const fetch = (acks: any[] = [], v = 1, renew = false) =>
+        c.call<any>(78, v, {
+          groupId: "g-limit",
+          memberId: "m1",
+          shareSessionEpoch: epoch++,
+          maxWaitMs: 100,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 1000,
+          batchSize: 500,
+          isRenewAck: renew,
+          topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
+          forgottenTopicsData: [],
+        });
+      const release = [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [2] }];
+      expect((await fetch()).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+      expect((await fetch(release)).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 }]);
+      // Renew without IsRenewAck is malformed; with it, the lock is kept and nothing is fetched.
+      const noFlag = await fetch([{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [4] }], 2, false);
+      expect(noFlag.responses[0].partitions[0].acknowledgeErrorCode).toBe(E.INVALID_REQUEST);
+      const renewed = await fetch([{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [4] }], 2, true);
+      expect(renewed.responses[0].partitions[0]).toMatchObject({ acknowledgeErrorCode: 0, acquiredRecords: [] });
+      // The second release reaches the limit: archived, never delivered again.
+      const last = await fetch(release);
+      expect(last.responses[0].partitions[0]).toMatchObject({ acknowledgeErrorCode: 0, acquiredRecords: [] });
+      const ack2 = await c.call<any>(79, 2, { groupId: "g-limit", memberId: "m1", shareSessionEpoch: -1, isRenewAck: false, topics: [] });
+      expect(ack2).toMatchObject({ errorCode: 0, acquisitionLockTimeoutMs: 30000 });
+      const d = await c.call<any>(90, 1, { groups: [{ groupId: "g-limit", topics: [{ topicName: "share-limit", partitions: [0] }] }] });
+      expect(d.groups[0].topics[0].partitions[0]).toMatchObject({ startOffset: 10n, lag: 0n });
+    } finally {
+      c.close();
+    }
+  },
+  CLIENT_TEST_TIMEOUT,
+);
