@@ -9,6 +9,7 @@ import { shareResponse } from "./share-fetch.ts";
 
 export async function handleShareAcknowledge(broker: Broker, req: Req.ShareAcknowledgeRequest, ctx: RequestContext): Promise<Res.ShareAcknowledgeResponseInit> {
   const r = await broker.share.shareAcknowledge({
+    connectionId: ctx.connectionId,
     groupId: req.groupId,
     memberId: req.memberId,
     shareSessionEpoch: req.shareSessionEpoch,

@@ -11,6 +11,7 @@ import type { RequestContext } from "./registry.ts";
 export async function handleShareFetch(broker: Broker, req: Req.ShareFetchRequest, ctx: RequestContext): Promise<Res.ShareFetchResponseInit> {
   const r = await broker.share.shareFetch(
     {
+      connectionId: ctx.connectionId,
       groupId: req.groupId,
       memberId: req.memberId,
       shareSessionEpoch: req.shareSessionEpoch,

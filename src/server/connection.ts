@@ -212,5 +212,7 @@ export class Connection {
     this.slots.length = 0;
     this.output.length = 0;
     this.outputBytes = 0;
+    // Share sessions live on their connection (KIP-932).
+    this.broker.share.connectionClosed(this.id);
   }
 }

@@ -85,6 +85,7 @@ export interface PartitionOut {
 }
 
 export interface ShareFetchIn {
+  connectionId: number;
   groupId: string | null;
   memberId: string | null;
   shareSessionEpoch: number;
@@ -428,6 +429,14 @@ export class ShareCoordinator {
     this.removeMember(g, memberId, true);
   }
 
+  /** A closed connection ends the share sessions it carried; what their members held is released. */
+  connectionClosed(connectionId: number): void {
+    for (const s of this.sessions.onConnection(connectionId)) {
+      this.sessions.close(s);
+      this.releaseMember(s.groupId, s.memberId, new Set(s.partitions.keys()));
+    }
+  }
+
   /** A deleted topic takes its share-partitions with it, in every group. */
   onTopicDeleted(topicId: string): void {
     const records: ShareStateRecord[] = [];
@@ -541,6 +550,7 @@ export class ShareCoordinator {
       if (typeof s === "number") return top(s);
       session = s;
     }
+    session.connectionId = req.connectionId;
     if (req.isRenewAck && !hasAcks) return top(ErrorCode.INVALID_REQUEST, "IsRenewAck is set without acknowledgements");
     const acks = hasAcks ? await this.acknowledgeAll(groupId, memberId, req.topics, req.isRenewAck) : new Map<string, AckOutcome>();
 
@@ -642,7 +652,7 @@ export class ShareCoordinator {
 
   // ------------------------------------------------------------ ShareAcknowledge
 
-  async shareAcknowledge(req: { groupId: string | null; memberId: string | null; shareSessionEpoch: number; isRenewAck: boolean; topics: readonly TopicIn<AckPartitionIn>[] }): Promise<ShareFetchOut> {
+  async shareAcknowledge(req: { connectionId: number; groupId: string | null; memberId: string | null; shareSessionEpoch: number; isRenewAck: boolean; topics: readonly TopicIn<AckPartitionIn>[] }): Promise<ShareFetchOut> {
     const lockMs = req.groupId ? this.settings(req.groupId).lockDurationMs : this.o.defaults.lockDurationMs;
     const top = (errorCode: number, errorMessage: string | null = null): ShareFetchOut => ({ errorCode, errorMessage, acquisitionLockTimeoutMs: lockMs, responses: [] });
     const idError = this.checkIds(req.groupId, req.memberId);
@@ -652,6 +662,7 @@ export class ShareCoordinator {
     if (req.shareSessionEpoch === INITIAL_EPOCH) return top(ErrorCode.INVALID_SHARE_SESSION_EPOCH);
     const s = this.sessions.check(groupId, memberId, req.shareSessionEpoch);
     if (typeof s === "number") return top(s);
+    s.connectionId = req.connectionId;
     if (req.shareSessionEpoch !== FINAL_EPOCH) s.epoch++;
     const acks = await this.acknowledgeAll(groupId, memberId, req.topics, req.isRenewAck);
     if (req.shareSessionEpoch === FINAL_EPOCH) {

@@ -16,6 +16,8 @@ export interface SessionPartition {
 export class ShareSession {
   epoch = 1;
   readonly partitions = new Map<string, SessionPartition>();
+  /** The connection of the session's last request: its close ends the session (as Kafka 4.1+). */
+  connectionId = -1;
 
   constructor(
     readonly groupId: string,
@@ -69,6 +71,10 @@ export class ShareSessionCache {
   close(s: ShareSession): void {
     const k = this.key(s.groupId, s.memberId);
     if (this.sessions.get(k) === s) this.sessions.delete(k);
+  }
+
+  *onConnection(connectionId: number): Generator<ShareSession> {
+    for (const s of [...this.sessions.values()]) if (s.connectionId === connectionId) yield s;
   }
 
   /** Sessions of a member that left the group, or of a deleted group. */

@@ -415,3 +415,24 @@ test.concurrent(
   },
   CLIENT_TEST_TIMEOUT,
 );
+
+test.concurrent(
+  "a consumer killed with kill -9: its connection's share session ends and its records go to another at once",
+  async () => {
+    // An hour's lock: only the end of the dead consumer's session can free its records within the test.
+    await groupConfig(b.port, "g-killed", { "share.auto.offset.reset": "earliest", "share.record.lock.duration.ms": "3600000" });
+    await produce(b.bootstrap, "share-killed", 0, 30);
+    const victim = shareConsumer(b.bootstrap, "g-killed", "share-killed", "stall");
+    await waitFor(() => victim.deliveries.length > 0, 60_000, "the victim's first batch");
+    await victim.kill9();
+    // Released by the connection's end, while the dead member is still in the group (its session timeout has not passed).
+    const sp = [...b.broker.share.partitions.values()].find((e) => e.group === "g-killed")!.sp;
+    await waitFor(() => sp.acquiredCount === 0, 60_000, "the victim's records released");
+    expect((await wire(b.port, 77, 1, { groupIds: ["g-killed"], includeAuthorizedOperations: false })).groups[0].members.length).toBe(1);
+    const other = shareConsumer(b.bootstrap, "g-killed", "share-killed", "implicit");
+    await waitFor(() => new Set(other.deliveries.map((d) => d.o)).size >= 30, 60_000, "everything at the second consumer");
+    await other.stop();
+    for (const d of victim.deliveries) expect(other.deliveries.find((x) => x.o === d.o)!.dc).toBe(2);
+  },
+  CLIENT_TEST_TIMEOUT,
+);
