@@ -338,6 +338,8 @@ test.concurrent(
       ["share.record.lock.duration.ms", "30000", 5],
       ["share.auto.offset.reset", "by_duration:PT1H", 8],
     ]);
+    const listed = await wire(b.port, 74, 1, { resourceTypes: [GROUP_RESOURCE] });
+    expect(listed.configResources).toContainEqual(expect.objectContaining({ resourceName: "g-dur", resourceType: GROUP_RESOURCE }));
   },
   CLIENT_TEST_TIMEOUT,
 );
