@@ -6,8 +6,8 @@ import type * as Res from "../../generated/ShareGroupHeartbeatResponse.ts";
 import type { Broker } from "../broker.ts";
 import type { RequestContext } from "./registry.ts";
 
-export function handleShareGroupHeartbeat(broker: Broker, req: Req.ShareGroupHeartbeatRequest, ctx: RequestContext): Res.ShareGroupHeartbeatResponseInit {
-  const r = broker.share.heartbeat({
+export async function handleShareGroupHeartbeat(broker: Broker, req: Req.ShareGroupHeartbeatRequest, ctx: RequestContext): Promise<Res.ShareGroupHeartbeatResponseInit> {
+  const r = await broker.share.heartbeat({
     groupId: req.groupId,
     memberId: req.memberId,
     memberEpoch: req.memberEpoch,

@@ -233,13 +233,15 @@ export class ShareCoordinator {
   }
 
   /** The share-partition, initialized (and persisted) at the reset position the first time the group touches it. */
-  private sharePartition(groupId: string, topicId: string, partition: number, part: Partition): SharePartition {
+  private sharePartition(groupId: string, topicId: string, partition: number, part: Partition, initialized?: ShareStateRecord[]): SharePartition {
     const key = spKey(groupId, topicId, partition);
     let e = this.partitions.get(key);
     if (!e) {
       e = { group: groupId, topicId, partition, sp: new SharePartition(this.initialOffset(groupId, part)) };
       this.partitions.set(key, e);
-      this.appendInBackground([this.stateRecord(groupId, topicId, partition, e.sp)]);
+      const r = this.stateRecord(groupId, topicId, partition, e.sp);
+      if (initialized) initialized.push(r);
+      else this.appendInBackground([r]);
     }
     e.sp.skipTo(part.log.logStartOffset);
     return e.sp;
@@ -316,7 +318,20 @@ export class ShareCoordinator {
     return fresh;
   }
 
-  heartbeat(req: HeartbeatIn): HeartbeatOut {
+  /** The heartbeat; share-partitions it initializes (their start offset from share.auto.offset.reset) are durable before it is answered. */
+  async heartbeat(req: HeartbeatIn): Promise<HeartbeatOut> {
+    const initialized: ShareStateRecord[] = [];
+    const r = this.heartbeatNow(req, initialized);
+    try {
+      await this.append(initialized);
+    } catch (e) {
+      this.o.logger.error(`share state write failed: ${(e as Error).message}`);
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: "writing the share state failed", memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+    }
+    return r;
+  }
+
+  private heartbeatNow(req: HeartbeatIn, initialized: ShareStateRecord[]): HeartbeatOut {
     const fail = (errorCode: number, errorMessage: string | null = null): HeartbeatOut => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (!this.o.groups.loaded) return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     if (this.closed) return fail(ErrorCode.NOT_COORDINATOR);
@@ -360,7 +375,7 @@ export class ShareCoordinator {
       }
     }
     // Topics appear and grow: the assignment follows on the next heartbeat of each member.
-    if (this.reassign(g) || bump) this.bumpEpoch(g);
+    if (this.reassign(g, initialized) || bump) this.bumpEpoch(g);
     m.memberEpoch = g.groupEpoch;
     this.scheduler.schedule(this.sessionKey(g.groupId, m.memberId), settings.sessionTimeoutMs, () => this.expireMember(g.groupId, req.memberId));
     const changed = m.sentAssignment === null || !sameAssignment(m.sentAssignment, m.assignment);
@@ -380,7 +395,7 @@ export class ShareCoordinator {
   }
 
   /** Recomputes every member's assignment; true when one changed. Initializes newly assigned share-partitions. */
-  private reassign(g: ShareGroup): boolean {
+  private reassign(g: ShareGroup, initialized?: ShareStateRecord[]): boolean {
     const next = assignShare([...g.members.values()], this.o.groups.topicView());
     let changed = false;
     for (const m of g.members.values()) {
@@ -392,7 +407,7 @@ export class ShareCoordinator {
       for (const [topicId, ps] of a) {
         for (const p of ps) {
           const part = this.partitionOf(topicId, p);
-          if (part) this.sharePartition(g.groupId, topicId, p, part);
+          if (part) this.sharePartition(g.groupId, topicId, p, part, initialized);
         }
       }
     }
@@ -549,6 +564,8 @@ export class ShareCoordinator {
       const s = this.sessions.check(groupId, memberId, req.shareSessionEpoch);
       if (typeof s === "number") return top(s);
       session = s;
+      // Moved on before anything is awaited: a request with the same epoch meanwhile is stale.
+      if (req.shareSessionEpoch !== FINAL_EPOCH) session.epoch++;
     }
     session.connectionId = req.connectionId;
     if (req.isRenewAck && !hasAcks) return top(ErrorCode.INVALID_REQUEST, "IsRenewAck is set without acknowledgements");
@@ -577,7 +594,6 @@ export class ShareCoordinator {
       this.releaseMember(groupId, memberId, new Set(session.partitions.keys()));
       return this.answer(results, lockMs());
     }
-    if (req.shareSessionEpoch !== INITIAL_EPOCH) session.epoch++;
     const forgotten = new Set<string>();
     for (const f of req.forgotten) for (const p of f.partitions) if (session.forget(f.topicId, p)) forgotten.add(`${f.topicId}:${p}`);
     if (forgotten.size > 0) this.releaseMember(groupId, memberId, forgotten);
@@ -612,7 +628,11 @@ export class ShareCoordinator {
     let records = 0;
     let bytes = 0;
     const maxRecords = req.maxRecords > 0 ? req.maxRecords : Number.MAX_SAFE_INTEGER;
-    for (const { topicId, partition } of session.partitions.values()) {
+    // Each fetch starts one partition further, so that MaxRecords does not keep the last ones waiting.
+    const list = [...session.partitions.values()];
+    const first = list.length > 0 ? session.rotation++ % list.length : 0;
+    for (let i = 0; i < list.length; i++) {
+      const { topicId, partition } = list[(first + i) % list.length]!;
       if (records >= maxRecords) break;
       const topic = this.o.topics.getById(topicId);
       const part = topic?.partitions[partition];

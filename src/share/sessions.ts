@@ -18,6 +18,8 @@ export class ShareSession {
   readonly partitions = new Map<string, SessionPartition>();
   /** The connection of the session's last request: its close ends the session (as Kafka 4.1+). */
   connectionId = -1;
+  /** Where the next fetch starts among the partitions. */
+  rotation = 0;
 
   constructor(
     readonly groupId: string,
