@@ -438,3 +438,51 @@ test.concurrent(
   },
   CLIENT_TEST_TIMEOUT,
 );
+
+test.concurrent(
+  "share sessions are incremental: added partitions, forgotten ones released; a deleted topic takes its share state",
+  async () => {
+    await createTopic(b.port, "share-sess", 2);
+    await groupConfig(b.port, "g-sess", { "share.auto.offset.reset": "earliest" });
+    await kcat(["-b", b.bootstrap, "-P", "-t", "share-sess", "-p", "0"], { stdin: "a\nb\nc\n" });
+    await kcat(["-b", b.bootstrap, "-P", "-t", "share-sess", "-p", "1"], { stdin: "d\ne\n" });
+    const topicId = b.broker.topics.get("share-sess")!.id;
+    const c = await connectWire(b.port);
+    try {
+      expect((await c.call<any>(76, 1, { groupId: "g-sess", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-sess"] })).errorCode).toBe(0);
+      const fetch = (epoch: number, partitions: number[], forgotten: number[] = []) =>
+        c.call<any>(78, 1, {
+          groupId: "g-sess",
+          memberId: "m1",
+          shareSessionEpoch: epoch,
+          maxWaitMs: 100,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 1000,
+          batchSize: 500,
+          topics: partitions.length ? [{ topicId, partitions: partitions.map((p) => ({ partitionIndex: p, acknowledgementBatches: [] })) }] : [],
+          forgottenTopicsData: forgotten.length ? [{ topicId, partitions: forgotten }] : [],
+        });
+      const acquired = (r: any) => r.responses.flatMap((t: any) => t.partitions.map((p: any) => [p.partitionIndex, p.acquiredRecords.map((a: any) => [Number(a.firstOffset), Number(a.lastOffset)])]));
+      expect(acquired(await fetch(0, [0]))).toEqual([[0, [[0, 2]]]]);
+      // Partition 1 joins the session; partition 0 stays in it without being named again.
+      expect(acquired(await fetch(1, [1]))).toEqual([[1, [[0, 1]]]]);
+      // Forgetting partition 0 releases what the member held there.
+      const sp0 = [...b.broker.share.partitions.values()].find((e) => e.group === "g-sess" && e.partition === 0)!.sp;
+      expect(sp0.acquiredCount).toBe(3);
+      await fetch(2, [], [0]);
+      expect(sp0.acquiredCount).toBe(0);
+      // The session's next fetch no longer reads partition 0.
+      await kcat(["-b", b.bootstrap, "-P", "-t", "share-sess", "-p", "0"], { stdin: "f\n" });
+      expect(acquired(await fetch(3, []))).toEqual([]);
+      const del = await c.call<any>(20, 6, { topics: [{ name: "share-sess", topicId: "00000000000000000000000000000000" }], topicNames: [], timeoutMs: 10000 });
+      expect(del.responses[0].errorCode).toBe(0);
+      expect([...b.broker.share.partitions.values()].filter((e) => e.group === "g-sess")).toEqual([]);
+      const d = await c.call<any>(90, 1, { groups: [{ groupId: "g-sess", topics: null }] });
+      expect(d.groups[0]).toMatchObject({ errorCode: 0, topics: [] });
+    } finally {
+      c.close();
+    }
+  },
+  CLIENT_TEST_TIMEOUT,
+);
