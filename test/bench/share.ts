@@ -8,7 +8,12 @@
 // acknowledgements of every record (durable before the next fetch is
 // answered). No thresholds.
 //
-//   bun test/bench/share.ts [--records N] [--fsync group|never]
+//   bun test/bench/share.ts [--records N] [--fsync group|never] [--batch RECORDS]
+//
+// --batch sets the producer's batch.num.messages (default 10000, librdkafka's):
+// a share-partition takes no new batch once group.share.partition.max.record.locks
+// (2000) records are in flight, so with large batches one batch at a time is out
+// and more consumers on one partition cannot add much.
 
 import { parseArgs } from "node:util";
 import { spawnBroker } from "../helpers/broker.ts";
@@ -17,14 +22,14 @@ import { run, waitFor } from "../helpers/run.ts";
 import { shareConsumer } from "../helpers/share-consumer.ts";
 import { connectWire } from "../helpers/wire-client.ts";
 
-const { values: opts } = parseArgs({ options: { records: { type: "string", default: "200000" }, fsync: { type: "string", default: "group" } } });
+const { values: opts } = parseArgs({ options: { records: { type: "string", default: "200000" }, fsync: { type: "string", default: "group" }, batch: { type: "string", default: "10000" } } });
 const N = Number(opts.records);
 
 const broker = await spawnBroker({ args: ["--log-level", "warn", "--fsync", opts.fsync!] });
-console.log(`${N} records of 100 bytes, one partition, --fsync ${opts.fsync}`);
+console.log(`${N} records of 100 bytes in producer batches of up to ${opts.batch}, one partition, --fsync ${opts.fsync}`);
 try {
   const value = "x".repeat(100);
-  await kcat(["-b", broker.bootstrap, "-P", "-t", "bench"], { stdin: Array.from({ length: N }, () => value).join("\n") + "\n", timeoutMs: 300_000 });
+  await kcat(["-b", broker.bootstrap, "-P", "-t", "bench", "-X", `batch.num.messages=${opts.batch}`], { stdin: Array.from({ length: N }, () => value).join("\n") + "\n", timeoutMs: 300_000 });
 
   const rate = (ms: number) => `${Math.round((N / ms) * 1000).toLocaleString("en-US")} records/s (${(ms / 1000).toFixed(2)} s)`;
 
