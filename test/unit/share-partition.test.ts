@@ -119,3 +119,29 @@ test("persisted runs restore the window (acquired comes back available) through 
     { first: 13, last: 19, deliveryCount: 2 },
   ]);
 });
+
+test("the simple assignor: partitions shared out round-robin, and every partition to several members when members outnumber them", async () => {
+  const { assignShare, ShareMember } = await import("../../src/share/share-group.ts");
+  const topics = {
+    byName: (n: string) => (n === "t" ? { name: "t", id: "tid", partitions: 3, internal: false } : undefined),
+    byId: () => undefined,
+    all: () => [],
+  };
+  const members = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const m = new ShareMember(`m${i}`);
+      m.subscribedTopicNames = ["t", "missing"];
+      return m;
+    });
+  const of = (n: number) => [...assignShare(members(n), topics)].map(([id, a]) => [id, a.get("tid")]);
+  expect(of(2)).toEqual([
+    ["m0", [0, 2]],
+    ["m1", [1]],
+  ]);
+  expect(of(4)).toEqual([
+    ["m0", [0]],
+    ["m1", [1]],
+    ["m2", [2]],
+    ["m3", [0]],
+  ]);
+});
