@@ -417,7 +417,7 @@ export class ShareCoordinator {
   private bumpEpoch(g: ShareGroup): void {
     g.groupEpoch++;
     g.assignmentEpoch = g.groupEpoch;
-    for (const m of g.members.values()) m.memberEpoch = g.groupEpoch;
+    // Each member moves to the new epoch in its own next heartbeat (which carries its old one).
     this.o.groups.persist(g);
   }
 

@@ -359,6 +359,9 @@ test.concurrent(
       expect((await hb({ memberId: "m2", memberEpoch: 5 })).errorCode).toBe(25); // UNKNOWN_MEMBER_ID
       expect((await hb({ memberEpoch: 7, subscribedTopicNames: null })).errorCode).toBe(110); // FENCED_MEMBER_EPOCH
       expect(await hb({ memberEpoch: 1, subscribedTopicNames: null })).toMatchObject({ errorCode: 0, memberEpoch: 1, assignment: null });
+      // Another member joins: m1 is not fenced for its older epoch, it moves to the new one.
+      expect(await hb({ memberId: "m3" })).toMatchObject({ errorCode: 0, memberEpoch: 2 });
+      expect(await hb({ memberEpoch: 1, subscribedTopicNames: null })).toMatchObject({ errorCode: 0, memberEpoch: 2 });
       expect(await hb({ memberEpoch: -1, subscribedTopicNames: null })).toMatchObject({ errorCode: 0, memberEpoch: -1 });
       // A consumer-protocol member cannot join a share group, nor a share member a consumer group.
       const cg = await c.call<any>(68, 1, { groupId: "g-hb", memberId: "x", memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000, subscribedTopicNames: ["share-hb"], subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [] });
