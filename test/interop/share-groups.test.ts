@@ -54,6 +54,11 @@ function hw(topic: string): number {
 
 const key = (d: { p: number; o: number }) => `${d.p}:${d.o}`;
 
+/** A ShareFetch v1+ body of member m1 (100 ms wait, up to 1000 records). */
+function shareFetchBody(groupId: string, shareSessionEpoch: number, topics: object[]) {
+  return { groupId, memberId: "m1", shareSessionEpoch, maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, maxRecords: 1000, batchSize: 500, topics, forgottenTopicsData: [] };
+}
+
 /** Every record of the topic delivered for the first time exactly once, and never a second time. */
 function expectEachOnce(deliveries: Delivery[], total: number): void {
   const firsts = deliveries.filter((d) => d.dc === 1).map(key);
@@ -220,18 +225,7 @@ test.concurrent(
       const hb = await c.call<any>(76, 1, { groupId: "g-bad", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-bad"] });
       expect(hb.errorCode).toBe(0);
       const fetch = (epoch: number, acks: any[] = [], topics = true) =>
-        c.call<any>(78, 1, {
-          groupId: "g-bad",
-          memberId: "m1",
-          shareSessionEpoch: epoch,
-          maxWaitMs: 100,
-          minBytes: 1,
-          maxBytes: 1 << 20,
-          maxRecords: 1000,
-          batchSize: 500,
-          topics: topics ? [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }] : [],
-          forgottenTopicsData: [],
-        });
+        c.call<any>(78, 1, shareFetchBody("g-bad", epoch, topics ? [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }] : []));
       expect((await fetch(3)).errorCode).toBe(E.SHARE_SESSION_NOT_FOUND);
       expect((await fetch(0, [{ firstOffset: 0n, lastOffset: 0n, acknowledgeTypes: [1] }])).errorCode).toBe(E.INVALID_REQUEST);
       const first = await fetch(0);
@@ -386,19 +380,7 @@ test.concurrent(
       expect((await c.call<any>(76, 1, { groupId: "g-limit", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-limit"] })).errorCode).toBe(0);
       let epoch = 0;
       const fetch = (acks: any[] = [], v = 1, renew = false) =>
-        c.call<any>(78, v, {
-          groupId: "g-limit",
-          memberId: "m1",
-          shareSessionEpoch: epoch++,
-          maxWaitMs: 100,
-          minBytes: 1,
-          maxBytes: 1 << 20,
-          maxRecords: 1000,
-          batchSize: 500,
-          isRenewAck: renew,
-          topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }],
-          forgottenTopicsData: [],
-        });
+        c.call<any>(78, v, { ...shareFetchBody("g-limit", epoch++, [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }]), isRenewAck: renew });
       const release = [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [2] }];
       expect((await fetch()).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
       expect((await fetch(release)).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 }]);
@@ -455,15 +437,7 @@ test.concurrent(
       expect((await c.call<any>(76, 1, { groupId: "g-sess", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-sess"] })).errorCode).toBe(0);
       const fetch = (epoch: number, partitions: number[], forgotten: number[] = []) =>
         c.call<any>(78, 1, {
-          groupId: "g-sess",
-          memberId: "m1",
-          shareSessionEpoch: epoch,
-          maxWaitMs: 100,
-          minBytes: 1,
-          maxBytes: 1 << 20,
-          maxRecords: 1000,
-          batchSize: 500,
-          topics: partitions.length ? [{ topicId, partitions: partitions.map((p) => ({ partitionIndex: p, acknowledgementBatches: [] })) }] : [],
+          ...shareFetchBody("g-sess", epoch, partitions.length ? [{ topicId, partitions: partitions.map((p) => ({ partitionIndex: p, acknowledgementBatches: [] })) }] : []),
           forgottenTopicsData: forgotten.length ? [{ topicId, partitions: forgotten }] : [],
         });
       const acquired = (r: any) => r.responses.flatMap((t: any) => t.partitions.map((p: any) => [p.partitionIndex, p.acquiredRecords.map((a: any) => [Number(a.firstOffset), Number(a.lastOffset)])]));
