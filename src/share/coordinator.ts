@@ -702,6 +702,7 @@ export class ShareCoordinator {
   describeGroups(groupIds: readonly string[]) {
     const view = this.o.groups.topicView();
     return groupIds.map((groupId) => {
+      if (groupId === "") return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: "GroupId can't be empty.", groupState: "", groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] };
       const g = this.o.groups.groups.get(groupId);
       if (!(g instanceof ShareGroup) || g.dead) {
         return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: g ? `Group ${groupId} is not a share group.` : `Group ${groupId} not found.`, groupState: "Dead", groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] };

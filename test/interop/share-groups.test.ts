@@ -178,8 +178,9 @@ test.concurrent(
     await produce(b.bootstrap, "share-admin", 0, 40);
     const c = shareConsumer(b.bootstrap, "g-admin", "share-admin", "implicit");
     await waitFor(() => c.deliveries.length >= 40, 60_000, "40 records");
-    const described = await wire(b.port, 77, 1, { groupIds: ["g-admin", "nosuch"], includeAuthorizedOperations: false });
+    const described = await wire(b.port, 77, 1, { groupIds: ["g-admin", "nosuch", ""], includeAuthorizedOperations: false });
     expect(described.groups[1].errorCode).toBe(E.GROUP_ID_NOT_FOUND);
+    expect(described.groups[2].errorCode).toBe(24); // INVALID_GROUP_ID
     expect(described.groups[0]).toMatchObject({ errorCode: 0, groupState: "Stable", assignorName: "simple" });
     expect(described.groups[0].members[0].subscribedTopicNames).toEqual(["share-admin"]);
     // A live group's offsets cannot be changed.
