@@ -541,6 +541,8 @@ export class ShareCoordinator {
     if (!this.o.groups.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: null };
     if (groupId === null || groupId === "") return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Group id must be specified" };
     if (memberId === null || memberId === "") return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Member id must be specified" };
+    // Share-partition state belongs to a share group: none is made for an id that is not one.
+    if (!(this.o.groups.groups.get(groupId) instanceof ShareGroup)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a share group.` };
     return null;
   }
 

@@ -223,6 +223,8 @@ test.concurrent(
     const topicId = b.broker.topics.get("share-bad")!.id;
     const c = await connectWire(b.port);
     try {
+      // No share group of that id yet: no share state is made for it.
+      expect((await c.call<any>(78, 1, shareFetchBody("g-bad", 0, [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }]))).errorCode).toBe(E.GROUP_ID_NOT_FOUND);
       const hb = await c.call<any>(76, 1, { groupId: "g-bad", memberId: "m1", memberEpoch: 0, rackId: null, subscribedTopicNames: ["share-bad"] });
       expect(hb.errorCode).toBe(0);
       const fetch = (epoch: number, acks: any[] = [], topics = true) =>
