@@ -1,6 +1,7 @@
 // ShareFetch v1-2 (KIP-932): acknowledgements first (made durable before the
 // answer), then records acquired for the member from its share session's
-// partitions, long-polled up to max_wait_ms. v2 adds renew acknowledgements.
+// partitions, long-polled up to max_wait_ms. v2 adds renew acknowledgements
+// and the record-limit acquire mode (MaxRecords strict, batches cut).
 
 import type * as Req from "../../generated/ShareFetchRequest.ts";
 import type * as Res from "../../generated/ShareFetchResponse.ts";
@@ -19,6 +20,7 @@ export async function handleShareFetch(broker: Broker, req: Req.ShareFetchReques
       minBytes: req.minBytes,
       maxBytes: req.maxBytes,
       maxRecords: req.maxRecords,
+      acquireMode: ctx.apiVersion >= 2 ? req.shareAcquireMode : 0,
       isRenewAck: ctx.apiVersion >= 2 && req.isRenewAck,
       topics: req.topics,
       forgotten: req.forgottenTopicsData,

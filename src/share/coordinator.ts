@@ -93,6 +93,8 @@ export interface ShareFetchIn {
   minBytes: number;
   maxBytes: number;
   maxRecords: number;
+  /** v2: 0 batch-optimized, 1 record-limit. */
+  acquireMode: number;
   isRenewAck: boolean;
   topics: readonly TopicIn<AckPartitionIn>[];
   forgotten: readonly { topicId: string; partitions: readonly number[] }[];
@@ -553,6 +555,7 @@ export class ShareCoordinator {
     if (idError) return top(idError.errorCode, idError.errorMessage);
     const groupId = req.groupId!;
     const memberId = req.memberId!;
+    if (req.acquireMode !== 0 && req.acquireMode !== 1) return top(ErrorCode.INVALID_REQUEST, `Invalid ShareAcquireMode ${req.acquireMode}`);
     const hasAcks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
     let session: ShareSession;
     if (req.shareSessionEpoch === INITIAL_EPOCH) {
@@ -648,7 +651,7 @@ export class ShareCoordinator {
       if (!sp.canAcquire(limit, s.maxRecordLocks)) continue;
       const got = sp.acquire(
         memberId,
-        { maxRecords: maxRecords - records, maxInFlight: s.maxRecordLocks, maxBytes: Math.max(0, req.maxBytes - bytes), limit, lockExpiry: this.scheduler.now() + s.lockDurationMs },
+        { maxRecords: maxRecords - records, strictMaxRecords: req.acquireMode === 1, maxInFlight: s.maxRecordLocks, maxBytes: Math.max(0, req.maxBytes - bytes), limit, lockExpiry: this.scheduler.now() + s.lockDurationMs },
         (offset, maxBytes) => readBatches(part, offset, maxBytes, readCommitted),
       );
       if (got.records === 0) continue;

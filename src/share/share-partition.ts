@@ -29,8 +29,10 @@ export interface SourceBatch {
 }
 
 export interface AcquireLimits {
-  /** Records this acquisition should take; the batch it ends in is still taken whole. */
+  /** Records this acquisition should take; the batch it ends in is still taken whole unless strictMaxRecords. */
   maxRecords: number;
+  /** ShareFetch v2's record-limit acquire mode: never more than maxRecords (a batch is cut). */
+  strictMaxRecords?: boolean;
   /** group.share.partition.max.record.locks: no new batch is acquired once end - start reaches it. */
   maxInFlight: number;
   /** Bytes of batches to return (the first batch goes out whatever its size, KIP-74). */
@@ -220,7 +222,10 @@ export class SharePartition {
           else out.ranges.push((cur = { first: o, last: o, deliveryCount: dc }));
           // MaxRecords is soft (batch-optimized acquisition, as Kafka): the batch is taken to its end,
           // so the same large batch is not sent again and again for a few records each time.
-          if (out.records >= limits.maxRecords) done = true;
+          if (out.records >= limits.maxRecords) {
+            done = true;
+            if (limits.strictMaxRecords) break;
+          }
         }
         if (used) {
           out.chunks.push(b.bytes);

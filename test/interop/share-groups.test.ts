@@ -385,7 +385,12 @@ test.concurrent(
       const fetch = (acks: any[] = [], v = 1, renew = false) =>
         c.call<any>(78, v, { ...shareFetchBody("g-limit", epoch++, [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: acks }] }]), isRenewAck: renew });
       const release = [{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [2] }];
-      expect((await fetch()).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+      // v2 record-limit mode: exactly MaxRecords, the batch cut; then the rest.
+      const limited = await c.call<any>(78, 2, { ...shareFetchBody("g-limit", epoch++, [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }]), maxRecords: 3, shareAcquireMode: 1 });
+      expect(limited.responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }]);
+      expect((await fetch()).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 3n, lastOffset: 9n, deliveryCount: 1 }]);
+      const bogus = await c.call<any>(78, 2, { ...shareFetchBody("g-limit", epoch, []), shareAcquireMode: 7 });
+      expect(bogus.errorCode).toBe(E.INVALID_REQUEST);
       expect((await fetch(release)).responses[0].partitions[0].acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 }]);
       // Renew without IsRenewAck is malformed; with it, the lock is kept and nothing is fetched.
       const noFlag = await fetch([{ firstOffset: 0n, lastOffset: 9n, acknowledgeTypes: [4] }], 2, false);

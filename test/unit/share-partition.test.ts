@@ -24,7 +24,7 @@ function logOf(end: number, size: number, control: number[] = []) {
   };
 }
 
-const limits = (o: Partial<{ maxRecords: number; maxInFlight: number; maxBytes: number; limit: number; lockExpiry: number }>) => ({
+const limits = (o: Partial<{ maxRecords: number; strictMaxRecords: boolean; maxInFlight: number; maxBytes: number; limit: number; lockExpiry: number }>) => ({
   maxRecords: 1000,
   maxInFlight: 2000,
   maxBytes: 1 << 20,
@@ -42,6 +42,8 @@ test("acquires whole batches: MaxRecords and the in-flight limit stop it only be
   const b = sp.acquire("m2", limits({ maxInFlight: 35 }), read);
   expect(b.ranges).toEqual([{ first: 30, last: 39, deliveryCount: 1 }]);
   expect(sp.acquire("m2", limits({ maxInFlight: 35 }), read).records).toBe(0);
+  // Record-limit mode (ShareFetch v2): exactly MaxRecords, cutting the batch.
+  expect(new SharePartition(0).acquire("m3", limits({ maxRecords: 25, strictMaxRecords: true }), read).ranges).toEqual([{ first: 0, last: 24, deliveryCount: 1 }]);
   expect(sp.ownerOf(10)).toBe("m1");
   expect(sp.ownerOf(30)).toBe("m2");
 });
