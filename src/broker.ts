@@ -19,6 +19,7 @@ import { TransactionCoordinator } from "./txn/coordinator.ts";
 import { TxnStateStore } from "./txn/state-store.ts";
 import { LogMarkerWriter } from "./txn/markers.ts";
 import { GroupCoordinator, RETENTION_CHECK_INTERVAL_MS } from "./groups/coordinator.ts";
+import { ShareCoordinator } from "./share/coordinator.ts";
 import type { TopicInfo, TopicView } from "./groups/topic-view.ts";
 import { LogCleaner } from "./log/cleaner-scheduler.ts";
 import { compactedPartitions } from "./meta/clean-targets.ts";
@@ -93,6 +94,7 @@ export class Broker {
   readonly markers: LogMarkerWriter;
   readonly transactions: TransactionCoordinator;
   readonly groups: GroupCoordinator;
+  readonly share: ShareCoordinator;
   readonly cleaner: LogCleaner;
   readonly metrics = new BrokerMetrics(this);
   readonly requestMemory: RequestMemory;
@@ -141,6 +143,25 @@ export class Broker {
       topicExists: (t) => this.topics.get(t) !== undefined,
       topics: topicView(this.topics),
     });
+    this.share = new ShareCoordinator({
+      dataDir: options.dataDir,
+      fsync: options.fsync,
+      flusher: this.flusher,
+      logger: this.log,
+      groups: this.groups,
+      topics: this.topics,
+      defaults: {
+        lockDurationMs: options.groupShareRecordLockDurationMs,
+        deliveryCountLimit: options.groupShareDeliveryCountLimit,
+        maxRecordLocks: options.groupSharePartitionMaxRecordLocks,
+        autoOffsetReset: "latest",
+        isolationLevel: "read_uncommitted",
+        sessionTimeoutMs: options.groupConsumerSessionTimeoutMs,
+        heartbeatIntervalMs: options.groupConsumerHeartbeatIntervalMs,
+      },
+      maxSessions: 2000,
+    });
+    this.share.load();
     this.groups.load();
     this.markers.onOffsets = (group, pid, commit) =>
       this.groups
@@ -192,6 +213,7 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     this.connectionLimits.stop();
     await this.cleaner.stop();
+    await this.share.close();
     await this.groups.close();
     await this.txnStore.close();
     await this.flusher.flushAllNow();

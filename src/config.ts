@@ -23,6 +23,9 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs: number;
   groupConsumerHeartbeatIntervalMs: number;
   groupConsumerSessionTimeoutMs: number;
+  groupShareRecordLockDurationMs: number;
+  groupShareDeliveryCountLimit: number;
+  groupSharePartitionMaxRecordLocks: number;
   transactionMaxTimeoutMs: number;
   transactionalIdExpirationMs: number;
   logCleanerEnable: boolean;
@@ -70,6 +73,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "groupInitialRebalanceDelayMs", flag: "--group-initial-rebalance-delay-ms", kind: "int", help: "wait before the first rebalance of a new classic group (default 0)" },
   { key: "groupConsumerHeartbeatIntervalMs", flag: "--group-consumer-heartbeat-interval-ms", kind: "int", help: "heartbeat interval of KIP-848 consumer groups (default 500; Kafka's is 5000, tuned for clusters)" },
   { key: "groupConsumerSessionTimeoutMs", flag: "--group-consumer-session-timeout-ms", kind: "int", help: "session timeout of KIP-848 consumer group members (default 10000; Kafka's is 45000)" },
+  { key: "groupShareRecordLockDurationMs", flag: "--group-share-record-lock-duration-ms", kind: "int", help: "share groups: how long a delivered record stays locked to its consumer (default 30000)" },
+  { key: "groupShareDeliveryCountLimit", flag: "--group-share-delivery-count-limit", kind: "int", help: "share groups: deliveries of a record before it is archived (default 5)" },
+  { key: "groupSharePartitionMaxRecordLocks", flag: "--group-share-partition-max-record-locks", kind: "int", help: "share groups: records in flight per share-partition (default 2000)" },
   { key: "httpListen", flag: "--http-listen", kind: "string", help: "serve /livez, /readyz and /metrics (Prometheus) over HTTP at HOST:PORT (default: off)" },
   { key: "transactionMaxTimeoutMs", flag: "--transaction-max-timeout-ms", kind: "int", help: "largest transaction.timeout.ms a producer may ask for (default 900000)" },
   { key: "transactionalIdExpirationMs", flag: "--transactional-id-expiration-ms", kind: "int", help: "forget transactional ids idle this long with no transaction open (default 604800000)" },
@@ -109,6 +115,9 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   // Development defaults: new KIP-848 consumers settle within a heartbeat or two of 500 ms instead of 5 s rounds.
   groupConsumerHeartbeatIntervalMs: 500,
   groupConsumerSessionTimeoutMs: 10_000,
+  groupShareRecordLockDurationMs: 30_000,
+  groupShareDeliveryCountLimit: 5,
+  groupSharePartitionMaxRecordLocks: 2000,
   transactionMaxTimeoutMs: 900000,
   transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
   logCleanerEnable: true,
@@ -192,6 +201,9 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   if (o.logCleanerBackoffMs < 1 || o.logRetentionCheckIntervalMs < 1) throw new OptionError("--log-cleaner-backoff-ms and --log-retention-check-interval-ms must be at least 1");
   if (o.groupConsumerHeartbeatIntervalMs < 1 || o.groupConsumerSessionTimeoutMs <= o.groupConsumerHeartbeatIntervalMs) {
     throw new OptionError("--group-consumer-session-timeout-ms must be longer than --group-consumer-heartbeat-interval-ms (at least 1)");
+  }
+  if (o.groupShareRecordLockDurationMs < 1000 || o.groupShareDeliveryCountLimit < 2 || o.groupShareDeliveryCountLimit > 10 || o.groupSharePartitionMaxRecordLocks < 100 || o.groupSharePartitionMaxRecordLocks > 10_000) {
+    throw new OptionError("share groups: --group-share-record-lock-duration-ms at least 1000, --group-share-delivery-count-limit 2-10, --group-share-partition-max-record-locks 100-10000");
   }
   return o;
 }

@@ -401,8 +401,10 @@ export class GroupCoordinator implements MembershipHost, ConsumerMembershipHost 
     return fresh;
   }
 
-  persist(group: ConsumerGroup): void {
-    if (this.groups.get(group.groupId) === group) this.appendInBackground([group.toRecord()]);
+  /** Writes the group record of a KIP-848 consumer group or a share group (epoch or emptiness changed). */
+  persist(group: Group): void {
+    const r = group.toRecord();
+    if (r && this.groups.get(group.groupId) === group) this.appendInBackground([r]);
   }
 
   // ------------------------------------------------------------ membership (consumer, KIP-848)

@@ -5,7 +5,7 @@
 
 import type { GroupRecord } from "./records.ts";
 
-export type GroupType = "classic" | "consumer";
+export type GroupType = "classic" | "consumer" | "share";
 
 /** One committed offset as stored (by topic name, as Kafka keys them). */
 export interface CommittedOffset {

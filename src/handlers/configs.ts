@@ -58,6 +58,11 @@ export function handleDescribeConfigs(broker: Broker, req: DescReq.DescribeConfi
       configs = describeBroker(broker);
     } else if (r.resourceType === ResourceType.BROKER_LOGGER) {
       configs = [];
+    } else if (r.resourceType === ResourceType.GROUP) {
+      configs = broker.share.describeConfigs(r.resourceName).map(({ name, value, dynamic }) => {
+        const source = dynamic ? ConfigSource.GROUP_CONFIG : ConfigSource.DEFAULT_CONFIG;
+        return { name, value, readOnly: false, source, isSensitive: false, type: 0, synonyms: [{ name, value, source }] };
+      });
     } else {
       return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}`, configs: [] };
     }
@@ -156,13 +161,17 @@ function applyOp(broker: Broker, next: Map<string, string>, c: IncReq.AlterableC
   }
 }
 
-export function handleIncrementalAlterConfigs(broker: Broker, req: IncReq.IncrementalAlterConfigsRequest, _ctx: RequestContext): IncRes.IncrementalAlterConfigsResponseInit {
+export async function handleIncrementalAlterConfigs(broker: Broker, req: IncReq.IncrementalAlterConfigsRequest, _ctx: RequestContext): Promise<IncRes.IncrementalAlterConfigsResponseInit> {
   return {
     throttleTimeMs: 0,
-    responses: req.resources.map((r) => {
+    responses: await Promise.all(req.resources.map(async (r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       if (new Set(r.configs.map((c) => c.name)).size !== r.configs.length) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "Error due to duplicate config keys" };
+      }
+      // Share-group configs (KIP-932), persisted with the share state.
+      if (r.resourceType === ResourceType.GROUP) {
+        return { ...base, ...(await broker.share.alterConfigs(r.resourceName, r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })), req.validateOnly)) };
       }
       const t = r.resourceType === ResourceType.TOPIC ? broker.topics.get(r.resourceName) : undefined;
       if (t) {
@@ -174,6 +183,6 @@ export function handleIncrementalAlterConfigs(broker: Broker, req: IncReq.Increm
         return { ...base, ...applyTopicConfigs(broker, r.resourceType, r.resourceName, next, req.validateOnly) };
       }
       return { ...base, ...applyTopicConfigs(broker, r.resourceType, r.resourceName, new Map(), req.validateOnly) };
-    }),
+    })),
   };
 }

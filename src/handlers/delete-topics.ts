@@ -30,6 +30,7 @@ export function handleDeleteTopics(broker: Broker, req: Req.DeleteTopicsRequest,
     }
     broker.topics.delete(topic);
     broker.groups.onTopicDeleted(topic.name);
+    broker.share.onTopicDeleted(topic.id);
     broker.log.info(`deleted topic ${topic.name}`);
     responses.push({ name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null });
   }

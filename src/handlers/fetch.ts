@@ -10,6 +10,7 @@ import type { Broker } from "../broker.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/generated-support.ts";
 import type { Partition, Topic } from "../meta/topics.ts";
+import { waitForPartitions } from "../meta/partition-wait.ts";
 import type { RequestContext } from "./registry.ts";
 import { leaderEpochError } from "./partition-lookup.ts";
 import { LOG_OVERHEAD, batchBaseOffset, batchSize, viewOf } from "../log/batch-header.ts";
@@ -144,25 +145,14 @@ function readPartition(
 }
 
 function waitForData(targets: Target[], ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const parts: Partition[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const wake = () => {
-      clearTimeout(timer);
-      for (const p of parts) p.waiters.delete(wake);
-      resolve();
-    };
-    for (const t of targets) {
-      for (const p of t.partitions) {
-        const part = t.topic?.partitions[p.partition];
-        if (part) {
-          part.waiters.add(wake);
-          parts.push(part);
-        }
-      }
+  const parts: Partition[] = [];
+  for (const t of targets) {
+    for (const p of t.partitions) {
+      const part = t.topic?.partitions[p.partition];
+      if (part) parts.push(part);
     }
-    timer = setTimeout(wake, ms);
-  });
+  }
+  return waitForPartitions(parts, ms);
 }
 
 /** Keeps the whole batches that start below `limit` (the last stable offset falls on a batch boundary). */

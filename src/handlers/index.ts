@@ -34,6 +34,11 @@ import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
 import { handleAlterClientQuotas, handleDescribeClientQuotas } from "./client-quotas.ts";
+import { handleShareGroupHeartbeat } from "./share-group-heartbeat.ts";
+import { handleShareGroupDescribe } from "./share-group-describe.ts";
+import { handleShareFetch } from "./share-fetch.ts";
+import { handleShareAcknowledge } from "./share-acknowledge.ts";
+import { handleDescribeShareGroupOffsets, handleAlterShareGroupOffsets, handleDeleteShareGroupOffsets } from "./share-offsets.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -77,5 +82,12 @@ register(74, handleListConfigResources);
 register(75, handleDescribeTopicPartitions);
 register(48, handleDescribeClientQuotas);
 register(49, handleAlterClientQuotas);
+register(76, handleShareGroupHeartbeat);
+register(77, handleShareGroupDescribe);
+register(78, handleShareFetch);
+register(79, handleShareAcknowledge);
+register(90, handleDescribeShareGroupOffsets);
+register(91, handleAlterShareGroupOffsets);
+register(92, handleDeleteShareGroupOffsets);
 
 export { handlers };

@@ -3,8 +3,8 @@
 // subscriptions only; v1 lists the types asked for (all supported ones when
 // the list is empty) in Kafka's order: groups with group configs, client
 // metrics, broker loggers, brokers, topics. A type Kafka does not list fails
-// the whole request with UNSUPPORTED_VERSION. klite keeps no group configs
-// and no client-metrics subscriptions, so those types list nothing.
+// the whole request with UNSUPPORTED_VERSION. Group configs are the share
+// groups' (src/share); klite keeps no client-metrics subscriptions.
 
 import type * as Req from "../../generated/ListConfigResourcesRequest.ts";
 import type * as Res from "../../generated/ListConfigResourcesResponse.ts";
@@ -22,6 +22,8 @@ function resourcesOf(broker: Broker, type: number): string[] {
       return [String(broker.nodeId)];
     case ResourceType.TOPIC:
       return [...broker.topics.all()].map((t) => t.name).sort();
+    case ResourceType.GROUP:
+      return [...broker.share.configs.keys()].sort();
     default:
       return [];
   }

@@ -126,6 +126,9 @@ export class BrokerMetrics {
     for (const g of b.groups.describeConsumerGroups(groups.filter((g) => g.groupType === "consumer").map((g) => g.groupId))) {
       if (g.errorCode === 0) members.push([{ group: g.groupId, type: "consumer" }, g.members.length]);
     }
+    for (const g of b.share.describeGroups(groups.filter((g) => g.groupType === "share").map((g) => g.groupId))) {
+      if (g.errorCode === 0) members.push([{ group: g.groupId, type: "share" }, g.members.length]);
+    }
     renderGauge(out, "klite_group_members", "Members, per group.", members);
     const lag: [Labels, number][] = [];
     for (const g of groups) {

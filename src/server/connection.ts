@@ -315,6 +315,8 @@ export class Connection implements LimitedConnection {
     this.output.length = 0;
     this.outputBytes = 0;
     this.releaseReading();
+    // Share sessions live on their connection (KIP-932).
+    this.broker.share.connectionClosed(this.id);
   }
 
   /** What reading holds goes back: the partial frame's memory, the stalled read, the mute timer, the limits' count. */

@@ -89,6 +89,11 @@ const compiled = new Map<string, string>();
  * process into a temporary directory.
  */
 export function rdkafkaC<T = any>(program: string, bootstrap: string, args: string[], opts: RunOptions = {}): Promise<T> {
+  return runJson<T>([compileRdkafkaC(program), bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+}
+
+/** The path of test/clients/c/<program>.c compiled against librdkafka 2.15 (once per test process), for tests that drive it themselves. */
+export function compileRdkafkaC(program: string): string {
   let binary = compiled.get(program);
   if (!binary) {
     binary = join(mkdtempSync(join(tmpdir(), "klite-c-")), program);
@@ -97,5 +102,5 @@ export function rdkafkaC<T = any>(program: string, bootstrap: string, args: stri
     if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed:\n${cc.stderr.toString()}`);
     compiled.set(program, binary);
   }
-  return runJson<T>([binary, bootstrap, ...args], { timeoutMs: CLIENT_TIMEOUT, ...opts });
+  return binary;
 }
