@@ -3,7 +3,7 @@
 // the data dir as one JSON file, replaced atomically and fsynced before an
 // AlterClientQuotas is answered, so a crash leaves the old set or the new.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "../log/storage.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 
@@ -44,8 +44,8 @@ export class QuotaStore {
 
   load(): void {
     const path = join(this.dataDir, FILE);
-    if (!existsSync(path)) return;
-    const stored = JSON.parse(readFileSync(path, "utf8")) as StoredEntry[];
+    if (!exists(path)) return;
+    const stored = JSON.parse(readText(path)) as StoredEntry[];
     for (const e of stored) {
       const entity = new Map(e.entity);
       this.entries.set(entityKey(entity), { entity, values: new Map(Object.entries(e.values)) });

@@ -866,7 +866,7 @@ function readBatches(part: Partition, offset: number, maxBytes: number, readComm
       let skip = (attributes & CONTROL_BIT) !== 0;
       if (!skip && readCommitted && (attributes & TRANSACTIONAL_BIT) !== 0) {
         const pid = readInt64(v, pos + PRODUCER_ID);
-        skip = part.txn.abortedBetween(base, last).some((a) => a.producerId === pid && a.firstOffset <= base && base <= a.lastOffset);
+        skip = part.log.abortedTxns(base, last + 1).some((a) => a.producerId === pid && a.firstOffset <= base && base <= a.lastOffset);
       }
       out.push({ base, last, bytes: c.subarray(pos, pos + size), skip });
       pos += size;
