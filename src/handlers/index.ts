@@ -33,6 +33,7 @@ import { handleElectLeaders } from "./elect-leaders.ts";
 import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
+import { handleSaslHandshake, handleSaslAuthenticate } from "./sasl.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -74,5 +75,7 @@ register(35, handleDescribeLogDirs);
 register(43, handleElectLeaders);
 register(74, handleListConfigResources);
 register(75, handleDescribeTopicPartitions);
+register(17, handleSaslHandshake);
+register(36, handleSaslAuthenticate);
 
 export { handlers };

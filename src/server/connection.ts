@@ -11,6 +11,9 @@ import { FrameError, FrameSplitter } from "./frames.ts";
 import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 import type { CloseReason } from "../metrics/broker-metrics.ts";
+import type { ConnectionAuth } from "../auth/connection-auth.ts";
+import { SASL_MAX_RECEIVE_BYTES, rawSaslToken } from "../auth/raw-sasl.ts";
+import type { ListenerSpec } from "./listeners.ts";
 
 const MAX_IN_FLIGHT = 64;
 const PRODUCE_KEY = 0;
@@ -47,9 +50,15 @@ let nextConnectionId = 1;
 export class Connection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
-  /** Set by authentication (SASL or a TLS client certificate). */
-  principal = ANONYMOUS;
+  /** Authentication state: SASL, TLS client certificate, the listener it came in on. */
+  readonly auth: ConnectionAuth | null;
   private readonly splitter: FrameSplitter;
+  /**
+   * Frames before SASL authentication completes are Kafka's
+   * sasl.server.max.receive.size at most (512 KiB), so an unauthenticated
+   * peer cannot make us buffer --max-request-bytes.
+   */
+  private preAuthSplitter: FrameSplitter | null = null;
   private readonly slots: Slot[] = [];
   private readonly output: Uint8Array[] = [];
   private outputBytes = 0;
@@ -64,9 +73,12 @@ export class Connection {
   constructor(
     private readonly broker: Broker,
     private readonly socket: Socket<ConnectionData>,
+    listener?: ListenerSpec,
   ) {
     this.remoteAddress = `${socket.remoteAddress}`;
     this.splitter = new FrameSplitter(broker.options.maxRequestBytes);
+    this.auth = listener ? broker.security.attach(this.id, listener, this.remoteAddress) : null;
+    if (this.auth?.sasl) this.preAuthSplitter = new FrameSplitter(SASL_MAX_RECEIVE_BYTES);
     socket.setNoDelay(true);
     broker.metrics.opened();
   }
@@ -76,21 +88,50 @@ export class Connection {
     // client that keeps producing would otherwise never let the last fsync round end.
     if (this.closed || this.broker.closing) return;
     this.broker.metrics.bytesIn += data.length;
+    const auth = this.auth;
+    if (this.preAuthSplitter && auth?.authenticated) {
+      // Authentication ended with a frame: anything buffered past it was sent before the answer, which no client does.
+      if (this.preAuthSplitter.bufferedBytes > 0) return this.abort("request bytes sent before SASL authentication completed");
+      this.preAuthSplitter = null;
+    }
+    const raw = auth?.raw === true;
+    if (raw && this.preAuthSplitter?.bufferedBytes === 0) {
+      // Bare tokens may be shorter than any Kafka request.
+      this.preAuthSplitter = new FrameSplitter(SASL_MAX_RECEIVE_BYTES, 0);
+    }
     try {
-      this.splitter.push(data, this.frames);
+      (this.preAuthSplitter ?? this.splitter).push(data, this.frames);
     } catch (e) {
       if (e instanceof FrameError) return this.abort(e.message);
       throw e;
     }
     for (const frame of this.frames) {
       if (this.closed) break;
-      this.dispatch(frame);
+      if (raw && auth.raw) this.dispatchRawSasl(auth, frame);
+      else this.dispatch(frame);
     }
     this.frames.length = 0;
     this.updateFlowControl();
   }
 
+  /** A bare SASL token after SaslHandshake v0, answered as a bare length-prefixed token. */
+  private dispatchRawSasl(auth: ConnectionAuth, token: Uint8Array): void {
+    const slot: Slot = { done: false, data: null };
+    this.slots.push(slot);
+    rawSaslToken(this.broker.security, auth, token).then(
+      (out) => this.complete(slot, out),
+      (e) => this.fail(e),
+    );
+  }
+
+  get principal(): string {
+    return this.auth?.principal ?? ANONYMOUS;
+  }
+
   private dispatch(frame: Uint8Array): void {
+    // The frame is at least 10 bytes (FrameSplitter): api key and version are there.
+    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!, Date.now());
+    if (refused) return this.abort(refused);
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
     // A produce frame is done with once the handler returns: it appends before
@@ -145,7 +186,17 @@ export class Connection {
         }
       }
     }
+    this.closeIfRefused();
     this.updateFlowControl();
+  }
+
+  /** After a failed authentication, once its answer is on its way, the connection ends (as Kafka closes it). */
+  private closeIfRefused(): void {
+    if (this.auth?.closeAfterResponse && this.slots.length === 0 && this.output.length === 0 && !this.closed) {
+      this.closeReason = "protocol_error";
+      this.closed = true;
+      this.socket.end();
+    }
   }
 
   /** Queues one chunk; pooled buffers (active-segment reads) go back once the socket has all their bytes. */
@@ -172,6 +223,7 @@ export class Connection {
       this.outputBytes -= data.length;
       giveBack(data);
     }
+    this.closeIfRefused();
     this.updateFlowControl();
   }
 
@@ -204,6 +256,7 @@ export class Connection {
   }
 
   onClose(): void {
+    if (this.auth) this.broker.security.detach(this.id);
     if (!this.counted) {
       this.counted = true;
       this.broker.metrics.closed(this.closeReason ?? (this.broker.closing ? "shutdown" : "client"));
