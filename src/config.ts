@@ -36,6 +36,7 @@ export interface BrokerOptions {
   saslPassword: string[];
   saslMechanism: string[];
   connectionsMaxReauthMs: number;
+  connectionFailedAuthenticationDelayMs: number;
 }
 
 /** "list": repeatable, each occurrence one element (the environment variable: comma-separated). */
@@ -61,6 +62,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "saslUser", flag: "--sasl-user", kind: "list", help: "a user created at startup; repeatable, paired in order with --sasl-password" },
   { key: "saslPassword", flag: "--sasl-password", kind: "list", help: "password of the --sasl-user in the same position" },
   { key: "saslMechanism", flag: "--sasl-mechanism", kind: "list", help: "mechanisms of the --sasl-user in the same position (comma-separated), or once for all users (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)" },
+  { key: "connectionFailedAuthenticationDelayMs", flag: "--connection-failed-authentication-delay-ms", kind: "int", help: "answer to a failed authentication held back this long, doubling per failure from the same address up to 5 s (default 100; 0: none)" },
   { key: "connectionsMaxReauthMs", flag: "--connections-max-reauth-ms", kind: "int", help: "SASL session lifetime; clients re-authenticate (KIP-368), others are disconnected (default 0: sessions never expire)" },
   { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data)" },
   { key: "nodeId", flag: "--node-id", kind: "int", help: "this broker's node id (default 1)" },
@@ -123,6 +125,7 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   saslPassword: [],
   saslMechanism: [],
   connectionsMaxReauthMs: 0,
+  connectionFailedAuthenticationDelayMs: 100,
 };
 
 export class OptionError extends Error {}
@@ -191,6 +194,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   if (o.groupConsumerHeartbeatIntervalMs < 1 || o.groupConsumerSessionTimeoutMs <= o.groupConsumerHeartbeatIntervalMs) {
     throw new OptionError("--group-consumer-session-timeout-ms must be longer than --group-consumer-heartbeat-interval-ms (at least 1)");
   }
+  if (o.connectionFailedAuthenticationDelayMs < 0) throw new OptionError("--connection-failed-authentication-delay-ms must not be negative");
   if (o.connectionsMaxReauthMs < 0) throw new OptionError("--connections-max-reauth-ms must not be negative");
   return o;
 }

@@ -20,8 +20,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 export const KNOWN_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] as const;
 const PASSWORD_MECHANISMS: readonly PasswordMechanism[] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
 
-/** First failed attempt from an address waits this long (Kafka's connection.failed.authentication.delay.ms), doubling per failure. */
-const FAILURE_DELAY_MS = 100;
+/** Longest wait of a failed attempt's answer; the first waits --connection-failed-authentication-delay-ms, doubling per failure. */
 const MAX_FAILURE_DELAY_MS = 5000;
 /** An address without failures this long starts over. */
 const FAILURE_MEMORY_MS = 60_000;
@@ -188,7 +187,8 @@ export class Security {
     this.failures.delete(address);
     this.failures.set(address, { count, last: now });
     if (this.failures.size > MAX_TRACKED_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
-    return Math.min(MAX_FAILURE_DELAY_MS, FAILURE_DELAY_MS * 2 ** Math.min(count - 1, 16));
+    const base = this.options.connectionFailedAuthenticationDelayMs;
+    return Math.min(Math.max(base, MAX_FAILURE_DELAY_MS), base * 2 ** Math.min(count - 1, 16));
   }
 
   /** The principal a request runs as on a connection (ANONYMOUS when unknown, e.g. in-process calls). */

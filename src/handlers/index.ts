@@ -34,6 +34,7 @@ import { handleListConfigResources } from "./list-config-resources.ts";
 import { handleDescribeTopicPartitions } from "./describe-topic-partitions.ts";
 import { handleOffsetForLeaderEpoch } from "./offset-for-leader-epoch.ts";
 import { handleSaslHandshake, handleSaslAuthenticate } from "./sasl.ts";
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from "./user-scram-credentials.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -77,5 +78,7 @@ register(74, handleListConfigResources);
 register(75, handleDescribeTopicPartitions);
 register(17, handleSaslHandshake);
 register(36, handleSaslAuthenticate);
+register(50, handleDescribeUserScramCredentials);
+register(51, handleAlterUserScramCredentials);
 
 export { handlers };

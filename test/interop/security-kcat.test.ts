@@ -24,6 +24,7 @@ beforeAll(async () => {
     saslUser: ["alice", "bob"],
     saslPassword: ["alice-secret", "bob-secret"],
     saslMechanism: [],
+    connectionFailedAuthenticationDelayMs: 0,
   });
 });
 afterAll(() => b?.cleanup());

@@ -1,0 +1,88 @@
+// Current librdkafka (2.15, @confluentinc/kafka-javascript) over a secured listener.
+// usage: node secure.mjs BOOTSTRAP CONFIG_JSON COMMAND ARGS — prints one JSON document on stdout
+//   roundtrip TOPIC GROUP   produce k1..k3 (acks=all), then consume them in consumer group GROUP
+//   auth                    metadata; {"error": code name of the first client error} or {"error": null}
+// CONFIG_JSON: librdkafka settings (security.protocol, sasl.*, ssl.*).
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+const Kafka = require("@confluentinc/kafka-javascript");
+
+const [bootstrap, extraJson, cmd, ...args] = process.argv.slice(2);
+const base = { "bootstrap.servers": bootstrap, event_cb: true, ...JSON.parse(extraJson) };
+const codeName = (code) => Object.entries(Kafka.CODES.ERRORS).find(([, v]) => v === code)?.[0] ?? String(code);
+
+function produce(topic) {
+  return new Promise((resolve, reject) => {
+    const p = new Kafka.Producer({ ...base, dr_cb: true, acks: "all" });
+    const offsets = [];
+    p.on("event.error", reject);
+    p.on("delivery-report", (err, r) => {
+      offsets.push(err ? String(err) : r.offset);
+      if (offsets.length === 3) p.disconnect();
+    });
+    p.on("disconnected", () => resolve(offsets));
+    p.on("ready", () => {
+      for (let i = 1; i <= 3; i++) p.produce(topic, null, Buffer.from(`v${i}`), Buffer.from(`k${i}`));
+      p.setPollInterval(5);
+    });
+    p.connect();
+  });
+}
+
+function consume(topic, group) {
+  return new Promise((resolve, reject) => {
+    const c = new Kafka.KafkaConsumer({ ...base, "group.id": group, "enable.auto.commit": false }, { "auto.offset.reset": "earliest" });
+    const got = [];
+    const timer = setTimeout(() => reject(new Error(`consumed only ${got.length} records in 30 s`)), 30_000);
+    c.on("event.error", reject);
+    c.on("data", (m) => {
+      got.push([m.key.toString(), m.value.toString()]);
+      if (got.length === 3) {
+        clearTimeout(timer);
+        // Leave the data callback before committing and disconnecting.
+        setImmediate(() => {
+          c.commitSync();
+          c.disconnect(() => resolve(got));
+        });
+      }
+    });
+    c.on("ready", () => {
+      c.subscribe([topic]);
+      c.consume();
+    });
+    c.connect();
+  });
+}
+
+function auth() {
+  return new Promise((resolve) => {
+    const a = new Kafka.Producer({ ...base, "socket.connection.setup.timeout.ms": 10000 });
+    let done = false;
+    const finish = (error) => {
+      if (done) return;
+      done = true;
+      resolve({ error });
+      a.disconnect();
+    };
+    a.on("event.error", (e) => finish(codeName(e.code)));
+    a.connect({ timeout: 15000 }, (err) => {
+      if (err) return finish(codeName(err.code));
+      a.getMetadata({ timeout: 10000 }, (e) => finish(e ? codeName(e.code) : null));
+    });
+  });
+}
+
+const fns = {
+  roundtrip: async (topic, group) => ({ delivered: await produce(topic), consumed: await consume(topic, group) }),
+  auth,
+};
+fns[cmd](...args).then(
+  (r) => {
+    console.log(JSON.stringify(r));
+    process.exit(0);
+  },
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
