@@ -51,4 +51,5 @@ export function onTlsHandshake(broker: Broker, socket: Socket<ConnectionData>, s
     }
   }
   conn.auth.setTlsPrincipal(principal);
+  if (principal) broker.log.debug(`connection ${conn.id} from ${conn.remoteAddress}: TLS client certificate ${principal}`);
 }

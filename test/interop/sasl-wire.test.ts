@@ -224,3 +224,99 @@ describe.concurrent("SASL over the wire", () => {
       await stillServes(b);
     }));
 });
+
+describe.concurrent("KIP-368 re-authentication", () => {
+  const reauth = { ...opts, connectionsMaxReauthMs: 400 };
+
+  test("SaslAuthenticate v1+ tells the session lifetime; after it only re-authentication is answered", () =>
+    withInProcessBroker(reauth, async (b) => {
+      const c = await connectWire(port(b, "SASL_PLAINTEXT"));
+      const r = await plain(c, "alice", "alice-pw", 1);
+      expect(r.errorCode).toBe(0);
+      expect(r.sessionLifetimeMs).toBeGreaterThan(0n);
+      expect(r.sessionLifetimeMs).toBeLessThanOrEqual(400n);
+      // Re-authenticating in time renews the session, with the same principal.
+      expect((await plain(c, "alice", "alice-pw", 1)).errorCode).toBe(0);
+      // The new session began before this answer, so it ends no later than 400 ms from now.
+      const renewed = Date.now();
+      const md = { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false };
+      await c.call(METADATA, 12, md);
+      // Once the renewed session has run out, the next request closes the connection.
+      await waitFor(() => Date.now() > renewed + 410, 5000, "session end");
+      expect(await closedOn(c, METADATA, 12, md)).toBe(true);
+    }));
+
+  test("re-authentication as another user fails and closes", () =>
+    withInProcessBroker(reauth, async (b) => {
+      const c = await connectWire(port(b, "SASL_PLAINTEXT"));
+      expect((await plain(c, "alice", "alice-pw", 2)).errorCode).toBe(0);
+      const r = await plain(c, "bob", "bob-pw", 2);
+      expect(r.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+      expect(r.errorMessage).toContain("cannot change principals");
+      expect(await closedOn(c, METADATA, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).toBe(true);
+    }));
+
+  test("without --connections-max-reauth-ms sessions never expire (lifetime 0)", () =>
+    withInProcessBroker(opts, async (b) => {
+      const c = await connectWire(port(b, "SASL_PLAINTEXT"));
+      expect((await plain(c, "alice", "alice-pw", 1)).sessionLifetimeMs).toBe(0n);
+    }));
+});
+
+describe.concurrent("SCRAM users through the Admin API", () => {
+  test("errors as Kafka answers them; changes persist and take effect at once", async () => {
+    const dataDir = (await import("../helpers/broker.ts")).tempDir();
+    const salt = randomBytes(16);
+    const salted = pbkdf2Sync("carol-pw", salt, 4096, 32, "sha256");
+    await withInProcessBroker({ ...opts, dataDir }, async (b) => {
+      const c = await connectWire(port(b, "PLAINTEXT"));
+      type Alter = { results: { user: string; errorCode: number; errorMessage: string | null }[] };
+      const r = await c.call<Alter>(51, 0, {
+        deletions: [{ name: "nobody", mechanism: 1 }, { name: "", mechanism: 1 }],
+        upsertions: [
+          { name: "carol", mechanism: 1, iterations: 4096, salt, saltedPassword: salted },
+          { name: "dave", mechanism: 1, iterations: 100, salt, saltedPassword: salted },
+          { name: "erin", mechanism: 9, iterations: 4096, salt, saltedPassword: salted },
+          { name: "frank", mechanism: 1, iterations: 4096, salt, saltedPassword: salted },
+          { name: "frank", mechanism: 2, iterations: 4096, salt, saltedPassword: pbkdf2Sync("x", salt, 4096, 64, "sha512") },
+        ],
+      });
+      const codes = Object.fromEntries(r.results.map((x) => [x.user, x.errorCode]));
+      expect(codes).toEqual({
+        nobody: ErrorCode.RESOURCE_NOT_FOUND,
+        "": ErrorCode.UNACCEPTABLE_CREDENTIAL,
+        carol: 0,
+        dave: ErrorCode.UNACCEPTABLE_CREDENTIAL,
+        erin: ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+        frank: ErrorCode.DUPLICATE_RESOURCE,
+      });
+      type Describe = { errorCode: number; results: { user: string; errorCode: number; credentialInfos: { mechanism: number; iterations: number }[] }[] };
+      const all = await c.call<Describe>(50, 0, { users: null });
+      expect(all.results.map((x) => x.user)).toEqual(["alice", "bob", "carol"]);
+      expect(all.results.find((x) => x.user === "carol")!.credentialInfos).toEqual([{ mechanism: 1, iterations: 4096 }]);
+      const some = await c.call<Describe>(50, 0, { users: [{ name: "carol" }, { name: "nobody" }, { name: "dave" }, { name: "dave" }] });
+      expect(some.results.map((x) => [x.user, x.errorCode])).toEqual([
+        ["carol", 0],
+        ["nobody", ErrorCode.RESOURCE_NOT_FOUND],
+        ["dave", ErrorCode.DUPLICATE_RESOURCE],
+      ]);
+      // The new user logs in with SCRAM-SHA-256 right away.
+      const ok = await scram(await connectWire(port(b, "SASL_PLAINTEXT")), "SCRAM-SHA-256", "carol", "carol-pw");
+      expect(ok.final!.errorCode).toBe(0);
+    });
+    // Nothing in the file gives the password or the salted password back.
+    const stored = readFileSync(join(dataDir, "sasl-credentials.json"), "utf8");
+    expect(stored).not.toContain("carol-pw");
+    expect(stored).not.toContain(Buffer.from(salted).toString("base64"));
+    expect(stored).not.toContain("alice-pw");
+    // After a restart carol is still there; a deletion takes her away for good.
+    await withInProcessBroker({ ...opts, dataDir, keep: true }, async (b) => {
+      expect((await scram(await connectWire(port(b, "SASL_PLAINTEXT")), "SCRAM-SHA-256", "carol", "carol-pw")).final!.errorCode).toBe(0);
+      const c = await connectWire(port(b, "PLAINTEXT"));
+      const r = await c.call<{ results: { errorCode: number }[] }>(51, 0, { deletions: [{ name: "carol", mechanism: 1 }], upsertions: [] });
+      expect(r.results[0]!.errorCode).toBe(0);
+      expect((await scram(await connectWire(port(b, "SASL_PLAINTEXT")), "SCRAM-SHA-256", "carol", "carol-pw")).first.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+    });
+    (await import("node:fs")).rmSync(dataDir, { recursive: true, force: true });
+  });
+});
