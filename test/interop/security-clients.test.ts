@@ -44,7 +44,8 @@ const EXPECTED: [string, string][] = [
 
 const librdkafka = {
   python: (bootstrap: string, conf: Record<string, string>, ...args: string[]) => py("secure.py", bootstrap, [JSON.stringify(conf), ...args]),
-  ckjs: (bootstrap: string, conf: Record<string, string>, ...args: string[]) => nodeClient("ckjs", "secure.mjs", bootstrap, [JSON.stringify(conf), ...args]),
+  ckjs: async (bootstrap: string, conf: Record<string, string>, ...args: string[]) =>
+    (await nodeClient("ckjs", "secure.mjs", bootstrap, args, { env: { KLITE_CLIENT_CONF: JSON.stringify(conf) } })).result,
 };
 const kafkajs = (bootstrap: string, conf: object, ...args: string[]) => nodeClient("kafkajs", "secure.mjs", bootstrap, [JSON.stringify(conf), ...args]);
 
