@@ -133,7 +133,7 @@ export class Connection {
 
   private dispatch(frame: Uint8Array): void {
     // A SASL listener refuses what is not allowed before (or after a failed, or past an expired) authentication.
-    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!, Date.now());
+    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!);
     if (refused) return this.abort(refused);
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
