@@ -16,24 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void die(const char *what, const char *why) {
-        fprintf(stderr, "%s: %s\n", what, why);
-        exit(1);
-}
-
-static void jstr(const char *s) {
-        if (!s) {
-                printf("null");
-                return;
-        }
-        putchar('"');
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\') putchar('\\');
-                putchar(*s);
-        }
-        putchar('"');
-}
+#include "output.h"
 
 static rd_kafka_t *client(const char *bootstrap, const char *config) {
         char err[512];
