@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { apis } from "../generated/index.ts";
 import manifest from "../spec/apis.json";
-import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, splitHostPort, type BrokerOptions } from "./config.ts";
+import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
 import { mountMemoryVolume, unmountMemoryVolume } from "./log/memory-volume.ts";
 import { makeDir } from "./log/storage.ts";
@@ -13,6 +13,9 @@ import { setMaxOpenSealedSegments } from "./log/segment.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry, type Topic } from "./meta/topics.ts";
 import { listen, type Listening } from "./server/listener.ts";
+import { isLoopback, parseListeners, usesSasl, usesTls, type ListenerSpec } from "./server/listeners.ts";
+import { tlsOptions } from "./server/tls.ts";
+import { Security } from "./auth/security.ts";
 import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
@@ -101,10 +104,13 @@ export class Broker {
   readonly connectionLimits: ConnectionLimits;
   readonly quotaStore: QuotaStore;
   readonly quotas: ClientQuotaManager;
+  readonly security: Security;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
   advertisedPort = 9092;
+  /** Each listener's advertised address, by listener name; the first listener's is advertisedHost/Port. */
+  readonly advertisedByListener = new Map<string, { host: string; port: number }>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(readonly options: BrokerOptions) {
@@ -119,6 +125,7 @@ export class Broker {
     this.quotaStore = new QuotaStore(options.dataDir);
     this.quotaStore.load();
     this.quotas = new ClientQuotaManager(this.quotaStore);
+    this.security = new Security(options, this.log);
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
     const warn = (msg: string) => this.log.warn(msg);
@@ -185,6 +192,12 @@ export class Broker {
     if (options.logCleanerEnable) this.cleaner.start();
   }
 
+  /** Where a client should connect to: the advertised address of the listener its connection came in on. */
+  advertisedFor(connectionId: number): { host: string; port: number } {
+    const name = this.security.of(connectionId)?.listener.name;
+    return (name !== undefined ? this.advertisedByListener.get(name) : undefined) ?? { host: this.advertisedHost, port: this.advertisedPort };
+  }
+
   /** A periodic task that never keeps the process alive by itself. */
   every(ms: number, fn: () => void): void {
     const t = setInterval(() => {
@@ -226,6 +239,8 @@ export interface RunningBroker {
   broker: Broker;
   host: string;
   port: number;
+  /** Every listener, in --listen order, with the port it got. */
+  listeners: { name: string; protocol: string; host: string; port: number }[];
   /** Where --http-listen serves, when set. */
   httpPort: number | null;
   /** Graceful: stop accepting, let in-flight requests finish (bounded), fsync, close. */
@@ -243,32 +258,41 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     if (volume) unmountMemoryVolume(volume.root);
     throw e;
   }
-  const { host, port } = splitHostPort(options.listen);
-  let listening: Listening;
+  const all: Listening[] = [];
   try {
+    const specs = parseListeners(options);
+    const tls = specs.some((s) => usesTls(s.protocol)) ? tlsOptions(options) : undefined;
+    await broker.security.addBootstrapUsers();
     // Transactions a crash left half-ended are finished before any client can see the partitions.
     await broker.transactions.recover();
-    listening = listen(broker, host, port);
+    for (const spec of specs) all.push(listen(broker, spec, usesTls(spec.protocol) ? tls : undefined));
   } catch (e) {
+    for (const l of all) l.closeAll();
     await broker.close();
     if (volume) unmountMemoryVolume(volume.root);
     throw e;
   }
-  if (options.advertisedAddr) {
-    const adv = splitHostPort(options.advertisedAddr);
-    broker.advertisedHost = adv.host || "localhost";
-    broker.advertisedPort = adv.port || listening.port;
-  } else {
-    broker.advertisedHost = host === "" || host === "::" || host === "0.0.0.0" ? "localhost" : host;
-    broker.advertisedPort = listening.port;
+  for (const l of all) {
+    const adv = advertisedAddress(l.spec, l.port);
+    broker.advertisedByListener.set(l.spec.name, adv);
+    if (!usesSasl(l.spec.protocol) && !(l.spec.protocol === "SSL" && options.tlsClientAuth === "required") && !isLoopback(l.host)) {
+      broker.log.warn(
+        `listener ${l.spec.name}://${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} accepts connections without authentication on a non-loopback address: anyone who can reach it can read, write and delete every topic`,
+      );
+    }
   }
+  const listening = all[0]!;
+  const { host } = listening;
+  ({ host: broker.advertisedHost, port: broker.advertisedPort } = broker.advertisedByListener.get(listening.spec.name)!);
   let http: HttpEndpoint | null = null;
   if (options.httpListen) {
     try {
       http = serveHttp(broker, options.httpListen);
     } catch (e) {
-      listening.stopAccepting();
-      listening.closeAll();
+      for (const l of all) {
+        l.stopAccepting();
+        l.closeAll();
+      }
       await broker.close();
       if (volume) unmountMemoryVolume(volume.root);
       throw e;
@@ -279,21 +303,29 @@ export async function startBroker(partial: Partial<BrokerOptions> = {}): Promise
     broker,
     host: host === "" ? "::" : host,
     port: listening.port,
+    listeners: all.map((l) => ({ name: l.spec.name, protocol: l.spec.protocol, host: l.host, port: l.port })),
     httpPort: http?.port ?? null,
     close() {
       closing ??= (async () => {
         http?.stop();
-        listening.stopAccepting();
+        for (const l of all) l.stopAccepting();
         broker.closing = true;
         for (const t of broker.topics.all()) for (const p of t.partitions) p.wake();
         broker.groups.stopMembership();
         const deadline = Date.now() + 5000;
-        while (Date.now() < deadline && [...listening.connections].some((c) => !c.idle)) await Bun.sleep(5);
+        while (Date.now() < deadline && all.some((l) => [...l.connections].some((c) => !c.idle))) await Bun.sleep(5);
         await broker.close();
-        listening.closeAll();
+        for (const l of all) l.closeAll();
         if (volume) unmountMemoryVolume(volume.root);
       })();
       return closing;
     },
   };
+}
+
+/** --advertised-addr of the listener, or where it listens (localhost for every interface). */
+function advertisedAddress(spec: ListenerSpec, port: number): { host: string; port: number } {
+  if (spec.advertised) return { host: spec.advertised.host || "localhost", port: spec.advertised.port || port };
+  const host = spec.host === "" || spec.host === "::" || spec.host === "0.0.0.0" ? "localhost" : spec.host;
+  return { host, port };
 }

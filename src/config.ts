@@ -41,20 +41,43 @@ export interface BrokerOptions {
   maxPartitionsPerTopic: number;
   maxTopicsPerRequest: number;
   maxPartitionsPerRequest: number;
+  tlsCert: string;
+  tlsKey: string;
+  tlsCa: string;
+  tlsClientAuth: "none" | "requested" | "required";
+  saslEnabledMechanisms: string;
+  saslUser: string[];
+  saslPassword: string[];
+  saslMechanism: string[];
+  connectionsMaxReauthMs: number;
+  connectionFailedAuthenticationDelayMs: number;
 }
 
-type Kind = "string" | "int" | "bool" | "enum";
+/** "list": repeatable, each occurrence one element (the environment variable: comma-separated). */
+type Kind = "string" | "int" | "bool" | "enum" | "list";
 interface OptionSpec {
   key: keyof BrokerOptions;
   flag: string;
   kind: Kind;
   values?: readonly string[];
+  /** A string flag that may be repeated: the occurrences are joined with commas (Kafka's `listeners` notation). */
+  repeatable?: boolean;
   help: string;
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "listen", flag: "--listen", kind: "string", help: "address to listen on, HOST:PORT (default :9092: every interface, IPv4 and IPv6)" },
-  { key: "advertisedAddr", flag: "--advertised-addr", kind: "string", help: "HOST:PORT that Metadata tells clients to connect to (default: derived from --listen)" },
+  { key: "listen", flag: "--listen", kind: "string", repeatable: true, help: "listener, [PROTOCOL://]HOST:PORT with PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; repeatable (default :9092: PLAINTEXT on every interface)" },
+  { key: "advertisedAddr", flag: "--advertised-addr", kind: "string", repeatable: true, help: "HOST:PORT Metadata tells clients of each listener to connect to, in --listen order or as NAME://HOST:PORT; repeatable (default: derived from --listen)" },
+  { key: "tlsCert", flag: "--tls-cert", kind: "string", help: "PEM certificate (chain) of SSL and SASL_SSL listeners" },
+  { key: "tlsKey", flag: "--tls-key", kind: "string", help: "PEM private key of --tls-cert" },
+  { key: "tlsCa", flag: "--tls-ca", kind: "string", help: "PEM CA certificates that client certificates must chain to" },
+  { key: "tlsClientAuth", flag: "--tls-client-auth", kind: "enum", values: ["none", "requested", "required"], help: "client certificates on SSL/SASL_SSL listeners: none (default), requested, required" },
+  { key: "saslEnabledMechanisms", flag: "--sasl-enabled-mechanisms", kind: "string", help: "SASL mechanisms offered, comma-separated (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512; OAUTHBEARER is unsecured, development only)" },
+  { key: "saslUser", flag: "--sasl-user", kind: "list", help: "a user created at startup; repeatable, paired in order with --sasl-password" },
+  { key: "saslPassword", flag: "--sasl-password", kind: "list", help: "password of the --sasl-user in the same position" },
+  { key: "saslMechanism", flag: "--sasl-mechanism", kind: "list", help: "mechanisms of the --sasl-user in the same position (comma-separated), or once for all users (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)" },
+  { key: "connectionFailedAuthenticationDelayMs", flag: "--connection-failed-authentication-delay-ms", kind: "int", help: "answer to a failed authentication held back this long, doubling per failure from the same address up to 5 s (default 100; 0: none)" },
+  { key: "connectionsMaxReauthMs", flag: "--connections-max-reauth-ms", kind: "int", help: "SASL session lifetime; clients re-authenticate (KIP-368), others are disconnected (default 0: sessions never expire)" },
   { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data; :memory: = --memory)" },
   { key: "memory", flag: "--memory", kind: "bool", help: "keep all data in memory, nothing on disk; bounded by retention (default false)" },
   { key: "nodeId", flag: "--node-id", kind: "int", help: "this broker's node id (default 1)" },
@@ -133,6 +156,16 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   maxPartitionsPerTopic: 10000,
   maxTopicsPerRequest: 1000,
   maxPartitionsPerRequest: 10000,
+  tlsCert: "",
+  tlsKey: "",
+  tlsCa: "",
+  tlsClientAuth: "none",
+  saslEnabledMechanisms: "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+  saslUser: [],
+  saslPassword: [],
+  saslMechanism: [],
+  connectionsMaxReauthMs: 0,
+  connectionFailedAuthenticationDelayMs: 100,
 };
 
 /** `--data-dir :memory:`: the same as `--memory`. */
@@ -148,6 +181,8 @@ function parseValue(spec: OptionSpec, raw: string): BrokerOptions[keyof BrokerOp
   switch (spec.kind) {
     case "string":
       return raw;
+    case "list":
+      return [raw];
     case "int": {
       const n = Number(raw);
       if (!Number.isSafeInteger(n)) throw new OptionError(`${spec.flag}: not an integer: ${raw}`);
@@ -168,8 +203,9 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   const opts: Record<string, unknown> = { ...DEFAULT_OPTIONS };
   for (const spec of OPTION_SPECS) {
     const v = env[envName(spec.flag)];
-    if (v !== undefined && v !== "") opts[spec.key] = parseValue(spec, v);
+    if (v !== undefined && v !== "") opts[spec.key] = spec.kind === "list" ? v.split(",") : parseValue(spec, v);
   }
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -187,7 +223,12 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
       if (next === undefined) throw new OptionError(`${flag} needs a value`);
       raw = next;
     }
-    opts[spec.key] = parseValue(spec, raw);
+    const value = parseValue(spec, raw);
+    // Repeated flags add up; the first one replaces what the environment said.
+    if (given.has(spec.key) && spec.kind === "list") opts[spec.key] = [...(opts[spec.key] as string[]), ...(value as string[])];
+    else if (given.has(spec.key) && spec.repeatable) opts[spec.key] = `${opts[spec.key]},${value}`;
+    else opts[spec.key] = value;
+    given.add(spec.key);
   }
   const o = opts as unknown as BrokerOptions;
   if (o.defaultPartitions < 1) throw new OptionError("--default-partitions must be at least 1");
@@ -205,6 +246,8 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   if (o.groupShareRecordLockDurationMs < 1000 || o.groupShareDeliveryCountLimit < 2 || o.groupShareDeliveryCountLimit > 10 || o.groupSharePartitionMaxRecordLocks < 100 || o.groupSharePartitionMaxRecordLocks > 10_000) {
     throw new OptionError("share groups: --group-share-record-lock-duration-ms at least 1000, --group-share-delivery-count-limit 2-10, --group-share-partition-max-record-locks 100-10000");
   }
+  if (o.connectionFailedAuthenticationDelayMs < 0) throw new OptionError("--connection-failed-authentication-delay-ms must not be negative");
+  if (o.connectionsMaxReauthMs < 0) throw new OptionError("--connections-max-reauth-ms must not be negative");
   return o;
 }
 

@@ -74,7 +74,10 @@ export function listeningLine(running: RunningBroker): string {
   const shown = running.host.includes(":") ? `[${running.host}]` : running.host;
   const b = running.broker;
   const http = running.httpPort === null ? "" : `, http on port ${running.httpPort}`;
-  return `${VERSION_LINE} listening on ${shown}:${running.port}, advertised as ${b.advertisedHost}:${b.advertisedPort}, data in ${b.options.dataDir}${http}`;
+  const [first, ...others] = running.listeners;
+  // One plain listener keeps the line as it always was; otherwise every listener is named.
+  const more = others.length === 0 && first?.protocol === "PLAINTEXT" ? "" : `, listeners ${running.listeners.map((l) => `${l.name}://${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`).join(" ")}`;
+  return `${VERSION_LINE} listening on ${shown}:${running.port}, advertised as ${b.advertisedHost}:${b.advertisedPort}, data in ${b.options.dataDir}${http}${more}`;
 }
 
 /** Starts a broker from `klite serve` flags and creates the topics they name. */

@@ -18,18 +18,18 @@ interface Answer {
   port: number;
 }
 
-function answer(broker: Broker, keyType: number): Answer {
+function answer(broker: Broker, keyType: number, connectionId: number): Answer {
   if (keyType !== GROUP && keyType !== TRANSACTION) {
     // Share groups (key type 2) are not served; any other value is malformed.
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}`, nodeId: -1, host: "", port: -1 };
   }
-  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort };
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, ...broker.advertisedFor(connectionId) };
 }
 
 export function handleFindCoordinator(broker: Broker, req: Req.FindCoordinatorRequest, ctx: RequestContext): Res.FindCoordinatorResponseInit {
   const v = ctx.apiVersion;
-  if (v >= 4) return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(broker, req.keyType) })) };
-  const a = answer(broker, v >= 1 ? req.keyType : GROUP);
+  if (v >= 4) return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(broker, req.keyType, ctx.connectionId) })) };
+  const a = answer(broker, v >= 1 ? req.keyType : GROUP, ctx.connectionId);
   return {
     throttleTimeMs: 0,
     errorCode: a.errorCode,

@@ -39,6 +39,8 @@ import { handleShareGroupDescribe } from "./share-group-describe.ts";
 import { handleShareFetch } from "./share-fetch.ts";
 import { handleShareAcknowledge } from "./share-acknowledge.ts";
 import { handleDescribeShareGroupOffsets, handleAlterShareGroupOffsets, handleDeleteShareGroupOffsets } from "./share-offsets.ts";
+import { handleSaslHandshake, handleSaslAuthenticate } from "./sasl.ts";
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from "./user-scram-credentials.ts";
 
 register(0, handleProduce);
 register(1, handleFetch);
@@ -89,5 +91,9 @@ register(79, handleShareAcknowledge);
 register(90, handleDescribeShareGroupOffsets);
 register(91, handleAlterShareGroupOffsets);
 register(92, handleDeleteShareGroupOffsets);
+register(17, handleSaslHandshake);
+register(36, handleSaslAuthenticate);
+register(50, handleDescribeUserScramCredentials);
+register(51, handleAlterUserScramCredentials);
 
 export { handlers };

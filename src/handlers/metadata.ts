@@ -77,7 +77,7 @@ export function handleMetadata(broker: Broker, req: Req.MetadataRequest, ctx: Re
   }
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+    brokers: [{ nodeId: broker.nodeId, ...broker.advertisedFor(ctx.connectionId), rack: null }],
     clusterId: broker.clusterId,
     controllerId: broker.nodeId,
     topics,

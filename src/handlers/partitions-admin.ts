@@ -84,7 +84,7 @@ export function handleDescribeCluster(broker: Broker, req: DcReq.DescribeCluster
     endpointType: 1,
     clusterId: broker.clusterId,
     controllerId: broker.nodeId,
-    brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null, isFenced: false }],
+    brokers: [{ brokerId: broker.nodeId, ...broker.advertisedFor(ctx.connectionId), rack: null, isFenced: false }],
     clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : -2147483648,
   };
 }

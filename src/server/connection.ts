@@ -14,8 +14,13 @@ import { giveBack } from "../util/buffer-pool.ts";
 import { DisconnectError, handleFrameChunks, type FrameChunks } from "./dispatch.ts";
 import type { CloseReason } from "../metrics/broker-metrics.ts";
 import type { LimitedConnection } from "./limits.ts";
+import type { ConnectionAuth } from "../auth/connection-auth.ts";
+import { SASL_MAX_RECEIVE_BYTES, rawSaslToken } from "../auth/raw-sasl.ts";
+import type { ListenerSpec } from "./listeners.ts";
 
 const MAX_IN_FLIGHT = 64;
+/** How long a connection whose authentication failed stays open after the answer (Kafka: 100 ms). */
+const REFUSED_CLOSE_DELAY_MS = 500;
 const PRODUCE_KEY = 0;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 /**
@@ -50,9 +55,16 @@ let nextConnectionId = 1;
 export class Connection implements LimitedConnection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
-  /** Set by authentication (SASL or a TLS client certificate). */
-  principal = ANONYMOUS;
+  /** Authentication state: SASL, TLS client certificate, the listener it came in on. */
+  readonly auth: ConnectionAuth | null;
   private readonly splitter: FrameSplitter;
+  /**
+   * Frames before SASL authentication completes are Kafka's
+   * sasl.server.max.receive.size at most (512 KiB), so an unauthenticated
+   * peer cannot make us buffer --max-request-bytes.
+   */
+  private preAuthSplitter: FrameSplitter | null = null;
+  private refusalTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly slots: Slot[] = [];
   private readonly output: Uint8Array[] = [];
   private outputBytes = 0;
@@ -82,9 +94,12 @@ export class Connection implements LimitedConnection {
   constructor(
     private readonly broker: Broker,
     private readonly socket: Socket<ConnectionData>,
+    listener?: ListenerSpec,
   ) {
     this.remoteAddress = `${socket.remoteAddress}`;
     this.splitter = new FrameSplitter(broker.options.maxRequestBytes, undefined, broker.requestMemory);
+    this.auth = listener ? broker.security.attach(this.id, listener, this.remoteAddress) : null;
+    if (this.auth?.sasl) this.preAuthSplitter = new FrameSplitter(SASL_MAX_RECEIVE_BYTES);
     socket.setNoDelay(true);
     broker.metrics.opened();
     const refused = broker.connectionLimits.admit(this);
@@ -111,16 +126,31 @@ export class Connection implements LimitedConnection {
 
   /** Splits and dispatches; what the memory budget does not let in waits in `stalled`. */
   private consume(data: Uint8Array): void {
+    const auth = this.auth;
+    if (this.preAuthSplitter && auth?.authenticated) {
+      // Authentication ended with a frame: anything buffered past it was sent before the answer, which no client does.
+      if (this.preAuthSplitter.bufferedBytes > 0) return this.abort("request bytes sent before SASL authentication completed");
+      this.preAuthSplitter = null;
+    }
+    const raw = auth?.raw === true;
+    if (raw && this.preAuthSplitter?.bufferedBytes === 0) {
+      // Bare tokens may be shorter than any Kafka request.
+      this.preAuthSplitter = new FrameSplitter(SASL_MAX_RECEIVE_BYTES, 0);
+    }
     let taken: number;
     try {
-      taken = this.splitter.push(data, this.frames, this.held);
+      // The pre-authentication splitter is small and bounded by itself, outside the request-memory budget.
+      taken = (this.preAuthSplitter ?? this.splitter).push(data, this.frames, this.held);
     } catch (e) {
       if (e instanceof FrameError) return this.abort(e.message);
       throw e;
     }
     for (let i = 0; i < this.frames.length; i++) {
       if (this.closed) this.broker.requestMemory.release(this.held[i]!);
-      else if (this.mutedUntil > 0 || this.deferred.length > 0) this.deferred.push([this.frames[i]!, this.held[i]!]);
+      else if (raw && auth.raw) {
+        this.broker.requestMemory.release(this.held[i]!);
+        this.dispatchRawSasl(auth, this.frames[i]!);
+      } else if (this.mutedUntil > 0 || this.deferred.length > 0) this.deferred.push([this.frames[i]!, this.held[i]!]);
       else this.dispatch(this.frames[i]!, this.held[i]!);
     }
     this.frames.length = 0;
@@ -129,7 +159,7 @@ export class Connection implements LimitedConnection {
       this.stalled = data.subarray(taken);
       this.broker.requestMemory.wait(() => this.unstall());
     }
-    if (!this.splitter.midFrame) this.frameStartedAt = 0;
+    if (!(this.preAuthSplitter ?? this.splitter).midFrame) this.frameStartedAt = 0;
     else if (this.frameStartedAt === 0) this.frameStartedAt = performance.now();
     this.updateFlowControl();
   }
@@ -160,7 +190,27 @@ export class Connection implements LimitedConnection {
     this.updateFlowControl();
   }
 
+  /** A bare SASL token after SaslHandshake v0, answered as a bare length-prefixed token. */
+  private dispatchRawSasl(auth: ConnectionAuth, token: Uint8Array): void {
+    const slot: Slot = { done: false, data: null };
+    this.slots.push(slot);
+    rawSaslToken(this.broker.security, auth, token).then(
+      (out) => this.complete(slot, out),
+      (e) => this.fail(e),
+    );
+  }
+
+  get principal(): string {
+    return this.auth?.principal ?? ANONYMOUS;
+  }
+
   private dispatch(frame: Uint8Array, held: number): void {
+    // A SASL listener refuses what is not allowed before (or after a failed, or past an expired) authentication.
+    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!);
+    if (refused) {
+      this.broker.requestMemory.release(held);
+      return this.abort(refused);
+    }
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);
     // A produce frame is done with once the handler returns: it appends before
@@ -231,7 +281,25 @@ export class Connection implements LimitedConnection {
         }
       }
     }
+    this.closeIfRefused();
     this.updateFlowControl();
+  }
+
+  /**
+   * After a failed authentication, once its answer is on its way, the
+   * connection ends (as Kafka closes it), a moment later: closing at once
+   * makes librdkafka see the hang-up before the answer and report a transport
+   * error instead of the authentication failure. Any request meanwhile closes it at once.
+   */
+  private closeIfRefused(): void {
+    if (this.auth?.closeAfterResponse && this.slots.length === 0 && this.output.length === 0 && !this.closed && !this.refusalTimer) {
+      this.refusalTimer = setTimeout(() => {
+        if (this.closed) return;
+        this.closeReason = "protocol_error";
+        this.closed = true;
+        this.socket.end();
+      }, REFUSED_CLOSE_DELAY_MS);
+    }
   }
 
   /** Queues one chunk; pooled buffers (active-segment reads) go back once the socket has all their bytes. */
@@ -259,6 +327,7 @@ export class Connection implements LimitedConnection {
       this.outputBytes -= data.length;
       giveBack(data);
     }
+    this.closeIfRefused();
     this.updateFlowControl();
   }
 
@@ -306,6 +375,8 @@ export class Connection implements LimitedConnection {
   }
 
   onClose(): void {
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
+    if (this.auth) this.broker.security.detach(this.id);
     if (!this.counted) {
       this.counted = true;
       this.broker.metrics.closed(this.closeReason ?? (this.broker.closing ? "shutdown" : "client"));

@@ -14,27 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "output.h"
 
 static const char *bootstrap;
-
-static void die(const char *what, const char *why) {
-        fprintf(stderr, "%s: %s\n", what, why);
-        exit(1);
-}
-
-/* JSON string (names and messages here are ASCII without control characters). */
-static void jstr(const char *s) {
-        if (!s) {
-                printf("null");
-                return;
-        }
-        putchar('"');
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\') putchar('\\');
-                putchar(*s);
-        }
-        putchar('"');
-}
 
 static rd_kafka_t *client(void) {
         char err[512];
