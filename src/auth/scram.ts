@@ -37,8 +37,6 @@ export class ScramExchange implements SaslExchange {
   private clientFirstBare = "";
   private serverFirst = "";
   private nonce = "";
-  private clientNonce = "";
-  private serverNonce = "";
   private user = "";
 
   constructor(
@@ -80,9 +78,7 @@ export class ScramExchange implements SaslExchange {
     this.gs2Header = text.slice(0, text.length - bare.length);
     this.clientFirstBare = bare;
     this.user = user;
-    this.clientNonce = clientNonce;
-    this.serverNonce = randomBytes(24).toString("base64");
-    this.nonce = clientNonce + this.serverNonce;
+    this.nonce = clientNonce + randomBytes(24).toString("base64");
     this.serverFirst = `r=${this.nonce},s=${Buffer.from(credential.salt).toString("base64")},i=${credential.iterations}`;
     this.state = "final";
     return { bytes: enc.encode(this.serverFirst) };
@@ -98,9 +94,10 @@ export class ScramExchange implements SaslExchange {
     const p = attrs[attrs.length - 1]!;
     if (c[0] !== "c" || r[0] !== "r" || p[0] !== "p" || proofAt < 0) return failed("Authentication failed: Invalid SCRAM client final message");
     if (c[1] !== Buffer.from(this.gs2Header).toString("base64")) return failed("Authentication failed: Invalid SCRAM channel binding");
-    // Kafka checks only that the nonce ends with the server's part, and librdkafka before 2.x's fix
-    // sends the client nonce twice ("r=" client nonce + the whole combined nonce): take both forms.
-    if (!r[1].endsWith(this.serverNonce) || !r[1].startsWith(this.clientNonce)) return failed("Authentication failed: Invalid SCRAM nonce");
+    // RFC 5802 wants the combined nonce itself; librdkafka 2.0.2 sends its client nonce in front of it
+    // ("r=" client nonce + combined nonce), which Kafka's ScramSaslServer has accepted by checking
+    // only that the nonce ends with the combined one. Do the same.
+    if (!r[1].endsWith(this.nonce)) return failed("Authentication failed: Invalid SCRAM nonce");
     const credential = this.users.get(this.user, this.mechanism);
     if (!credential) return bad;
     const { hash, bytes } = SCRAM[this.mechanism];
