@@ -4,7 +4,7 @@
 // password and no salted password is ever written, only RFC 5802's StoredKey
 // and ServerKey.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "../log/storage.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import type { Credential, PasswordMechanism } from "./credentials.ts";
@@ -35,8 +35,8 @@ export class UserStore {
   }
 
   load(): void {
-    if (!existsSync(this.path)) return;
-    const file = JSON.parse(readFileSync(this.path, "utf8")) as StoredFile;
+    if (!exists(this.path)) return;
+    const file = JSON.parse(readText(this.path)) as StoredFile;
     if (file.version !== 1) throw new Error(`${this.path}: unknown version ${file.version}`);
     for (const [user, creds] of Object.entries(file.users)) {
       const m = new Map<PasswordMechanism, Credential>();
