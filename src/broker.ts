@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { apis } from "../generated/index.ts";
 import manifest from "../spec/apis.json";
-import { DEFAULT_OPTIONS, type BrokerOptions } from "./config.ts";
+import { DEFAULT_OPTIONS, superUserList, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
 import { loadClusterIdentity } from "./meta/cluster.ts";
 import { TopicRegistry, type Topic } from "./meta/topics.ts";
@@ -14,6 +14,8 @@ import { listen, type Listening } from "./server/listener.ts";
 import { isLoopback, parseListeners, usesSasl, usesTls, type ListenerSpec } from "./server/listeners.ts";
 import { tlsOptions } from "./server/tls.ts";
 import { Security } from "./auth/security.ts";
+import { Authorizer } from "./acl/authorizer.ts";
+import { AclStore } from "./acl/store.ts";
 import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
@@ -77,6 +79,12 @@ function topicView(registry: TopicRegistry): TopicView {
   };
 }
 
+function newAuthorizer(options: BrokerOptions): Authorizer {
+  const store = new AclStore(options.dataDir);
+  store.load();
+  return new Authorizer(store, { superUsers: superUserList(options.superUsers), allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound });
+}
+
 export class Broker {
   readonly log: Logger;
   readonly served = loadServedApis();
@@ -93,6 +101,8 @@ export class Broker {
   readonly cleaner: LogCleaner;
   readonly metrics = new BrokerMetrics(this);
   readonly security: Security;
+  /** null without --authorizer: every request is allowed and the ACL APIs answer SECURITY_DISABLED. */
+  readonly authorizer: Authorizer | null;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -108,6 +118,7 @@ export class Broker {
     this.clusterId = identity.clusterId;
     this.nodeId = identity.nodeId;
     this.security = new Security(options, this.log);
+    this.authorizer = options.authorizer ? newAuthorizer(options) : null;
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
     const warn = (msg: string) => this.log.warn(msg);

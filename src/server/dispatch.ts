@@ -16,6 +16,7 @@ import type { Broker } from "../broker.ts";
 import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
+import { authorizedHandle } from "../acl/api-checks.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -84,7 +85,8 @@ export function handleFrameChunks(
   const entry = handlers.get(apiKey);
   if (!entry) throw new DisconnectError(`no handler for api ${apiKey}`);
   if (apiKey === PRODUCE_KEY) broker.metrics.produced(body as ProduceRequest.ProduceRequest);
-  const result = entry.handle(broker, body, ctx);
+  const az = broker.authorizer;
+  const result = az ? authorizedHandle(az, broker, body, ctx, (req) => entry.handle(broker, req, ctx)) : entry.handle(broker, body, ctx);
   const encode = (res: object): FrameChunks => {
     if (apiKey === FETCH_KEY) broker.metrics.fetched(res as FetchResponse.FetchResponseInit);
     return encodeResponse(ctx, res, gather && ctx.apiKey === FETCH_KEY);
