@@ -1,0 +1,135 @@
+// ACLs with real clients over TCP: users authenticate with SASL PLAIN, ACLs are
+// created, listed and deleted through KafkaJS's admin client (createAcls,
+// describeAcls, deleteAcls) as a super user, and each change is enforced on
+// the next request of the users' own confluent-kafka-python (librdkafka
+// 2.0.2) producers and consumers. They survive a restart.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { inProcessBroker, tempDir, type InProcessBroker } from "../helpers/broker.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py } from "../helpers/clients.ts";
+import { rdkafkaConfig } from "../helpers/security.ts";
+import { rmSync } from "node:fs";
+
+const USERS = ["admin", "alice", "bob", "carol"];
+const dataDir = tempDir("klite-acl-");
+let b: InProcessBroker;
+
+function start(): Promise<InProcessBroker> {
+  return inProcessBroker({
+    dataDir,
+    listen: "SASL_PLAINTEXT://127.0.0.1:0",
+    saslUser: USERS,
+    saslPassword: USERS.map((u) => `${u}-secret`),
+    saslMechanism: ["PLAIN"],
+    connectionFailedAuthenticationDelayMs: 0,
+    authorizer: true,
+    superUsers: "User:admin",
+  });
+}
+
+beforeAll(async () => {
+  b = await start();
+});
+afterAll(async () => {
+  await b?.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const as = (user: string) => JSON.stringify(rdkafkaConfig("SASL_PLAINTEXT", { mechanism: "PLAIN", user, password: `${user}-secret` }));
+const client = <T = any>(user: string, ...args: string[]) => py<T>("acl.py", b.bootstrap, [as(user), ...args]);
+type Binding = { type: string; name: string; pattern?: string; principal: string; host?: string; op: string; perm?: string };
+const aclAdmin = <T = any>(user: string, cmd: string, arg: object) =>
+  nodeClient<T>("kafkajs", "acl-admin.mjs", b.bootstrap, [user, `${user}-secret`, cmd, JSON.stringify(arg)]);
+const create = async (bindings: Binding[]) => (await aclAdmin<{ error: string | null }>("admin", "create", bindings)).error;
+
+const skip = missing("python", "kafkajs");
+
+describe("ACLs through confluent-kafka-python", () => {
+  beforeAll(async () => {
+    if (skip) return;
+    // The super user creates the topics (users have no CREATE).
+    for (const t of ["orders", "orders-secret", "hidden", "tx-topic"]) expect((await client("admin", "produce", t)).error).toBeNull();
+    expect(
+      await create([
+        { type: "TOPIC", name: "orders", principal: "User:alice", op: "WRITE" },
+        { type: "GROUP", name: "g-alice", principal: "User:alice", op: "READ" },
+        { type: "TOPIC", name: "orders", pattern: "PREFIXED", principal: "User:bob", op: "READ" },
+        { type: "TOPIC", name: "orders-secret", principal: "User:bob", op: "READ", perm: "DENY" },
+        { type: "GROUP", name: "g-bob", principal: "User:bob", op: "READ" },
+        { type: "TOPIC", name: "tx-topic", principal: "User:carol", op: "WRITE" },
+      ]),
+    ).toBeNull();
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("describeAcls lists what createAcls made, by MATCH filter too", async () => {
+    const all = await aclAdmin("admin", "describe", {});
+    expect(all.error).toBeNull();
+    expect(all.acls.length).toBe(6);
+    const match = await aclAdmin("admin", "describe", { type: "TOPIC", name: "orders-secret", pattern: "MATCH" });
+    expect(match.acls.map((a: Binding) => `${a.principal} ${a.pattern} ${a.name} ${a.op} ${a.perm}`)).toEqual([
+      "User:bob LITERAL orders-secret READ DENY",
+      "User:bob PREFIXED orders READ ALLOW",
+    ]);
+    // A non-super user may not list them.
+    expect((await aclAdmin("alice", "describe", {})).error).toBe("CLUSTER_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("a produce-only user produces but cannot consume", async () => {
+    expect((await client("alice", "produce", "orders")).error).toBeNull();
+    expect((await client("alice", "consume", "orders", "g-alice")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+    expect((await client("alice", "produce", "hidden")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("a PREFIXED grant reads every matching topic; DENY beats it", async () => {
+    expect(await client("bob", "consume", "orders", "g-bob")).toEqual({ error: null, got: 1 });
+    expect((await client("bob", "consume", "orders-secret", "g-bob")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("consuming in a group needs READ on the group", async () => {
+    expect((await client("bob", "consume", "orders", "g-other")).error).toBe("GROUP_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("Metadata lists only the topics a user may describe; the super user sees all", async () => {
+    expect((await client("alice", "topics")).topics).toEqual(["orders"]);
+    expect((await client("bob", "topics")).topics).toEqual(["orders", "orders-secret"]);
+    expect((await client("carol", "topics")).topics).toEqual(["tx-topic"]);
+    expect((await client("admin", "topics")).topics).toEqual(["hidden", "orders", "orders-secret", "tx-topic"]);
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("transactions need WRITE on the transactional id; the grant applies on the next request", async () => {
+    expect((await client("carol", "txn", "tx-topic", "tx-carol")).error).toBe("TRANSACTIONAL_ID_AUTHORIZATION_FAILED");
+    expect(await create([{ type: "TRANSACTIONAL_ID", name: "tx-carol", principal: "User:carol", op: "WRITE" }])).toBeNull();
+    expect((await client("carol", "txn", "tx-topic", "tx-carol")).error).toBeNull();
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(skip)("deleteAcls takes a grant away on the next request; ACLs survive a restart", async () => {
+    expect(await create([{ type: "TOPIC", name: "hidden", principal: "User:carol", op: "READ" }, { type: "GROUP", name: "g-carol", principal: "User:carol", op: "READ" }])).toBeNull();
+    expect(await client("carol", "consume", "hidden", "g-carol")).toEqual({ error: null, got: 1 });
+    const del = await aclAdmin("admin", "delete", { type: "TOPIC", name: "hidden" });
+    expect(del.error).toBeNull();
+    expect(del.deleted.map((a: Binding) => `${a.principal} ${a.name}`)).toEqual(["User:carol hidden"]);
+    expect((await client("carol", "consume", "hidden", "g-carol")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+
+    const before = (await aclAdmin("admin", "describe", {})).acls;
+    expect(before.length).toBe(8);
+    await b.close();
+    b = await start();
+    expect((await aclAdmin("admin", "describe", {})).acls).toEqual(before);
+    expect((await client("alice", "produce", "orders")).error).toBeNull();
+    expect((await client("alice", "produce", "orders-secret")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+});
+
+describe("without --authorizer", () => {
+  test.skipIf(skip)("the ACL APIs answer SECURITY_DISABLED (MirrorMaker 2's 'no ACLs to copy')", async () => {
+    const plain = await inProcessBroker({});
+    try {
+      const call = (cmd: string, arg: object) => nodeClient("kafkajs", "acl-admin.mjs", plain.bootstrap, ["-", "", cmd, JSON.stringify(arg)]);
+      expect(await call("describe", {})).toEqual({ error: "SECURITY_DISABLED" });
+      expect(await call("create", [{ type: "TOPIC", name: "t", principal: "User:a", op: "READ" }])).toEqual({ error: "SECURITY_DISABLED" });
+      expect(await call("delete", {})).toEqual({ error: "SECURITY_DISABLED" });
+    } finally {
+      await plain.cleanup();
+    }
+  }, CLIENT_TEST_TIMEOUT);
+});
