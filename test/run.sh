@@ -43,10 +43,13 @@ fi
 # --- Debian packages: kcat and confluent-kafka-python (librdkafka 2.0.2); the
 # toolchain (node-gyp: make, g++, python3; librdkafka's configure: pkg-config)
 # and libraries @confluentinc/kafka-javascript builds its librdkafka with; and
-# librdkafka-dev for the C benchmark. Installed when missing and root.
+# librdkafka-dev for the C benchmark; openssl for the TLS tests' certificates.
+# Installed when missing and root.
 STEP="Debian packages"
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+# openssl makes the CA and certificates of the TLS tests at test time.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 { [ -x "$PY" ] && "$PY" -c 'import confluent_kafka' >/dev/null 2>&1; } || missing+=(python3-confluent-kafka)
 if command -v dpkg >/dev/null 2>&1; then
   for p in build-essential pkg-config python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev librdkafka-dev; do

@@ -16,6 +16,8 @@ import { SASL_MAX_RECEIVE_BYTES, rawSaslToken } from "../auth/raw-sasl.ts";
 import type { ListenerSpec } from "./listeners.ts";
 
 const MAX_IN_FLIGHT = 64;
+/** How long a connection whose authentication failed stays open after the answer (Kafka: 100 ms). */
+const REFUSED_CLOSE_DELAY_MS = 500;
 const PRODUCE_KEY = 0;
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 /**
@@ -59,6 +61,7 @@ export class Connection {
    * peer cannot make us buffer --max-request-bytes.
    */
   private preAuthSplitter: FrameSplitter | null = null;
+  private refusalTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly slots: Slot[] = [];
   private readonly output: Uint8Array[] = [];
   private outputBytes = 0;
@@ -190,12 +193,20 @@ export class Connection {
     this.updateFlowControl();
   }
 
-  /** After a failed authentication, once its answer is on its way, the connection ends (as Kafka closes it). */
+  /**
+   * After a failed authentication, once its answer is on its way, the
+   * connection ends (as Kafka closes it), a moment later: closing at once
+   * makes librdkafka see the hang-up before the answer and report a transport
+   * error instead of the authentication failure. Any request meanwhile closes it at once.
+   */
   private closeIfRefused(): void {
-    if (this.auth?.closeAfterResponse && this.slots.length === 0 && this.output.length === 0 && !this.closed) {
-      this.closeReason = "protocol_error";
-      this.closed = true;
-      this.socket.end();
+    if (this.auth?.closeAfterResponse && this.slots.length === 0 && this.output.length === 0 && !this.closed && !this.refusalTimer) {
+      this.refusalTimer = setTimeout(() => {
+        if (this.closed) return;
+        this.closeReason = "protocol_error";
+        this.closed = true;
+        this.socket.end();
+      }, REFUSED_CLOSE_DELAY_MS);
     }
   }
 
@@ -256,6 +267,7 @@ export class Connection {
   }
 
   onClose(): void {
+    if (this.refusalTimer) clearTimeout(this.refusalTimer);
     if (this.auth) this.broker.security.detach(this.id);
     if (!this.counted) {
       this.counted = true;

@@ -68,7 +68,7 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t 
 
 static void print_error(const rd_kafka_error_t *e) {
         printf("\"error\":");
-        if (!e) {
+        if (!e || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 printf("null");
                 return;
         }

@@ -1,14 +1,13 @@
 // Current librdkafka (2.15, @confluentinc/kafka-javascript) over a secured listener.
-// usage: node secure.mjs BOOTSTRAP CONFIG_JSON COMMAND ARGS — prints one JSON document on stdout
+// usage: KLITE_CLIENT_CONF=CONFIG_JSON node secure.mjs BOOTSTRAP COMMAND ARGS — prints {"result": ..., "sent": ...} (native.mjs)
 //   roundtrip TOPIC GROUP   produce k1..k3 (acks=all), then consume them in consumer group GROUP
-//   auth                    metadata; {"error": code name of the first client error} or {"error": null}
+//   auth                    metadata; {"errors": [code names of the client errors seen]}, empty on success.
+//                           librdkafka tells the application of a failed authentication only in its log
+//                           ("SASL authentication error: ...") and then fails the connect with a transport
+//                           error; such a log line is reported as the error "SASL_AUTHENTICATION".
 // CONFIG_JSON: librdkafka settings (security.protocol, sasl.*, ssl.*).
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
-const Kafka = require("@confluentinc/kafka-javascript");
+import { Kafka, base, run } from "./native.mjs";
 
-const [bootstrap, extraJson, cmd, ...args] = process.argv.slice(2);
-const base = { "bootstrap.servers": bootstrap, event_cb: true, ...JSON.parse(extraJson) };
 const codeName = (code) => Object.entries(Kafka.CODES.ERRORS).find(([, v]) => v === code)?.[0] ?? String(code);
 
 function produce(topic) {
@@ -57,32 +56,40 @@ function consume(topic, group) {
 function auth() {
   return new Promise((resolve) => {
     const a = new Kafka.Producer({ ...base, "socket.connection.setup.timeout.ms": 10000 });
+    const errors = [];
     let done = false;
-    const finish = (error) => {
+    const finish = () => {
       if (done) return;
       done = true;
-      resolve({ error });
-      a.disconnect();
+      resolve({ errors });
     };
-    a.on("event.error", (e) => finish(codeName(e.code)));
-    a.connect({ timeout: 15000 }, (err) => {
-      if (err) return finish(codeName(err.code));
-      a.getMetadata({ timeout: 10000 }, (e) => finish(e ? codeName(e.code) : null));
+    // librdkafka reports the authentication error as an event, possibly after the failed connect: wait a little for it.
+    const later = () => setTimeout(finish, 3000);
+    a.on("event.log", (l) => {
+      if (/SASL authentication error/.test(l.message) && !errors.includes("SASL_AUTHENTICATION")) {
+        errors.push("SASL_AUTHENTICATION");
+        finish();
+      }
+    });
+    a.on("event.error", (e) => {
+      errors.push(codeName(e.code));
+      if (e.code === Kafka.CODES.ERRORS.ERR__AUTHENTICATION) finish();
+      else later();
+    });
+    a.connect({ timeout: 8000 }, (err) => {
+      if (err) {
+        errors.push(codeName(err.code));
+        return later();
+      }
+      a.getMetadata({ timeout: 10000 }, (e) => {
+        if (e) errors.push(codeName(e.code));
+        finish();
+      });
     });
   });
 }
 
-const fns = {
+run({
   roundtrip: async (topic, group) => ({ delivered: await produce(topic), consumed: await consume(topic, group) }),
   auth,
-};
-fns[cmd](...args).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+});
