@@ -10,7 +10,7 @@ import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py } from "../helpers/clients
 import { rdkafkaConfig } from "../helpers/security.ts";
 import { rmSync } from "node:fs";
 
-const USERS = ["admin", "alice", "bob", "carol"];
+const USERS = ["admin", "alice", "bob", "carol", "dave", "erin"];
 const dataDir = tempDir("klite-acl-");
 let b: InProcessBroker;
 
@@ -117,6 +117,35 @@ describe("ACLs through confluent-kafka-python", () => {
     expect((await aclAdmin("admin", "describe", {})).acls).toEqual(before);
     expect((await client("alice", "produce", "orders")).error).toBeNull();
     expect((await client("alice", "produce", "orders-secret")).error).toBe("TOPIC_AUTHORIZATION_FAILED");
+  }, CLIENT_TEST_TIMEOUT);
+});
+
+describe("ACLs with the current librdkafka (2.15: Metadata v12, Fetch by topic id)", () => {
+  const ckjs = async (user: string, ...args: string[]) =>
+    (await nodeClient("ckjs", "acl.mjs", b.bootstrap, args, { env: { KLITE_CLIENT_CONF: as(user) } })) as { result: any; sent: Record<string, number> };
+  const skipCk = missing("ckjs", "kafkajs");
+
+  test.skipIf(skipCk)("produce-only user, PREFIXED read with a DENY, group READ, hidden topics", async () => {
+    expect(await create([
+      { type: "TOPIC", name: "ck-", pattern: "PREFIXED", principal: "User:dave", op: "WRITE" },
+      { type: "TOPIC", name: "ck-", pattern: "PREFIXED", principal: "User:erin", op: "READ" },
+      { type: "TOPIC", name: "ck-secret", principal: "User:erin", op: "READ", perm: "DENY" },
+      { type: "GROUP", name: "ck-g", principal: "User:erin", op: "READ" },
+      { type: "GROUP", name: "ck-g", principal: "User:dave", op: "READ" },
+    ])).toBeNull();
+    for (const t of ["ck-orders", "ck-secret"]) expect((await client("admin", "produce", t)).error).toBeNull();
+    const produced = await ckjs("dave", "produce", "ck-orders");
+    expect(produced.result).toEqual({ error: null });
+    expect((await ckjs("dave", "produce", "orders")).result).toEqual({ error: "TOPIC_AUTHORIZATION_FAILED" });
+    expect((await ckjs("dave", "consume", "ck-orders", "ck-g")).result.error).toBe("TOPIC_AUTHORIZATION_FAILED");
+    const read = await ckjs("erin", "consume", "ck-orders", "ck-g");
+    expect(read.result).toEqual({ error: null, got: 1 });
+    expect(read.sent.Fetch).toBeGreaterThanOrEqual(13); // topics addressed by id
+    expect((await ckjs("erin", "consume", "ck-secret", "ck-g")).result.error).toBe("TOPIC_AUTHORIZATION_FAILED");
+    expect((await ckjs("erin", "consume", "ck-orders", "ck-other")).result.error).toBe("GROUP_AUTHORIZATION_FAILED");
+    const md = await ckjs("erin", "topics");
+    expect(md.result).toEqual(["ck-orders", "ck-secret"]);
+    expect(md.sent.Metadata).toBeGreaterThanOrEqual(12);
   }, CLIENT_TEST_TIMEOUT);
 });
 
