@@ -284,7 +284,7 @@ check<MetadataReq.MetadataRequest, MetadataRes.MetadataResponseInit>(3, (a, req)
     after: (res) => {
       const topics = (res.topics ?? []).filter((t) => {
         if (t.errorCode !== ErrorCode.NONE || t.name === null || t.name === undefined) return requested !== null;
-        if (requested !== null) return requested.has(t.name) || (t.topicId !== undefined && a.broker.topics.getById(t.topicId)?.name === t.name);
+        if (requested !== null) return requested.has(t.name);
         return a.can(Op.DESCRIBE, RT.TOPIC, t.name);
       });
       if (req.includeTopicAuthorizedOperations) {

@@ -224,8 +224,25 @@ describe("per-API checks", () => {
     expect(topics.find((t) => t.name === "visible")!.topicAuthorizedOperations).toBe(1 << Op.DESCRIBE);
     const asked = await callDispatcher(b, 3, 12, { topics: [{ topicId: "00000000000000000000000000000000", name: "hidden" }], allowAutoTopicCreation: false }, alice);
     expect((asked.topics as Obj[]).map((t) => [t.name, t.errorCode])).toEqual([["hidden", ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
-    const admin = await callDispatcher(b, 3, 12, { topics: null, allowAutoTopicCreation: false }, ADMIN);
+    const admin = await callDispatcher(b, 3, 10, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true }, ADMIN);
     expect((admin.topics as Obj[]).length).toBe(3);
+    expect(admin.clusterAuthorizedOperations).not.toBe(-2147483648);
+    // v0: an empty list means all topics; a list whose every topic is refused must not turn into that.
+    const v0 = await callDispatcher(b, 3, 0, { topics: [{ name: "hidden" }] }, alice);
+    expect((v0.topics as Obj[]).map((t) => [t.name, t.errorCode])).toEqual([["hidden", ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
+    // By id: the same refusal, without revealing the name.
+    const hiddenId = b.topics.get("hidden")!.id;
+    const byId = await callDispatcher(b, 3, 12, { topics: [{ topicId: hiddenId, name: null }], allowAutoTopicCreation: false }, alice);
+    expect((byId.topics as Obj[]).map((t) => [t.name, t.errorCode])).toEqual([[null, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
+    // Auto-creation needs CREATE.
+    const auto = await broker({ authorizer: true, superUsers: "User:admin", autoCreateTopics: true });
+    await callDispatcher(auto, 30, 3, { creations: [creation({ resourceName: "*", operation: Op.DESCRIBE })] }, ADMIN);
+    const noCreate = await callDispatcher(auto, 3, 12, { topics: [{ topicId: "00000000000000000000000000000000", name: "fresh" }], allowAutoTopicCreation: true }, alice);
+    expect((noCreate.topics as Obj[]).map((t) => [t.name, t.errorCode])).toEqual([["fresh", ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
+    expect(auto.topics.get("fresh")).toBeUndefined();
+    await callDispatcher(auto, 30, 3, { creations: [creation({ resourceType: RT.CLUSTER, resourceName: "kafka-cluster", operation: Op.CREATE })] }, ADMIN);
+    const created = await callDispatcher(auto, 3, 12, { topics: [{ topicId: "00000000000000000000000000000000", name: "fresh" }], allowAutoTopicCreation: true }, alice);
+    expect((created.topics as Obj[]).map((t) => [t.name, t.errorCode])).toEqual([["fresh", ErrorCode.NONE]]);
   });
 
   test("Produce: WRITE per topic, TOPIC_AUTHORIZATION_FAILED in the refused topic's partitions only", async () => {
