@@ -5,7 +5,7 @@
 // 2.0.2) producers and consumers. They survive a restart.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { inProcessBroker, tempDir, type InProcessBroker } from "../helpers/broker.ts";
+import { inProcessBroker, tempDir, withSpawnedBroker, type InProcessBroker } from "../helpers/broker.ts";
 import { CLIENT_TEST_TIMEOUT, missing, nodeClient, py } from "../helpers/clients.ts";
 import { rdkafkaConfig } from "../helpers/security.ts";
 import { rmSync } from "node:fs";
@@ -146,6 +146,22 @@ describe("ACLs with the current librdkafka (2.15: Metadata v12, Fetch by topic i
     const md = await ckjs("erin", "topics");
     expect(md.result).toEqual(["ck-orders", "ck-secret"]);
     expect(md.sent.Metadata).toBeGreaterThanOrEqual(12);
+  }, CLIENT_TEST_TIMEOUT);
+});
+
+describe("crash safety", () => {
+  test.skipIf(missing("kafkajs"))("ACLs acknowledged by CreateAcls/DeleteAcls survive kill -9", async () => {
+    // Unauthenticated connections are User:ANONYMOUS; making it the super user lets KafkaJS administer over PLAINTEXT.
+    await withSpawnedBroker({ args: ["--authorizer", "--super-users", "User:ANONYMOUS"] }, async (sb) => {
+      const call = (bootstrap: string, cmd: string, arg: object) => nodeClient("kafkajs", "acl-admin.mjs", bootstrap, ["-", "", cmd, JSON.stringify(arg)]);
+      const bindings = Array.from({ length: 20 }, (_, i) => ({ type: "TOPIC", name: `crash-${i}`, principal: "User:zoe", op: "READ" }));
+      expect(await call(sb.bootstrap, "create", bindings)).toEqual({ error: null });
+      expect((await call(sb.bootstrap, "delete", { name: "crash-7" })).deleted.length).toBe(1);
+      await sb.kill9();
+      const again = await sb.restart();
+      const listed = await call(again.bootstrap, "describe", {});
+      expect(listed.acls.map((a: Binding) => a.name).sort()).toEqual(bindings.map((x) => x.name).filter((n) => n !== "crash-7").sort());
+    });
   }, CLIENT_TEST_TIMEOUT);
 });
 
