@@ -108,7 +108,7 @@ export function aclHost(remoteAddress: string): string {
   return remoteAddress.startsWith("::ffff:") && remoteAddress.includes(".") ? remoteAddress.slice(7) : remoteAddress;
 }
 
-function access(az: Authorizer, broker: Broker, ctx: RequestContext): Access {
+export function access(az: Authorizer, broker: Broker, ctx: RequestContext): Access {
   const principal = ctx.principal;
   const host = aclHost(ctx.remoteAddress);
   return {
@@ -644,4 +644,91 @@ check<DescribeTopicPartitionsReq.DescribeTopicPartitionsRequest, DescribeTopicPa
       return { ...res, topics: [...topics, ...denied.map((t) => ({ errorCode: TOPIC_DENIED, name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [] }))] };
     },
   };
+});
+
+// ---- rows for APIs served by other modules (quotas, share groups) ------------
+
+// DescribeClientQuotas / AlterClientQuotas: DESCRIBE_CONFIGS / ALTER_CONFIGS on the cluster.
+check<object, object>(48, (a) => (a.canCluster(Op.DESCRIBE_CONFIGS) ? undefined : { respond: { errorCode: CLUSTER_DENIED, errorMessage: "Cluster authorization failed.", entries: null } }));
+check<{ entries: { entity: object[] }[] }, object>(49, (a, req) =>
+  a.canCluster(Op.ALTER_CONFIGS) ? undefined : { respond: { entries: req.entries.map((e) => ({ errorCode: CLUSTER_DENIED, errorMessage: "Cluster authorization failed.", entity: e.entity })) } },
+);
+
+// ShareGroupHeartbeat: READ on the group, refused whole.
+check<{ groupId: string }, object>(76, (a, req) =>
+  a.can(Op.READ, RT.GROUP, req.groupId) ? undefined : { respond: { errorCode: GROUP_DENIED, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null } },
+);
+
+// ShareGroupDescribe: DESCRIBE on each group; authorized operations when asked.
+check<{ groupIds: string[]; includeAuthorizedOperations: boolean }, { groups?: readonly { groupId?: string; authorizedOperations?: number }[] }>(77, (a, req) => {
+  const [allowed, denied] = split(req.groupIds, (g) => a.can(Op.DESCRIBE, RT.GROUP, g));
+  return {
+    req: { ...req, groupIds: allowed },
+    after: (res) => {
+      const groups = res.groups ?? [];
+      if (req.includeAuthorizedOperations) for (const g of groups) if (g.groupId !== undefined) g.authorizedOperations = a.ops(RT.GROUP, g.groupId);
+      return { ...res, groups: [...groups, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED, groupState: "", groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] }))] };
+    },
+  };
+});
+
+// ShareFetch / ShareAcknowledge: READ on the group (refused whole), READ on each topic (addressed by id).
+type ShareTopic = { topicId: string; partitions: { partitionIndex: number }[] };
+type ShareReq = { groupId: string | null; topics: ShareTopic[] };
+type ShareRes = { errorCode?: number; responses?: readonly object[] };
+function shareCheck(a: Access, req: ShareReq, fetch: boolean): Gate<ShareReq, ShareRes> {
+  if (req.groupId !== null && !a.can(Op.READ, RT.GROUP, req.groupId)) return { respond: { errorCode: GROUP_DENIED, responses: [] } };
+  const [allowed, denied] = split(req.topics, (t) => {
+    const name = topicName(a, null, t.topicId, true);
+    return name === null || a.can(Op.READ, RT.TOPIC, name);
+  });
+  if (denied.length === 0) return;
+  const refusedPartition = (partitionIndex: number) => (fetch ? { partitionIndex, errorCode: TOPIC_DENIED, acknowledgeErrorCode: TOPIC_DENIED, records: new Uint8Array(0), acquiredRecords: [] } : { partitionIndex, errorCode: TOPIC_DENIED });
+  return {
+    req: { ...req, topics: allowed },
+    after: (res) => ({ ...res, responses: [...(res.responses ?? []), ...denied.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((p) => refusedPartition(p.partitionIndex)) }))] }),
+  };
+}
+check<ShareReq, ShareRes>(78, (a, req) => shareCheck(a, req, true));
+check<ShareReq, ShareRes>(79, (a, req) => shareCheck(a, req, false));
+
+// DescribeShareGroupOffsets: DESCRIBE on each group; asked-for topics without DESCRIBE are refused, others hidden.
+type ShareOffsetsTopic = { topicName?: string; partitions?: readonly object[] };
+check<{ groups: { groupId: string; topics: { topicName: string; partitions: number[] }[] | null }[] }, { groups?: readonly { groupId?: string; topics?: readonly ShareOffsetsTopic[] }[] }>(90, (a, req) => {
+  const [allowed, denied] = split(req.groups, (g) => a.can(Op.DESCRIBE, RT.GROUP, g.groupId));
+  const explicit = new Map(req.groups.map((g) => [g.groupId, g.topics !== null]));
+  return {
+    req: { ...req, groups: allowed },
+    after: (res) => ({
+      ...res,
+      groups: [
+        ...(res.groups ?? []).map((g) => ({
+          ...g,
+          topics: (g.topics ?? []).flatMap((t) => {
+            if (t.topicName === undefined || a.can(Op.DESCRIBE, RT.TOPIC, t.topicName)) return [t];
+            if (!explicit.get(g.groupId ?? "")) return [];
+            return [{ ...t, partitions: (t.partitions ?? []).map((p) => ({ ...p, startOffset: -1n, lag: -1n, errorCode: TOPIC_DENIED })) }];
+          }),
+        })),
+        ...denied.map((g) => ({ groupId: g.groupId, errorCode: GROUP_DENIED, topics: [] })),
+      ],
+    }),
+  };
+});
+
+// AlterShareGroupOffsets / DeleteShareGroupOffsets: READ / DELETE on the group (refused whole), READ on each topic.
+check<{ groupId: string; topics: { topicName: string; partitions: { partitionIndex: number }[] }[] }, ShareRes>(91, (a, req) => {
+  if (!a.can(Op.READ, RT.GROUP, req.groupId)) return { respond: { errorCode: GROUP_DENIED, responses: [] } };
+  const [allowed, denied] = split(req.topics, (t) => a.can(Op.READ, RT.TOPIC, t.topicName));
+  if (denied.length === 0) return;
+  return {
+    req: { ...req, topics: allowed },
+    after: (res) => ({ ...res, responses: [...(res.responses ?? []), ...denied.map((t) => ({ topicName: t.topicName, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] }),
+  };
+});
+check<{ groupId: string; topics: { topicName: string }[] }, ShareRes>(92, (a, req) => {
+  if (!a.can(Op.DELETE, RT.GROUP, req.groupId)) return { respond: { errorCode: GROUP_DENIED, responses: [] } };
+  const [allowed, denied] = split(req.topics, (t) => a.can(Op.READ, RT.TOPIC, t.topicName));
+  if (denied.length === 0) return;
+  return { req: { ...req, topics: allowed }, after: (res) => ({ ...res, responses: [...(res.responses ?? []), ...denied.map((t) => ({ topicName: t.topicName, errorCode: TOPIC_DENIED }))] }) };
 });

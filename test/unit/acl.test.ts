@@ -7,7 +7,8 @@ import { Broker } from "../../src/broker.ts";
 import { DEFAULT_OPTIONS, parseOptions } from "../../src/config.ts";
 import { Authorizer } from "../../src/acl/authorizer.ts";
 import { AclStore } from "../../src/acl/store.ts";
-import { apiChecks, UNCHECKED_APIS } from "../../src/acl/api-checks.ts";
+import { access, apiChecks, UNCHECKED_APIS } from "../../src/acl/api-checks.ts";
+import { apis } from "../../generated/index.ts";
 import { filterMatches, Operation as Op, PatternType as PT, Permission as P, ResourceType as RT, type AclBinding, type AclFilter } from "../../src/acl/model.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { callDispatcher, type Obj } from "../helpers/dispatch-call.ts";
@@ -282,4 +283,34 @@ describe("per-API checks", () => {
     const dc = await callDispatcher(b, 32, 4, { resources: [{ resourceType: 4, resourceName: "1", configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }, alice);
     expect((dc.results as Obj[])[0]!.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   });
+});
+
+describe("rows for APIs other modules serve (quotas, share groups)", () => {
+  // Their handlers live on other branches: here each row's refusal is checked to be Kafka's code and to encode at every version.
+  const cases: [number, Obj, number][] = [
+    [48, { components: [], strict: false }, ErrorCode.CLUSTER_AUTHORIZATION_FAILED],
+    [49, { entries: [{ entity: [{ entityType: "user", entityName: "a" }], ops: [] }], validateOnly: false }, ErrorCode.CLUSTER_AUTHORIZATION_FAILED],
+    [76, { groupId: "g", memberId: "m", memberEpoch: 0 }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [77, { groupIds: ["g"], includeAuthorizedOperations: true }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [78, { groupId: "g", topics: [] }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [79, { groupId: "g", topics: [] }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [90, { groups: [{ groupId: "g", topics: null }] }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [91, { groupId: "g", topics: [] }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    [92, { groupId: "g", topics: [] }, ErrorCode.GROUP_AUTHORIZATION_FAILED],
+  ];
+  for (const [key, body, code] of cases) {
+    test(`api ${key}`, async () => {
+      const b = await broker({ authorizer: true });
+      const api = apis.get(key)!;
+      const req = { ...api.request.create(), ...body };
+      const versions = api.validVersions!;
+      const ctx = { apiKey: key, apiVersion: versions.max, correlationId: 1, clientId: null, connectionId: 1, remoteAddress: "10.0.0.1", principal: "User:nobody" };
+      const gate = apiChecks.get(key)!(access(b.authorizer!, b, ctx), req);
+      expect(gate).toBeDefined();
+      const res = gate && "respond" in gate ? gate.respond : gate!.after!(api.response.create());
+      const text = JSON.stringify(res, (_, v) => (typeof v === "bigint" ? Number(v) : v));
+      expect(text).toContain(`"errorCode":${code}`);
+      for (let v = versions.min; v <= versions.max; v++) expect(api.response.encode(res as never, v).length).toBeGreaterThan(0);
+    });
+  }
 });
