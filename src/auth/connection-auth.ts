@@ -53,12 +53,12 @@ export class ConnectionAuth {
   }
 
   /** null when the request may be handled; otherwise why the connection closes instead. */
-  admit(apiKey: number, now: number): string | null {
+  admit(apiKey: number): string | null {
     if (!this.sasl) return null;
     if (this.state === "failed") return "request after failed authentication";
     if (this.raw) return "Kafka request where a SASL token was expected (SaslHandshake v0)";
     if (this.reauthenticating || this.state === "complete") {
-      if (this.sessionExpiresAt > 0 && now >= this.sessionExpiresAt && apiKey !== SASL_HANDSHAKE && apiKey !== SASL_AUTHENTICATE) {
+      if (this.sessionExpiresAt > 0 && Date.now() >= this.sessionExpiresAt && apiKey !== SASL_HANDSHAKE && apiKey !== SASL_AUTHENTICATE) {
         return "SASL session expired without re-authentication";
       }
       return null;

@@ -132,8 +132,8 @@ export class Connection {
   }
 
   private dispatch(frame: Uint8Array): void {
-    // The frame is at least 10 bytes (FrameSplitter): api key and version are there.
-    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!, Date.now());
+    // A SASL listener refuses what is not allowed before (or after a failed, or past an expired) authentication.
+    const refused = this.auth?.admit((frame[0]! << 8) | frame[1]!);
     if (refused) return this.abort(refused);
     const slot: Slot = { done: false, data: null };
     this.slots.push(slot);

@@ -48,13 +48,14 @@ export function parseListeners(options: Pick<BrokerOptions, "listen" | "advertis
     specs.push({ name: protocol, protocol, ...splitHostPort(rest), advertised: null });
   }
   if (specs.length === 0) throw new OptionError("--listen: no listener given");
+  // A named entry goes to its listener, an unnamed one to the listener in the same position.
   const advertised = splitEntries(options.advertisedAddr);
-  const named = advertised.some((a) => splitName(a).name !== null);
-  if (!named && advertised.length > specs.length) throw new OptionError("--advertised-addr: more entries than --listen");
+  if (advertised.length > specs.length) throw new OptionError("--advertised-addr: more entries than --listen");
   advertised.forEach((entry, i) => {
     const { name, rest } = splitName(entry);
-    const spec = name === null ? (named ? undefined : specs[i]) : specs.find((s) => s.name === name);
+    const spec = name === null ? specs[i] : specs.find((s) => s.name === name);
     if (!spec) throw new OptionError(`--advertised-addr ${entry}: no such listener`);
+    if (spec.advertised) throw new OptionError(`--advertised-addr ${entry}: ${spec.name} is advertised twice`);
     spec.advertised = splitHostPort(rest);
   });
   return specs;

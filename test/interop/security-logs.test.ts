@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { withSpawnedBroker, type SpawnedBroker } from "../helpers/broker.ts";
-import { CLIENT_TEST_TIMEOUT, missing } from "../helpers/clients.ts";
+import { CLIENT_TEST_TIMEOUT, missing, nodeClient } from "../helpers/clients.ts";
 import { run, waitFor } from "../helpers/run.ts";
 import { kcatFlags, rdkafkaConfig, testCerts } from "../helpers/security.ts";
 
@@ -63,6 +63,21 @@ describe.concurrent("security logging", () => {
         }
         expect(content).not.toContain(SECRET);
       }
+    });
+  }, CLIENT_TEST_TIMEOUT);
+
+  test.skipIf(missing("ckjs"))("librdkafka 2.15 re-authenticates on its connections before the session ends (KIP-368)", async () => {
+    const args = ["--listen", "SASL_PLAINTEXT://127.0.0.1:0", "--sasl-user", "alice", "--sasl-password", SECRET, "--connections-max-reauth-ms", "1000", "--log-level", "debug"];
+    await withSpawnedBroker({ args }, async (b) => {
+      const conf = rdkafkaConfig("SASL_PLAINTEXT", { mechanism: "SCRAM-SHA-512", user: "alice", password: SECRET });
+      // Produce, then consume in a group: several seconds of traffic, several session lifetimes.
+      const r = await nodeClient("ckjs", "secure.mjs", `127.0.0.1:${listenerPort(b, "SASL_PLAINTEXT")}`, ["roundtrip", "reauth", "g-reauth"], { env: { KLITE_CLIENT_CONF: JSON.stringify(conf) } });
+      expect(r.result.consumed).toHaveLength(3);
+      const perConnection = new Map<string, number>();
+      for (const m of b.stderr().matchAll(/connection (\d+) from \S+ authenticated as User:alice/g)) perConnection.set(m[1]!, (perConnection.get(m[1]!) ?? 0) + 1);
+      expect(Math.max(...perConnection.values())).toBeGreaterThan(1);
+      expect(b.stderr()).not.toContain("SASL session expired");
+      expect(b.stderr()).not.toContain(SECRET);
     });
   }, CLIENT_TEST_TIMEOUT);
 });

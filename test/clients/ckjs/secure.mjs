@@ -55,7 +55,7 @@ function consume(topic, group) {
 
 function auth() {
   return new Promise((resolve) => {
-    const a = new Kafka.Producer({ ...base, "socket.connection.setup.timeout.ms": 10000 });
+    const a = new Kafka.Producer({ ...base, "socket.connection.setup.timeout.ms": 20000 });
     const errors = [];
     let done = false;
     const finish = () => {
@@ -76,7 +76,7 @@ function auth() {
       if (e.code === Kafka.CODES.ERRORS.ERR__AUTHENTICATION) finish();
       else later();
     });
-    a.connect({ timeout: 8000 }, (err) => {
+    a.connect({ timeout: 20000 }, (err) => {
       if (err) {
         errors.push(codeName(err.code));
         return later();
