@@ -111,13 +111,14 @@ export function aclHost(remoteAddress: string): string {
 export function access(az: Authorizer, broker: Broker, ctx: RequestContext): Access {
   const principal = ctx.principal;
   const host = aclHost(ctx.remoteAddress);
+  const can = az.forPeer(principal, host);
   return {
     principal,
     host,
     broker,
     version: ctx.apiVersion,
-    can: (op, type, name) => az.authorize(principal, host, op, type, name),
-    canCluster: (op) => az.authorize(principal, host, op, RT.CLUSTER, CLUSTER_NAME),
+    can,
+    canCluster: (op) => can(op, RT.CLUSTER, CLUSTER_NAME),
     ops: (type, name) => az.authorizedOperations(principal, host, type, name),
     anyOfType: (op, type) => az.authorizeByResourceType(principal, host, op, type),
   };
