@@ -280,6 +280,18 @@ describe("per-API checks", () => {
     expect(bob.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const ct = await callDispatcher(b, 19, 7, { topics: [{ name: "new", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000 }, alice);
     expect((ct.topics as Obj[])[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const dtp = await callDispatcher(b, 75, 0, { topics: [{ name: "visible" }, { name: "hidden" }], responsePartitionLimit: 100, cursor: null }, alice);
+    expect((dtp.topics as Obj[]).map((t) => [t.name, t.errorCode, t.topicAuthorizedOperations])).toEqual([
+      ["visible", 0, 1 << Op.DESCRIBE],
+      ["hidden", ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648],
+    ]);
+    const cgd = await callDispatcher(b, 69, 1, { groupIds: ["g", "x"], includeAuthorizedOperations: true }, alice);
+    expect((cgd.groups as Obj[]).map((g) => [g.groupId, g.errorCode === ErrorCode.GROUP_AUTHORIZATION_FAILED, g.authorizedOperations])).toEqual([
+      ["g", false, 1 << Op.DESCRIBE],
+      ["x", true, -2147483648],
+    ]);
+    const cluster = await callDispatcher(b, 60, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 }, ADMIN);
+    expect(cluster.clusterAuthorizedOperations).toBeGreaterThan(0);
     const dc = await callDispatcher(b, 32, 4, { resources: [{ resourceType: 4, resourceName: "1", configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }, alice);
     expect((dc.results as Obj[])[0]!.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   });
