@@ -69,8 +69,6 @@ import type * as DescribeTransactionsReq from "../../generated/DescribeTransacti
 import type * as DescribeTransactionsRes from "../../generated/DescribeTransactionsResponse.ts";
 import type * as ListTransactionsRes from "../../generated/ListTransactionsResponse.ts";
 import type * as GroupHeartbeatReq from "../../generated/ConsumerGroupHeartbeatRequest.ts";
-import type * as ConsumerGroupDescribeReq from "../../generated/ConsumerGroupDescribeRequest.ts";
-import type * as ConsumerGroupDescribeRes from "../../generated/ConsumerGroupDescribeResponse.ts";
 import type * as DescribeTopicPartitionsReq from "../../generated/DescribeTopicPartitionsRequest.ts";
 import type * as DescribeTopicPartitionsRes from "../../generated/DescribeTopicPartitionsResponse.ts";
 import type * as ElectLeadersRes from "../../generated/ElectLeadersResponse.ts";
@@ -618,8 +616,10 @@ check<object, ListTransactionsRes.ListTransactionsResponseInit>(66, (a) => ({
   after: (res) => ({ ...res, transactionStates: (res.transactionStates ?? []).filter((s) => s.transactionalId !== undefined && a.can(Op.DESCRIBE, RT.TRANSACTIONAL_ID, s.transactionalId)) }),
 }));
 
-// ConsumerGroupDescribe: DESCRIBE on each group; authorized operations when asked.
-check<ConsumerGroupDescribeReq.ConsumerGroupDescribeRequest, ConsumerGroupDescribeRes.ConsumerGroupDescribeResponseInit>(69, (a, req) => {
+// ConsumerGroupDescribe and ShareGroupDescribe: DESCRIBE on each group; authorized operations when asked.
+type GroupIdsReq = { groupIds: string[]; includeAuthorizedOperations: boolean };
+type DescribedGroups = { groups?: readonly { groupId?: string; authorizedOperations?: number }[] };
+function describeGroupIds(a: Access, req: GroupIdsReq): Gate<GroupIdsReq, DescribedGroups> {
   const [allowed, denied] = split(req.groupIds, (g) => a.can(Op.DESCRIBE, RT.GROUP, g));
   return {
     req: { ...req, groupIds: allowed },
@@ -629,7 +629,8 @@ check<ConsumerGroupDescribeReq.ConsumerGroupDescribeRequest, ConsumerGroupDescri
       return { ...res, groups: [...groups, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED, groupState: "", groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] }))] };
     },
   };
-});
+}
+check(69, describeGroupIds);
 
 // ListConfigResources: DESCRIBE_CONFIGS on the cluster (Kafka's ListClientMetricsResources rule).
 check<object, ListConfigResourcesRes.ListConfigResourcesResponseInit>(74, (a) => (a.canCluster(Op.DESCRIBE_CONFIGS) ? undefined : { respond: { errorCode: CLUSTER_DENIED, configResources: [] } }));
@@ -660,18 +661,8 @@ check<{ groupId: string }, object>(76, (a, req) =>
   a.can(Op.READ, RT.GROUP, req.groupId) ? undefined : { respond: { errorCode: GROUP_DENIED, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null } },
 );
 
-// ShareGroupDescribe: DESCRIBE on each group; authorized operations when asked.
-check<{ groupIds: string[]; includeAuthorizedOperations: boolean }, { groups?: readonly { groupId?: string; authorizedOperations?: number }[] }>(77, (a, req) => {
-  const [allowed, denied] = split(req.groupIds, (g) => a.can(Op.DESCRIBE, RT.GROUP, g));
-  return {
-    req: { ...req, groupIds: allowed },
-    after: (res) => {
-      const groups = res.groups ?? [];
-      if (req.includeAuthorizedOperations) for (const g of groups) if (g.groupId !== undefined) g.authorizedOperations = a.ops(RT.GROUP, g.groupId);
-      return { ...res, groups: [...groups, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED, groupState: "", groupEpoch: -1, assignmentEpoch: -1, assignorName: "", members: [] }))] };
-    },
-  };
-});
+// ShareGroupDescribe: as ConsumerGroupDescribe.
+check(77, describeGroupIds);
 
 // ShareFetch / ShareAcknowledge: READ on the group (refused whole), READ on each topic (addressed by id).
 type ShareTopic = { topicId: string; partitions: { partitionIndex: number }[] };
