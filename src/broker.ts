@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { apis } from "../generated/index.ts";
 import manifest from "../spec/apis.json";
-import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, type BrokerOptions } from "./config.ts";
+import { DEFAULT_OPTIONS, MEMORY_DATA_DIR, superUserList, type BrokerOptions } from "./config.ts";
 import { FlushScheduler } from "./log/partition-log.ts";
 import { mountMemoryVolume, unmountMemoryVolume } from "./log/memory-volume.ts";
 import { makeDir } from "./log/storage.ts";
@@ -16,6 +16,8 @@ import { listen, type Listening } from "./server/listener.ts";
 import { isLoopback, parseListeners, usesSasl, usesTls, type ListenerSpec } from "./server/listeners.ts";
 import { tlsOptions } from "./server/tls.ts";
 import { Security } from "./auth/security.ts";
+import { Authorizer } from "./acl/authorizer.ts";
+import { AclStore } from "./acl/store.ts";
 import { Logger } from "./util/logger.ts";
 import { ProducerIdAllocator } from "./txn/producer-ids.ts";
 import { TransactionCoordinator } from "./txn/coordinator.ts";
@@ -84,6 +86,12 @@ function topicView(registry: TopicRegistry): TopicView {
   };
 }
 
+function newAuthorizer(options: BrokerOptions): Authorizer {
+  const store = new AclStore(options.dataDir);
+  store.load();
+  return new Authorizer(store, { superUsers: superUserList(options.superUsers), allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound });
+}
+
 export class Broker {
   readonly log: Logger;
   readonly served = loadServedApis();
@@ -105,6 +113,8 @@ export class Broker {
   readonly quotaStore: QuotaStore;
   readonly quotas: ClientQuotaManager;
   readonly security: Security;
+  /** null without --authorizer: every request is allowed and the ACL APIs answer SECURITY_DISABLED. */
+  readonly authorizer: Authorizer | null;
   /** Set at shutdown: long polls answer at once instead of waiting out max_wait_ms. */
   closing = false;
   advertisedHost = "localhost";
@@ -126,6 +136,7 @@ export class Broker {
     this.quotaStore.load();
     this.quotas = new ClientQuotaManager(this.quotaStore);
     this.security = new Security(options, this.log);
+    this.authorizer = options.authorizer ? newAuthorizer(options) : null;
     this.topics = new TopicRegistry(options, this.flusher);
     this.topics.load();
     const warn = (msg: string) => this.log.warn(msg);

@@ -51,6 +51,9 @@ export interface BrokerOptions {
   saslMechanism: string[];
   connectionsMaxReauthMs: number;
   connectionFailedAuthenticationDelayMs: number;
+  authorizer: boolean;
+  allowEveryoneIfNoAclFound: boolean;
+  superUsers: string;
 }
 
 /** "list": repeatable, each occurrence one element (the environment variable: comma-separated). */
@@ -78,6 +81,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "saslMechanism", flag: "--sasl-mechanism", kind: "list", help: "mechanisms of the --sasl-user in the same position (comma-separated), or once for all users (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)" },
   { key: "connectionFailedAuthenticationDelayMs", flag: "--connection-failed-authentication-delay-ms", kind: "int", help: "answer to a failed authentication held back this long, doubling per failure from the same address up to 5 s (default 100; 0: none)" },
   { key: "connectionsMaxReauthMs", flag: "--connections-max-reauth-ms", kind: "int", help: "SASL session lifetime; clients re-authenticate (KIP-368), others are disconnected (default 0: sessions never expire)" },
+  { key: "authorizer", flag: "--authorizer", kind: "bool", help: "enforce ACLs (Kafka's authorizer.class.name); without it every request is allowed and the ACL APIs answer SECURITY_DISABLED (default false)" },
+  { key: "allowEveryoneIfNoAclFound", flag: "--allow-everyone-if-no-acl-found", kind: "bool", help: "with --authorizer, allow access to a resource no ACL names (default false: deny)" },
+  { key: "superUsers", flag: "--super-users", kind: "string", help: "principals the authorizer always allows, semicolon-separated: User:admin;User:ops (default none)" },
   { key: "dataDir", flag: "--data-dir", kind: "string", help: "where partitions and metadata live (default ./data; :memory: = --memory)" },
   { key: "memory", flag: "--memory", kind: "bool", help: "keep all data in memory, nothing on disk; bounded by retention (default false)" },
   { key: "nodeId", flag: "--node-id", kind: "int", help: "this broker's node id (default 1)" },
@@ -166,6 +172,9 @@ export const DEFAULT_OPTIONS: BrokerOptions = {
   saslMechanism: [],
   connectionsMaxReauthMs: 0,
   connectionFailedAuthenticationDelayMs: 100,
+  authorizer: false,
+  allowEveryoneIfNoAclFound: false,
+  superUsers: "",
 };
 
 /** `--data-dir :memory:`: the same as `--memory`. */
@@ -248,7 +257,13 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
   }
   if (o.connectionFailedAuthenticationDelayMs < 0) throw new OptionError("--connection-failed-authentication-delay-ms must not be negative");
   if (o.connectionsMaxReauthMs < 0) throw new OptionError("--connections-max-reauth-ms must not be negative");
+  for (const u of superUserList(o.superUsers)) if (!/^[^:]+:.+$/.test(u)) throw new OptionError(`--super-users: expected TYPE:NAME principals separated by ';', got ${u}`);
   return o;
+}
+
+/** --super-users as a list (Kafka's super.users: principals separated by semicolons). */
+export function superUserList(s: string): string[] {
+  return s.split(";").map((u) => u.trim()).filter((u) => u !== "");
 }
 
 export function helpText(): string {

@@ -1,6 +1,7 @@
 // Wires each served API key to its handler.
 
 import { register, handlers } from "./registry.ts";
+import { handleCreateAcls, handleDescribeAcls, handleDeleteAcls } from "../acl/acl-apis.ts";
 import { handleApiVersions } from "./api-versions.ts";
 import { handleMetadata } from "./metadata.ts";
 import { handleProduce } from "./produce.ts";
@@ -95,5 +96,9 @@ register(17, handleSaslHandshake);
 register(36, handleSaslAuthenticate);
 register(50, handleDescribeUserScramCredentials);
 register(51, handleAlterUserScramCredentials);
+
+register(29, handleDescribeAcls);
+register(30, handleCreateAcls);
+register(31, handleDeleteAcls);
 
 export { handlers };

@@ -18,6 +18,7 @@ import { ANONYMOUS, type RequestContext } from "../handlers/registry.ts";
 import { handlers } from "../handlers/index.ts";
 import { advertisedApiVersions } from "../handlers/api-versions.ts";
 import { applyQuotas, clampFetch, recordProduce } from "../quota/throttle.ts";
+import { authorizedHandle } from "../acl/api-checks.ts";
 
 /** A request that must end the connection, as Kafka does for unparseable or unsupported input. */
 export class DisconnectError extends Error {
@@ -93,7 +94,8 @@ export function handleFrameChunks(
   const produceThrottleMs = quotas && apiKey === PRODUCE_KEY ? recordProduce(quotas, ctx, frame.length, performance.now()) : 0;
   if (produceThrottleMs > 0) conn.onThrottle?.(produceThrottleMs);
   if (quotas && apiKey === FETCH_KEY) clampFetch(quotas, ctx, body as FetchRequest.FetchRequest);
-  const result = entry.handle(broker, body, ctx);
+  const az = broker.authorizer;
+  const result = az ? authorizedHandle(az, broker, body, ctx, (req) => entry.handle(broker, req, ctx)) : entry.handle(broker, body, ctx);
   const busyMs = performance.now() - started;
   const encode = (res: object | null): FrameChunks | null | Promise<FrameChunks | null> => {
     let delayMs = 0;

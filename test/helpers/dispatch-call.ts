@@ -10,14 +10,15 @@ import { handleFrame } from "../../src/server/dispatch.ts";
 
 export type Obj = Record<string, unknown>;
 
-export async function callDispatcher(broker: Broker, apiKey: number, version: number, body: Obj): Promise<Obj> {
+/** `peer`: the connection's principal and address (default: anonymous from 10.0.0.1). */
+export async function callDispatcher(broker: Broker, apiKey: number, version: number, body: Obj, peer: { principal?: string; remoteAddress?: string } = {}): Promise<Obj> {
   const api = apis.get(apiKey)!;
   const header = RequestHeader.encode({ requestApiKey: apiKey, requestApiVersion: version, correlationId: 7, clientId: "tester" }, requestHeaderVersion(apiKey, version));
   const req = api.request.encode({ ...api.request.create(), ...body } as never, version);
   const frame = new Uint8Array(header.length + req.length);
   frame.set(header);
   frame.set(req, header.length);
-  const out = await handleFrame(broker, { connectionId: 1, remoteAddress: "10.0.0.1" }, frame);
+  const out = await handleFrame(broker, { connectionId: 1, remoteAddress: peer.remoteAddress ?? "10.0.0.1", principal: peer.principal }, frame);
   if (!out) throw new Error(`api ${apiKey} v${version}: no response`);
   const r = new Reader(out);
   r.int32();
