@@ -3,7 +3,7 @@
 // so an acknowledged change survives a crash and a half-written file never
 // replaces the old one.
 
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "../log/storage.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../log/atomic-file.ts";
 import { bindingKey, filterMatches, invalidBinding, type AclBinding, type AclFilter } from "./model.ts";
@@ -28,8 +28,8 @@ export class AclStore {
   }
 
   load(): void {
-    if (!existsSync(this.path)) return;
-    const file = JSON.parse(readFileSync(this.path, "utf8")) as StoredFile;
+    if (!exists(this.path)) return;
+    const file = JSON.parse(readText(this.path)) as StoredFile;
     if (file.version !== 1 || !Array.isArray(file.acls)) throw new Error(`${this.path}: unknown format`);
     for (const b of file.acls) {
       const why = invalidBinding(b);
